@@ -1,0 +1,1 @@
+MATCH (f:Field) RETURN count(f) AS n

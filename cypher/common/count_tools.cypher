@@ -1,0 +1,1 @@
+MATCH (t:Tool) RETURN count(t) AS n

@@ -1,0 +1,1 @@
+MATCH (t:Tool) RETURN t.id AS id, t.embedding AS embedding ORDER BY id

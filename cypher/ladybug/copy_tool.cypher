@@ -1,0 +1,2 @@
+// Bulk load from the Arrow table bound to the local variable `copy_source`.
+COPY Tool FROM copy_source

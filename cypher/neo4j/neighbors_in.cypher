@@ -1,0 +1,6 @@
+// Edges arriving at the tool; this_field is the tool's own field, other_field the neighbour's.
+MATCH (a:Tool {id: $id})<-[r]-(b:Tool)
+WHERE type(r) IN $types
+RETURN type(r) AS type, 'in' AS direction, b.id AS id, b.name AS name, r.score AS score,
+       coalesce(r.to_param, r.param_b) AS this_field, coalesce(r.from_field, r.param_a) AS other_field
+ORDER BY score DESC, id

@@ -1,0 +1,7 @@
+UNWIND $rows AS r
+MERGE (c:Category {name: r.name})
+SET c.build = $build
+WITH c, r
+MATCH (t:Tool {id: r.tool_id})
+MERGE (t)-[e:IN_CATEGORY]->(c)
+SET e.build = $build

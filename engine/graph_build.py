@@ -1,0 +1,304 @@
+"""Build the tool graph: fields → embeddings → FAISS pairs → typed, damped field and tool edges.
+
+Edges (see DESIGN.md):
+  FEEDS A→B        a return value of A can fill a parameter of B (R-P)
+  SHARES_INPUT A–B a parameter of A and one of B mean the same thing (P-P); stored once, a.id < b.id
+  SIMILAR A–B      the tools' descriptions are close (alternatives, for retrieval); stored once
+  MATCHES f→g      the field pair behind a FEEDS / SHARES_INPUT edge (field-level evidence)
+
+Hub rule (why the graph is not one blob): some fields mean nothing specific — pagination, output format,
+credentials. They are excluded from matching (``GENERIC_NAMES``, ``CREDENTIAL_RE``). Everything else that
+survives the threshold is *damped*: each field keeps at most ``fanout`` partner tools per relation, the best
+scores first; among equal scores (identical texts shared by hundreds of tools) the partners are spread by a
+per-field rotation so the same few tools do not become everybody's neighbour. The build report prints the
+field-pair counts and the largest field degree before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .embedding import Embedder, EmbeddingCache, embed_texts
+from .fields import tool_fields, tool_text
+from .knn import build_index, threshold_pairs
+from .models import FieldNode, Tool
+
+DEFAULT_THRESHOLD = 0.82  # the paper's cosine threshold
+DEFAULT_FANOUT = 10
+DEFAULT_SIMILAR_THRESHOLD = 0.8
+DEFAULT_SIMILAR_K = 5
+
+#: Parameters that control paging, output shape or transport, not what the call is about.
+GENERIC_NAMES = frozenset(
+    ["page", "page_no", "page_number", "pagenumber", "pageno", "per_page", "perpage", "page_size", "pagesize", "limit", "offset", "skip", "start", "count", "size", "max_results", "maxresults", "cursor", "next_token", "format", "output_format", "response_format", "callback", "jsonp", "pretty", "sort", "sort_by", "sortby", "order", "order_by", "orderby", "fields", "fl", "version", "api_version", "v", "debug"]
+)
+#: Bare names that say nothing without a description (``id`` of what?), and response-envelope leaves.
+BARE_NAMES = frozenset(["id", "ids", "key", "name", "value", "type", "data", "item", "items", "result", "results", "object"])
+ENVELOPE_RETURNS = frozenset(
+    ["status", "status_code", "statuscode", "code", "message", "msg", "success", "ok", "error", "errors", "error_code", "errorcode", "detail", "details", "total", "total_count", "totalcount", "has_more", "hasmore", "next", "previous", "prev", "timestamp", "took", "request_id"]
+)
+CREDENTIAL_RE = re.compile(
+    r"(api[_-]?key|apikey|access[_-]?token|auth|token|secret|password|passwd|client[_-]?id|session|x-rapidapi)",
+    re.IGNORECASE,
+)
+
+#: Which return types may fill which parameter types. Loose source types make strings and numbers
+#: interchangeable (ids arrive as either), but objects, arrays and booleans stay apart.
+_SCALAR = {"string", "integer", "number"}
+
+
+def types_compatible(a: str | None, b: str | None) -> bool:
+    if a is None or b is None or a == b:
+        return True
+    return bool(a in _SCALAR and b in _SCALAR)
+
+
+def is_matchable(f: FieldNode) -> bool:
+    """False for fields the hub rule excludes from matching."""
+    name = f.name.lower()
+    if name in GENERIC_NAMES or (name in BARE_NAMES and not f.described):
+        return False
+    if f.role == "return" and name in ENVELOPE_RETURNS:
+        return False
+    return not (f.role == "param" and CREDENTIAL_RE.search(name))
+
+
+@dataclass
+class GraphData:
+    tools: list[Tool]
+    tool_embeddings: np.ndarray
+    fields: list[FieldNode]
+    feeds: list[dict] = field(default_factory=list)  # {src, dst, score, from_field, to_param}
+    shares: list[dict] = field(default_factory=list)  # {src, dst, score, param_a, param_b}
+    similar: list[dict] = field(default_factory=list)  # {src, dst, score}
+    matches: list[dict] = field(default_factory=list)  # {src, dst, score, kind}
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({t.category for t in self.tools if t.category})
+
+
+@dataclass
+class BuildReport:
+    tools: int = 0
+    fields: int = 0
+    matchable_fields: int = 0
+    distinct_texts: int = 0
+    embedded: int = 0
+    pairs_before: dict[str, int] = field(default_factory=dict)
+    pairs_after: dict[str, int] = field(default_factory=dict)
+    max_field_degree_before: dict[str, int] = field(default_factory=dict)
+    max_field_degree_after: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+def _noop(stage: str, advance: int, total: int | None) -> None:
+    return None
+
+
+def _stable_rank(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+class _TextGroups:
+    """Distinct field texts of one role, each with the fields that share it (stably ordered)."""
+
+    def __init__(self, fields: list[FieldNode], text_index: dict[str, int]) -> None:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, f in enumerate(fields):
+            groups[text_index[f.text]].append(i)
+        self.text_ids = np.array(sorted(groups), dtype=np.int64)
+        # A fixed pseudo-random order inside a group, so a rotation spreads partners over it.
+        self.members = [sorted(groups[t], key=lambda i: _stable_rank(fields[i].id)) for t in self.text_ids.tolist()]
+
+
+def _link(
+    src_fields: list[FieldNode],
+    dst_fields: list[FieldNode],
+    src_groups: _TextGroups,
+    dst_groups: _TextGroups,
+    partners: list[list[tuple[int, float]]],
+    fanout: int,
+) -> tuple[list[tuple[int, int, float]], int, int]:
+    """Field pairs (src idx, dst idx, score) with per-source-field fanout; also pairs/max degree before damping."""
+    kept: list[tuple[int, int, float]] = []
+    before = 0
+    max_before = 0
+    for g, members in enumerate(src_groups.members):
+        plist = partners[g]
+        degree = sum(len(dst_groups.members[d]) for d, _ in plist)
+        before += degree * len(members)
+        max_before = max(max_before, degree)
+        if not plist:
+            continue
+        for fi in members:
+            f = src_fields[fi]
+            rot = _stable_rank(f.id)
+            seen_tools: set[str] = {f.tool_id}
+            taken = 0
+            for d, score in plist:
+                cands = dst_groups.members[d]
+                n = len(cands)
+                start = rot % n
+                for step in range(n):
+                    gi = cands[(start + step) % n]
+                    g_field = dst_fields[gi]
+                    if g_field.tool_id in seen_tools or not types_compatible(f.type, g_field.type):
+                        continue
+                    seen_tools.add(g_field.tool_id)
+                    kept.append((fi, gi, score))
+                    taken += 1
+                    if taken >= fanout:
+                        break
+                if taken >= fanout:
+                    break
+    return kept, before, max_before
+
+
+def _partners(
+    query_groups: _TextGroups,
+    base_groups: _TextGroups,
+    vectors: np.ndarray,
+    threshold: float,
+    k: int,
+    same_space: bool,
+) -> list[list[tuple[int, float]]]:
+    """For every query text group, the base text groups above threshold, best first."""
+    q = vectors[query_groups.text_ids]
+    b = vectors[base_groups.text_ids]
+    index = build_index(b) if len(b) else None
+    pairs = threshold_pairs(q, b, threshold, k=k, exclude_self=same_space, index=index)
+    out: list[list[tuple[int, float]]] = [[] for _ in range(len(query_groups.text_ids))]
+    if same_space:  # identical text in another tool is the strongest P-P evidence
+        for g in range(len(out)):
+            out[g].append((g, 1.0))
+    for qi, bj, s in zip(pairs.qi.tolist(), pairs.bj.tolist(), pairs.score.tolist(), strict=True):
+        out[qi].append((bj, float(s)))
+    for lst in out:
+        lst.sort(key=lambda x: (-x[1], x[0]))
+    return out
+
+
+def build_graph(
+    tools: list[Tool],
+    embedder_factory: Callable[[], Embedder],
+    model_name: str,
+    cache: EmbeddingCache | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    fanout: int = DEFAULT_FANOUT,
+    similar_threshold: float = DEFAULT_SIMILAR_THRESHOLD,
+    similar_k: int = DEFAULT_SIMILAR_K,
+    knn_k: int = 64,
+    progress: Progress = _noop,
+) -> tuple[GraphData, BuildReport]:
+    """Pure in-memory graph construction; writing to a store is the caller's business."""
+    rep = BuildReport(tools=len(tools))
+    t0 = time.perf_counter()
+    tools = sorted(tools, key=lambda t: t.id)
+    all_fields = [f for t in tools for f in tool_fields(t)]
+    rep.fields = len(all_fields)
+    matchable = [f for f in all_fields if is_matchable(f)]
+    rep.matchable_fields = len(matchable)
+    params = [f for f in matchable if f.role == "param"]
+    returns = [f for f in matchable if f.role == "return"]
+    tool_texts = [tool_text(t) for t in tools]
+
+    texts = sorted({f.text for f in matchable} | set(tool_texts))
+    text_index = {t: i for i, t in enumerate(texts)}
+    rep.distinct_texts = len(texts)
+    rep.seconds["fields"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    progress("embed", 0, len(texts))
+    vectors, rep.embedded = embed_texts(
+        texts, embedder_factory, cache, model_name, on_progress=lambda n: progress("embed", n, None)
+    )
+    rep.seconds["embed"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    pg = _TextGroups(params, text_index)
+    rg = _TextGroups(returns, text_index)
+    rp_partners = _partners(rg, pg, vectors, threshold, knn_k, same_space=False)
+    pp_partners = _partners(pg, pg, vectors, threshold, knn_k, same_space=True)
+    tool_vecs = vectors[[text_index[t] for t in tool_texts]] if tools else np.zeros((0, vectors.shape[1]), np.float32)
+    sim_pairs = threshold_pairs(tool_vecs, tool_vecs, similar_threshold, k=similar_k, exclude_self=True)
+    rep.seconds["knn"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(returns, params, rg, pg, rp_partners, fanout)
+    pp, rep.pairs_before["P-P"], rep.max_field_degree_before["P-P"] = _link(params, params, pg, pg, pp_partners, fanout)
+    rep.pairs_after = {"R-P": len(rp), "P-P": len(pp)}
+    rep.max_field_degree_after = {
+        "R-P": _max_degree((returns[a].id for a, _, _ in rp)),
+        "P-P": _max_degree((params[a].id for a, _, _ in pp)),
+    }
+    data = GraphData(tools=tools, tool_embeddings=tool_vecs, fields=all_fields)
+    data.feeds, feeds_matches = _aggregate(rp, returns, params, directed=True, kind="FEEDS")
+    data.shares, shares_matches = _aggregate(pp, params, params, directed=False, kind="SHARES_INPUT")
+    data.matches = feeds_matches + shares_matches
+    data.similar = _similar_edges(tools, sim_pairs)
+    rep.edges = {
+        "FEEDS": len(data.feeds),
+        "SHARES_INPUT": len(data.shares),
+        "SIMILAR": len(data.similar),
+        "MATCHES": len(data.matches),
+    }
+    rep.seconds["edges"] = time.perf_counter() - t0
+    return data, rep
+
+
+def _max_degree(ids) -> int:
+    counts: dict[str, int] = defaultdict(int)
+    for i in ids:
+        counts[i] += 1
+    return max(counts.values(), default=0)
+
+
+def _aggregate(
+    pairs: list[tuple[int, int, float]],
+    src_fields: list[FieldNode],
+    dst_fields: list[FieldNode],
+    directed: bool,
+    kind: str,
+) -> tuple[list[dict], list[dict]]:
+    """Tool-level edges (best field pair per tool pair) and the field-level MATCHES behind them."""
+    best: dict[tuple[str, str], tuple[float, FieldNode, FieldNode]] = {}
+    for a, b, score in pairs:
+        fa, fb = src_fields[a], dst_fields[b]
+        if not directed and fa.tool_id > fb.tool_id:
+            fa, fb = fb, fa
+        key = (fa.tool_id, fb.tool_id)
+        cur = best.get(key)
+        if cur is None or (score, fb.id, fa.id) > (cur[0], cur[2].id, cur[1].id):
+            best[key] = (score, fa, fb)
+    edges, matches = [], []
+    for (src, dst), (score, fa, fb) in sorted(best.items()):
+        s = round(float(score), 6)
+        if directed:
+            edges.append({"src": src, "dst": dst, "score": s, "from_field": fa.name, "to_param": fb.name})
+        else:
+            edges.append({"src": src, "dst": dst, "score": s, "param_a": fa.name, "param_b": fb.name})
+        matches.append({"src": fa.id, "dst": fb.id, "score": s, "kind": kind})
+    return edges, matches
+
+
+def _similar_edges(tools: list[Tool], pairs) -> list[dict]:
+    best: dict[tuple[str, str], float] = {}
+    for i, j, s in zip(pairs.qi.tolist(), pairs.bj.tolist(), pairs.score.tolist(), strict=True):
+        a, b = tools[i].id, tools[j].id
+        if a == b:
+            continue
+        key = (a, b) if a < b else (b, a)
+        best[key] = max(best.get(key, 0.0), float(s))
+    return [{"src": a, "dst": b, "score": round(s, 6)} for (a, b), s in sorted(best.items())]

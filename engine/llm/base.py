@@ -1,0 +1,76 @@
+"""The LLM interface every agent talks to.
+
+Agents depend only on this protocol, so unit tests swap in a scripted fake and production uses
+:class:`toolflow.engine.llm.client.OpenAIClientLLM` (the `openai` async client against any
+OpenAI-compatible endpoint).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, Field
+
+Role = Literal["planner", "user", "assistant", "tool", "judge"]
+ROLES: tuple[Role, ...] = ("planner", "user", "assistant", "tool", "judge")
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    cached: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.requests += other.requests
+        self.cached += other.cached
+
+
+class UsageTracker(BaseModel):
+    """Token usage per role; one per dialogue, merged into a run-wide one."""
+
+    by_role: dict[str, Usage] = Field(default_factory=dict)
+
+    def record(self, role: str, usage: Usage) -> None:
+        self.by_role.setdefault(role, Usage()).add(usage)
+
+    def merge(self, other: UsageTracker) -> None:
+        for role, usage in other.by_role.items():
+            self.record(role, usage)
+
+    def total(self) -> Usage:
+        out = Usage()
+        for u in self.by_role.values():
+            out.add(u)
+        return out
+
+
+class ChatReply(BaseModel):
+    """A chat completion reduced to what the loop needs (OpenAI shapes)."""
+
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)  # [{"id","type":"function","function":{"name","arguments"}}]
+    finish_reason: str | None = None
+
+
+class LLM(Protocol):
+    async def structured(
+        self, role: Role, messages: list[dict[str, Any]], schema: type[T], *, tracker: UsageTracker | None = None
+    ) -> T:
+        """Return an instance of `schema`, retrying with the validation error fed back."""
+        ...
+
+    async def chat(
+        self,
+        role: Role,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        tracker: UsageTracker | None = None,
+    ) -> ChatReply:
+        """A plain chat completion; with `tools`, may return OpenAI tool calls."""
+        ...

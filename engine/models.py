@@ -1,0 +1,146 @@
+"""Pydantic models at ToolFlow's boundaries: tools, fields, samples, plans, dialogues.
+
+Everything that crosses a module boundary (loader → graph, graph → sampler, sampler → synthesis,
+synthesis → JSONL) is one of these, so a bad value is caught where it enters, not three stages later.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: OpenAI function names: letters, digits, underscore and dash, at most 64 characters.
+FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def to_function_name(raw: str, *, max_len: int = 64) -> str:
+    """Turn any source name (dotted BFCL names, titles with spaces) into a valid OpenAI function name.
+
+    Keeps the tail when the name is too long, since API names put the distinguishing part last.
+    """
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", raw.strip()).strip("_")
+    name = re.sub(r"_+", "_", name)
+    if not name:
+        name = "tool"
+    return name[-max_len:].lstrip("_-") or "tool"
+
+
+class Tool(BaseModel):
+    """One callable function, whatever format it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable id, unique across sources: '<source>:<category>/<name>' or similar.")
+    name: str = Field(description="A valid OpenAI function name.")
+    original_name: str | None = Field(default=None, description="The name as the source spelled it.")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    returns: dict[str, Any] | None = None
+    returns_inferred: bool = Field(default=False, description="True when `returns` was inferred from an example.")
+    category: str | None = None
+    source: str = "unknown"
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        if not FUNCTION_NAME_RE.match(v):
+            raise ValueError(f"not a valid function name: {v!r} (use to_function_name)")
+        return v
+
+    @field_validator("parameters")
+    @classmethod
+    def _object_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if v.get("type", "object") != "object":
+            raise ValueError(f"parameters must be a JSON Schema of type 'object', got type {v.get('type')!r}")
+        props = v.get("properties", {})
+        if not isinstance(props, dict):
+            raise ValueError("parameters.properties must be an object")
+        for key, sub in props.items():
+            if not isinstance(sub, dict):
+                raise ValueError(f"parameters.properties.{key} must be a schema object, got {type(sub).__name__}")
+        req = v.get("required", [])
+        if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
+            raise ValueError("parameters.required must be a list of names")
+        return {"type": "object", **{k: x for k, x in v.items() if k != "type"}}
+
+    @property
+    def required(self) -> list[str]:
+        return list(self.parameters.get("required", []))
+
+    def openai_tool(self) -> dict[str, Any]:
+        """The OpenAI `tools=[...]` entry for this tool."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+class FieldNode(BaseModel):
+    """One parameter or return value of a tool: the unit the graph matches on."""
+
+    id: str
+    tool_id: str
+    name: str
+    description: str = ""
+    type: str | None = None
+    role: Literal["param", "return"]
+    required: bool = False
+    described: bool = Field(default=True, description="False when the source gave no description (text enriched).")
+
+    @property
+    def text(self) -> str:
+        """The text that gets embedded, as in the paper: '{name}: {description}'."""
+        return f"{self.name}: {self.description}".strip()
+
+
+class EdgeTaken(BaseModel):
+    """One step of a walk: which relation joined two tools and why."""
+
+    source: str
+    target: str
+    type: str
+    score: float
+    fields: list[str] = Field(default_factory=list)
+
+
+class Sample(BaseModel):
+    """One sampled tool combination."""
+
+    id: str
+    tool_ids: list[str]
+    path: list[str] = Field(default_factory=list)
+    edges: list[EdgeTaken] = Field(default_factory=list)
+    strategy: str
+    seed: int | None = None
+
+
+TurnKind = Literal["tool_call", "multi_tool", "follow_up", "clarify", "chitchat"]
+
+
+class PlanTurn(BaseModel):
+    kind: TurnKind
+    intent: str = Field(description="What the user wants in this turn, in plain words, without naming tools.")
+    tools: list[str] = Field(default_factory=list, description="Names of the tools this turn needs.")
+    depends_on: list[int] = Field(default_factory=list, description="Indexes of earlier turns whose results it uses.")
+    missing: list[str] = Field(default_factory=list, description="For clarify: required values the user leaves out.")
+
+
+class Plan(BaseModel):
+    scenario: str = ""
+    turns: list[PlanTurn]
+
+
+class Dialogue(BaseModel):
+    """One synthesized dialogue: a JSONL line in OpenAI messages format plus its provenance."""
+
+    id: str
+    tools: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    plan: Plan | None = None
+    sample: Sample
+    checks: dict[str, Any] = Field(default_factory=dict)
+    scores: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,157 @@
+"""One interface over the two graph stores (Neo4j over Bolt, embedded Ladybug).
+
+Everything above this layer (stats, neighbours, sampling, retrieval) talks to a store only through named
+queries from ``cypher/``, so a new query is a new file, and the two dialects differ only where they must.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...cypher import load
+from ..graph_build import GraphData
+from ..models import Tool
+
+EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR", "MATCHES")
+TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")
+
+WriteProgress = Callable[[str, int, int], None]  # (what, advance, total)
+
+_WRITE_CLAUSE = re.compile(
+    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|COPY|LOAD\s+CSV|INSTALL|ALTER|IMPORT|EXPORT|FOREACH)\b"
+    r"|\bCALL\s+(db\.create|apoc\.|dbms\.|db\.index\.fulltext\.create|gds\.)",
+    re.IGNORECASE,
+)
+
+
+class ReadOnlyViolation(ValueError):
+    pass
+
+
+def _strip_literals(cypher: str) -> str:
+    """Blank out string literals and comments so a property named 'set' in quotes does not trip the check."""
+    cypher = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", "''", cypher)
+    return re.sub(r"//[^\n]*|/\*.*?\*/", " ", cypher, flags=re.DOTALL)
+
+
+def check_read_only(cypher: str) -> None:
+    """Refuse write clauses with a message that says which one (the store also runs reads in read mode)."""
+    m = _WRITE_CLAUSE.search(_strip_literals(cypher))
+    if m:
+        raise ReadOnlyViolation(
+            f"`graph query` is read-only: the query contains the write clause {m.group(0).strip().upper()!r}. "
+            "Use `toolflow graph build` to change the graph."
+        )
+
+
+class GraphStore(ABC):
+    dialect: ClassVar[str]
+
+    @abstractmethod
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run the named query from cypher/ and return rows as dicts keyed by the RETURN names."""
+
+    @abstractmethod
+    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a user's read-only Cypher text."""
+
+    @abstractmethod
+    def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
+        """Replace the stored graph with `graph` (idempotent: the same input gives the same graph)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query_text(self, name: str) -> str:
+        return load(name, self.dialect)
+
+    # --- reads shared by both stores -------------------------------------------------------------------
+    def counts(self) -> dict[str, Any]:
+        edges = {t: 0 for t in EDGE_TYPES}
+        for row in self.run("edge_counts"):
+            edges[row["type"]] = int(row["n"])
+        return {
+            "tools": int(self.run("count_tools")[0]["n"]),
+            "fields": int(self.run("count_fields")[0]["n"]),
+            "edges": edges,
+        }
+
+    def find_tools(self, query: str) -> list[dict[str, Any]]:
+        return self.run("find_tool", {"q": query})
+
+    def neighbors(self, tool_id: str, types: list[str]) -> list[dict[str, Any]]:
+        rows = self.run("neighbors_out", {"id": tool_id, "types": types})
+        rows += self.run("neighbors_in", {"id": tool_id, "types": types})
+        return sorted(rows, key=lambda r: (-(r["score"] or 0.0), r["type"], r["id"], r["direction"]))
+
+    def get_tools(self, ids: list[str]) -> list[Tool]:
+        """Tools by id, in the order asked; unknown ids raise KeyError."""
+        rows = {r["id"]: r for r in self.run("get_tools", {"ids": list(ids)})}
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise KeyError(f"tools not in the graph: {missing[:5]}")
+        return [row_to_tool(rows[i]) for i in ids]
+
+    def tool_embeddings(self) -> tuple[list[str], np.ndarray]:
+        rows = self.run("tool_embeddings")
+        ids = [r["id"] for r in rows]
+        mat = np.array([r["embedding"] for r in rows], dtype=np.float32) if rows else np.zeros((0, 384), np.float32)
+        return ids, mat
+
+
+def row_to_tool(row: dict[str, Any]) -> Tool:
+    return Tool(
+        id=row["id"],
+        name=row["name"],
+        original_name=row.get("original_name"),
+        description=row.get("description") or "",
+        category=row.get("category"),
+        source=row.get("source") or "unknown",
+        parameters=json.loads(row["parameters_json"]),
+        returns=json.loads(row["returns_json"]) if row.get("returns_json") else None,
+        returns_inferred=bool(row.get("returns_inferred")),
+    )
+
+
+def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.id,
+            "name": t.name,
+            "original_name": t.original_name,
+            "description": t.description,
+            "category": t.category,
+            "source": t.source,
+            "parameters_json": json.dumps(t.parameters, sort_keys=True),
+            "returns_json": json.dumps(t.returns, sort_keys=True) if t.returns is not None else None,
+            "returns_inferred": t.returns_inferred,
+        }
+        for t in graph.tools
+    ]
+
+
+def field_rows(graph: GraphData) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f.id,
+            "tool_id": f.tool_id,
+            "name": f.name,
+            "description": f.description,
+            "type": f.type,
+            "role": f.role,
+            "required": f.required,
+        }
+        for f in graph.fields
+    ]
