@@ -1,0 +1,62 @@
+"""Prompt files: loaded by name and filled with `$placeholders`.
+
+Prompts live in ``prompts/<name>.md`` so they can be edited without touching code. `$name`
+placeholders (string.Template) are used instead of ``{}`` because the prompts contain JSON examples.
+Set ``TOOLFLOW_PROMPTS_DIR`` to a folder of same-named files to override them without editing the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from toolflow.engine.models import Tool
+
+
+@lru_cache(maxsize=64)
+def _read(name: str, override_dir: str | None) -> str:
+    if override_dir:
+        path = Path(override_dir) / f"{name}.md"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return (resources.files("toolflow.engine.agents") / "prompts" / f"{name}.md").read_text(encoding="utf-8")
+
+
+def load_prompt(name: str) -> str:
+    """The raw text of prompt `name` (override folder first, then the packaged file)."""
+    return _read(name, os.environ.get("TOOLFLOW_PROMPTS_DIR"))
+
+
+def render(name: str, **values: Any) -> str:
+    """Prompt `name` with `$placeholders` filled; a missing value is an error, not a silent blank."""
+    return Template(load_prompt(name)).substitute({k: str(v) for k, v in values.items()}).strip()
+
+
+def tool_specs_json(tools: list[Tool], *, returns: bool = False) -> str:
+    """Tools as the JSON the agents read: name, description, parameters (and return schema)."""
+    specs = []
+    for t in tools:
+        spec: dict[str, Any] = {"name": t.name, "description": t.description, "parameters": t.parameters}
+        if returns and t.returns is not None:
+            spec["returns"] = t.returns
+        specs.append(spec)
+    return json.dumps(specs, ensure_ascii=False, indent=1)
+
+
+def transcript(messages: list[dict[str, Any]]) -> str:
+    """The conversation as the simulated user sees it: user and assistant text only.
+
+    Tool calls and tool results are hidden: a real user sees only the assistant's replies.
+    """
+    lines = []
+    for m in messages:
+        if m.get("role") == "user":
+            lines.append(f"USER: {m.get('content') or ''}")
+        elif m.get("role") == "assistant" and m.get("content"):
+            lines.append(f"ASSISTANT: {m['content']}")
+    return "\n".join(lines) if lines else "(the conversation has not started yet)"

@@ -1,0 +1,88 @@
+"""User agent: plays the person. Plan turn + what they have seen so far → their next message.
+
+The user never sees tool calls or results, only the assistant's words, and never names tools or
+parameters. For a clarify turn it first leaves the planned values out, then supplies them when asked.
+Without a plan (the paper's "−Plan" ablation) it improvises turn by turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from toolflow.engine.agents.prompting import render, transcript
+from toolflow.engine.llm.base import LLM, UsageTracker
+from toolflow.engine.models import PlanTurn, Tool
+
+
+class UserTurn(BaseModel):
+    """What the user agent answers with."""
+
+    message: str = Field(default="", description="What the user says next.")
+    done: bool = Field(default=False, description="True when the user has nothing more to ask.")
+
+
+def _param_notes(turn: PlanTurn, tools: list[Tool]) -> list[str]:
+    """'<description>' for each left-out value, so the user knows what it is without its field name."""
+    by_name = {t.name: t for t in tools}
+    notes = []
+    for missing in turn.missing:
+        desc = ""
+        for name in turn.tools:
+            prop = by_name[name].parameters.get("properties", {}).get(missing) if name in by_name else None
+            if prop:
+                desc = prop.get("description") or ""
+                break
+        notes.append(f"{missing.replace('_', ' ')}" + (f" ({desc})" if desc else ""))
+    return notes
+
+
+def turn_instructions(turn: PlanTurn, tools: list[Tool], *, answering: bool) -> str:
+    """The extra lines of the user prompt that make a turn of this kind happen."""
+    lines: list[str] = []
+    if turn.depends_on:
+        lines.append("This builds on what the assistant told you earlier: refer to it naturally "
+                     "(e.g. 'the second one', 'that hotel') instead of repeating everything.")
+    if turn.kind == "multi_tool":
+        lines.append("Ask for all parts of this goal in the same message.")
+    if turn.kind == "chitchat":
+        lines.append("This is small talk or thanks; do not ask for anything new that needs looking up.")
+    if turn.kind == "clarify":
+        notes = "; ".join(_param_notes(turn, tools))
+        if answering:
+            lines.append(f"You had left out: {notes}. Give it now, with a concrete realistic value, "
+                         "in your own words.")
+        else:
+            lines.append(f"IMPORTANT: leave out this information on purpose, do not hint at it: {notes}. "
+                         "Mention everything else naturally.")
+    return "\n".join(lines)
+
+
+async def next_user_message(
+    llm: LLM,
+    history: list[dict[str, Any]],
+    *,
+    turn: PlanTurn | None,
+    tools: list[Tool],
+    scenario: str = "",
+    answering: bool = False,
+    turn_number: int = 0,
+    max_turns: int = 1,
+    tracker: UsageTracker | None = None,
+) -> UserTurn:
+    """The user's next message; `turn=None` means no plan (improvise); `answering` = reply within a turn."""
+    seen = transcript(history)
+    if turn is None:
+        capabilities = "\n".join(f"- {t.description or t.name.replace('_', ' ')}" for t in tools)
+        prompt = render("user_noplan", transcript=seen, capabilities=capabilities, turn=turn_number + 1,
+                        max_turns=max_turns)
+    else:
+        extra = turn_instructions(turn, tools, answering=answering)
+        prompt = render("user_answer" if answering else "user_turn", transcript=seen, intent=turn.intent,
+                        extra=extra)
+    messages = [
+        {"role": "system", "content": render("user", scenario=scenario or "an ordinary person who needs help.")},
+        {"role": "user", "content": prompt},
+    ]
+    reply = await llm.structured("user", messages, UserTurn, tracker=tracker)
+    return UserTurn(message=reply.message.strip(), done=reply.done)

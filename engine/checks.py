@@ -1,0 +1,337 @@
+"""Quality checks over a synthesized Dialogue: pure functions, no LLM.
+
+A failed check drops the dialogue (it goes to the rejects file with its reasons); a flag keeps it but
+marks something worth a look. Reasons are ``"code: detail"`` so a run can count them by code.
+The near-duplicate index is the one stateful piece: it spans a whole run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import SchemaError
+from toolflow.engine.models import Dialogue
+
+#: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
+_TYPE_ALIASES = {
+    "dict": "object", "float": "number", "int": "integer", "str": "string", "bool": "boolean",
+    "list": "array", "tuple": "array", "double": "number", "long": "integer",
+}
+
+
+def reason_code(reason: str) -> str:
+    """The grouping key of a reason: the part before the first colon."""
+    return reason.split(":", 1)[0].strip()
+
+
+def normalize_schema(schema: Any) -> Any:
+    """A copy of `schema` with alias type names mapped to JSON Schema ones and 'any' dropped."""
+    if isinstance(schema, list):
+        return [normalize_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, str):
+            if value.lower() == "any":
+                continue
+            out[key] = _TYPE_ALIASES.get(value.lower(), value)
+        elif key == "type" and isinstance(value, list):
+            out[key] = [_TYPE_ALIASES.get(v.lower(), v) if isinstance(v, str) else v for v in value]
+        elif key in ("properties", "patternProperties", "definitions", "$defs") and isinstance(value, dict):
+            out[key] = {k: normalize_schema(v) for k, v in value.items()}
+        elif isinstance(value, dict | list):
+            out[key] = normalize_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
+def validate_against(schema: dict[str, Any], value: Any) -> tuple[list[str], list[str], bool]:
+    """(missing required top-level keys, other schema errors, schema_ok) for `value` under `schema`.
+
+    A broken schema (SchemaError) is not the dialogue's fault: only `required` is checked then.
+    """
+    schema = normalize_schema(schema)
+    required = [r for r in schema.get("required", []) if isinstance(r, str)] if isinstance(schema, dict) else []
+    missing = [r for r in required if not isinstance(value, dict) or r not in value]
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError:
+        return missing, [], False
+    errors = []
+    for err in cls(schema).iter_errors(value):
+        if err.validator == "required" and not err.absolute_path:
+            continue  # reported as `missing`
+        path = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        errors.append(f"{path}: {err.message}")
+    return missing, errors, True
+
+
+def call_problems(call: dict[str, Any], params_by_name: dict[str, dict[str, Any]]) -> list[str]:
+    """Reasons one OpenAI tool call is unusable: unknown tool, arguments not a JSON object, schema errors."""
+    fn = call.get("function") or {}
+    name = fn.get("name")
+    if name not in params_by_name:
+        return [f"unknown_tool: {name!r}"]
+    raw = fn.get("arguments")
+    try:
+        args = json.loads(raw) if isinstance(raw, str) else raw
+    except (TypeError, ValueError):
+        return [f"bad_arguments_json: {name}: {str(raw)[:80]!r}"]
+    if not isinstance(args, dict):
+        return [f"bad_arguments_json: {name}: arguments must be a JSON object"]
+    missing, errors, _ = validate_against(params_by_name[name], args)
+    out = [f"missing_required: {name}.{m}" for m in missing]
+    out += [f"bad_arguments: {name}: {e}" for e in errors[:3]]
+    return out
+
+
+def _tool_params(dialogue: Dialogue) -> dict[str, dict[str, Any]]:
+    out = {}
+    for t in dialogue.tools:
+        fn = t.get("function", t)
+        out[fn["name"]] = fn.get("parameters") or {"type": "object", "properties": {}}
+    return out
+
+
+def _is_identifier_like(name: str) -> bool:
+    return bool(re.search(r"[_\-0-9]|[a-z][A-Z]", name))
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text, re.IGNORECASE) is not None
+
+
+def _check_calls_and_results(dialogue: Dialogue, failed: list[str], flags: list[str]) -> list[tuple[int, dict]]:
+    """Per-call validity and the tool-message pairing; returns (message index, call) for every call."""
+    params = _tool_params(dialogue)
+    calls: list[tuple[int, dict]] = []
+    seen_ids: set[str] = set()
+    pending: dict[str, str] = {}
+    answered: set[str] = set()
+    for i, m in enumerate(dialogue.messages):
+        role = m.get("role")
+        if role == "assistant":
+            if pending:
+                failed.append(f"unanswered_call: {sorted(pending)}")
+                pending = {}
+            for call in m.get("tool_calls") or []:
+                cid = call.get("id")
+                name = (call.get("function") or {}).get("name")
+                if not cid or cid in seen_ids:
+                    failed.append(f"bad_call_id: {cid!r} at message {i}")
+                else:
+                    seen_ids.add(cid)
+                    pending[cid] = name
+                failed.extend(call_problems(call, params))
+                calls.append((i, call))
+        elif role == "tool":
+            cid = m.get("tool_call_id")
+            if cid in answered:
+                failed.append(f"duplicate_tool_message: {cid!r}")
+            elif cid not in pending:
+                failed.append(f"orphan_tool_message: {cid!r} at message {i}")
+            else:
+                if m.get("name") and m["name"] != pending[cid]:
+                    flags.append(f"tool_name_mismatch: {cid}")
+                answered.add(cid)
+                del pending[cid]
+        elif role in ("user", "system") and pending:
+            failed.append(f"unanswered_call: {sorted(pending)}")
+            pending = {}
+    if pending:
+        failed.append(f"unanswered_call: {sorted(pending)}")
+    return calls
+
+
+def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str]) -> None:
+    names = list(_tool_params(dialogue))
+    params = {p for schema in _tool_params(dialogue).values() for p in (schema.get("properties") or {})}
+    for i, m in enumerate(dialogue.messages):
+        role, content = m.get("role"), m.get("content")
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            if not text.strip():
+                failed.append(f"empty_turn: user message {i}")
+            leaked = [n for n in names if _is_identifier_like(n) and _mentions(text, n)]
+            if leaked:
+                failed.append(f"tool_name_in_user: {leaked} in message {i}")
+            leaked_params = [p for p in params if _is_identifier_like(p) and _mentions(text, p)]
+            if leaked_params:
+                flags.append(f"param_name_in_user: {sorted(leaked_params)} in message {i}")
+        elif role == "assistant" and not text.strip() and not m.get("tool_calls"):
+            failed.append(f"empty_turn: assistant message {i}")
+        elif role == "tool" and not text.strip():
+            failed.append(f"empty_turn: tool message {i}")
+    reasons = dialogue.meta.get("finish_reasons") or []
+    truncated = [i for i, r in enumerate(reasons) if r == "length"]
+    if truncated:
+        failed.append(f"truncated: messages {truncated} hit the length limit")
+    last = dialogue.messages[-1] if dialogue.messages else {}
+    if last.get("role") != "assistant" or last.get("tool_calls") or not (last.get("content") or "").strip():
+        failed.append(f"unfinished: dialogue does not end with an assistant answer ({dialogue.meta.get('stopped', '')})")
+
+
+def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[str], flags: list[str]) -> None:
+    plan = dialogue.plan
+    if plan is None:
+        return
+    used = {(c.get("function") or {}).get("name") for _, c in calls}
+    planned = sorted({n for t in plan.turns for n in t.tools})
+    not_used = [n for n in planned if n not in used]
+    if not_used:
+        failed.append(f"plan_not_covered: tools never called {not_used}")
+    log = dialogue.meta.get("turns")
+    if log is None:
+        played = sum(1 for m in dialogue.messages if m.get("role") == "user")
+        log = [{"plan_turn": i} for i in range(min(played, len(plan.turns)))]
+    played_turns = {e.get("plan_turn") for e in log}
+    missing_turns = [i for i in range(len(plan.turns)) if i not in played_turns]
+    if missing_turns:
+        failed.append(f"plan_turns_missing: {missing_turns}")
+    msgs = dialogue.messages
+    for entry in log:
+        i, start, end = entry.get("plan_turn"), entry.get("start"), entry.get("end")
+        if i is None or start is None or end is None or i >= len(plan.turns):
+            continue
+        turn = plan.turns[i]
+        window = msgs[start:end]
+        first_assistant = next((m for m in window if m.get("role") == "assistant"), None)
+        if turn.kind == "clarify" and first_assistant is not None and first_assistant.get("tool_calls"):
+            flags.append(f"clarify_not_asked: turn {i}")
+        if turn.kind == "follow_up":
+            earlier = " ".join(str(m.get("content") or "") for m in msgs[:start] if m.get("role") == "tool")
+            values = [str(v) for m in window for c in m.get("tool_calls") or []
+                      for v in _arg_values(c)]
+            if values and not any(v in earlier for v in values if len(v) >= 2):
+                flags.append(f"follow_up_not_grounded: turn {i}")
+
+
+def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
+    try:
+        args = json.loads((call.get("function") or {}).get("arguments") or "{}")
+    except ValueError:
+        return []
+    stack, out = [args], []
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif not isinstance(v, bool) and v is not None:
+            out.append(v)
+    return out
+
+
+def check_dialogue(dialogue: Dialogue) -> dict[str, Any]:
+    """All per-dialogue checks: ``{"passed", "failed": [reasons], "flags": [...]}``.
+
+    Failures already present in ``dialogue.checks["failed"]`` (e.g. from the loop) are kept.
+    """
+    failed: list[str] = list(dialogue.checks.get("failed", []))
+    flags: list[str] = list(dialogue.checks.get("flags", []))
+    if not dialogue.messages:
+        failed.append("empty_dialogue: no messages")
+    else:
+        calls = _check_calls_and_results(dialogue, failed, flags)
+        _check_turn_content(dialogue, failed, flags)
+        _check_plan(dialogue, calls, failed, flags)
+    failed = list(dict.fromkeys(failed))
+    flags = list(dict.fromkeys(flags))
+    return {"passed": not failed, "failed": failed, "flags": flags}
+
+
+# --- near-duplicates across a run -------------------------------------------------------------
+
+_MERSENNE = (1 << 61) - 1
+
+
+def dedup_text(dialogue: Dialogue | dict[str, Any]) -> str:
+    """What two dialogues are compared on: the user side, which is what makes a dialogue distinct."""
+    messages = dialogue.messages if isinstance(dialogue, Dialogue) else dialogue.get("messages", [])
+    return "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "user")
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def shingles(text: str, k: int = 3) -> set[int]:
+    """Word k-gram shingles as stable 64-bit hashes (not Python's salted hash())."""
+    toks = _tokens(text)
+    grams = [" ".join(toks[i:i + k]) for i in range(max(1, len(toks) - k + 1))] if toks else []
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams}
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+class NearDuplicateIndex:
+    """MinHash + LSH over user-message shingles; deterministic (fixed permutations, stable hashes).
+
+    `check_and_add` says whether a text is a near-duplicate (estimated Jaccard ≥ threshold, or the
+    same normalized text) of one already added, and adds it when it is not.
+    """
+
+    def __init__(self, threshold: float = 0.9, num_perm: int = 128, bands: int = 16):
+        if num_perm % bands:
+            raise ValueError("num_perm must be a multiple of bands")
+        self.threshold = threshold
+        self.bands, self.rows = bands, num_perm // bands
+        rng = random.Random(0x70017F10)
+        self._perms = [(rng.randrange(1, _MERSENNE), rng.randrange(0, _MERSENNE)) for _ in range(num_perm)]
+        self._exact: dict[str, str] = {}
+        self._buckets: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+        self._sigs: dict[str, tuple[int, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._sigs)
+
+    def signature(self, text: str) -> tuple[int, ...]:
+        sh = shingles(text) or {0}
+        return tuple(min((a * x + b) % _MERSENNE for x in sh) for a, b in self._perms)
+
+    def similarity(self, s1: tuple[int, ...], s2: tuple[int, ...]) -> float:
+        return sum(x == y for x, y in zip(s1, s2, strict=True)) / len(s1)
+
+    def find(self, text: str) -> tuple[str | None, tuple[int, ...], str]:
+        norm = " ".join(_tokens(text))
+        exact_key = hashlib.sha1(norm.encode()).hexdigest()
+        sig = self.signature(text)
+        if exact_key in self._exact:
+            return self._exact[exact_key], sig, exact_key
+        for b in range(self.bands):
+            band = sig[b * self.rows:(b + 1) * self.rows]
+            for other in self._buckets.get((b, band), []):
+                if self.similarity(sig, self._sigs[other]) >= self.threshold:
+                    return other, sig, exact_key
+        return None, sig, exact_key
+
+    def add(self, key: str, text: str) -> None:
+        _, sig, exact_key = self.find(text)
+        self._insert(key, sig, exact_key)
+
+    def _insert(self, key: str, sig: tuple[int, ...], exact_key: str) -> None:
+        self._exact.setdefault(exact_key, key)
+        self._sigs[key] = sig
+        for b in range(self.bands):
+            self._buckets.setdefault((b, sig[b * self.rows:(b + 1) * self.rows]), []).append(key)
+
+    def check_and_add(self, key: str, text: str) -> str | None:
+        """The key of the near-duplicate already indexed, or None (and `text` is indexed under `key`)."""
+        match, sig, exact_key = self.find(text)
+        if match is None:
+            self._insert(key, sig, exact_key)
+        return match
