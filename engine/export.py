@@ -1,0 +1,145 @@
+"""Export kept dialogues to training formats.
+
+- ``openai``: one ``{"messages", "tools"}`` object per line (OpenAI fine-tuning / most trainers).
+- ``sharegpt``: LLaMA-Factory's sharegpt shape: ``conversations`` with from human/gpt/function_call/
+  observation, ``system`` and ``tools`` (a JSON string). Parallel calls become one function_call whose
+  value is a JSON list, and their results one observation (a JSON list), to keep the strict
+  human/observation ↔ gpt/function_call alternation LLaMA-Factory requires.
+- ``hf``: a `datasets.Dataset` saved with ``save_to_disk``; ``tools`` stays a JSON string because
+  tool schemas differ per row and Arrow needs one type per column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from toolflow.engine.run import read_records
+
+Format = Literal["openai", "sharegpt", "hf"]
+FORMATS: tuple[str, ...] = ("openai", "sharegpt", "hf")
+
+
+class ExportError(ValueError):
+    """A dialogue that cannot be expressed in the requested format."""
+
+
+def iter_dialogues(path: Path) -> Iterator[dict[str, Any]]:
+    """Records of a dialogues JSONL (a truncated last line is skipped, the file is not modified)."""
+    yield from read_records(path, repair=False)
+
+
+def to_openai(d: dict[str, Any]) -> dict[str, Any]:
+    return {"messages": d["messages"], "tools": d["tools"]}
+
+
+def _function(tool: dict[str, Any]) -> dict[str, Any]:
+    return tool.get("function", tool)
+
+
+def _call_value(call: dict[str, Any]) -> dict[str, Any]:
+    fn = call["function"]
+    args = fn.get("arguments") or "{}"
+    try:
+        parsed = json.loads(args) if isinstance(args, str) else args
+    except ValueError as exc:
+        raise ExportError(f"arguments of {fn.get('name')} are not JSON") from exc
+    return {"name": fn["name"], "arguments": parsed}
+
+
+def to_sharegpt(d: dict[str, Any]) -> dict[str, Any]:
+    """One dialogue in LLaMA-Factory's sharegpt shape (roles must alternate, checked here)."""
+    system = ""
+    conv: list[dict[str, str]] = []
+    pending_results: list[str] = []
+
+    def flush_results() -> None:
+        if pending_results:
+            value = pending_results[0] if len(pending_results) == 1 else json.dumps(
+                [_loads_or_text(r) for r in pending_results], ensure_ascii=False)
+            conv.append({"from": "observation", "value": value})
+            pending_results.clear()
+
+    for m in d["messages"]:
+        role = m.get("role")
+        if role == "system":
+            system = m.get("content") or ""
+            continue
+        if role == "tool":
+            pending_results.append(m.get("content") or "")
+            continue
+        flush_results()
+        if role == "user":
+            conv.append({"from": "human", "value": m.get("content") or ""})
+        elif role == "assistant" and m.get("tool_calls"):
+            calls = [_call_value(c) for c in m["tool_calls"]]
+            value = calls[0] if len(calls) == 1 else calls
+            conv.append({"from": "function_call", "value": json.dumps(value, ensure_ascii=False)})
+        elif role == "assistant":
+            conv.append({"from": "gpt", "value": m.get("content") or ""})
+    flush_results()
+    for i, turn in enumerate(conv):
+        expected = ("human", "observation") if i % 2 == 0 else ("gpt", "function_call")
+        if turn["from"] not in expected:
+            raise ExportError(f"{d.get('id')}: message {i} is {turn['from']!r}, sharegpt needs one of {expected}")
+    return {"conversations": conv, "system": system,
+            "tools": json.dumps([_function(t) for t in d["tools"]], ensure_ascii=False)}
+
+
+def _loads_or_text(s: str) -> Any:
+    try:
+        return json.loads(s)
+    except ValueError:
+        return s
+
+
+def _hf_row(d: dict[str, Any]) -> dict[str, Any]:
+    messages = []
+    for m in d["messages"]:
+        messages.append({
+            "role": m.get("role"),
+            "content": m.get("content"),
+            "tool_calls": [{"id": c.get("id"), "type": "function",
+                            "function": {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}}
+                           for c in m.get("tool_calls") or []] or None,
+            "tool_call_id": m.get("tool_call_id"),
+            "name": m.get("name"),
+        })
+    return {"id": d["id"], "messages": messages, "tools": json.dumps(d["tools"], ensure_ascii=False),
+            "sample_id": (d.get("sample") or {}).get("id"),
+            "meta": json.dumps(d.get("meta") or {}, ensure_ascii=False)}
+
+
+def hf_features() -> Any:
+    """Explicit Arrow types, so rows with and without tool calls share one schema."""
+    from datasets import Features, Value
+
+    call = {"id": Value("string"), "type": Value("string"),
+            "function": {"name": Value("string"), "arguments": Value("string")}}
+    message = {"role": Value("string"), "content": Value("string"), "tool_calls": [call],
+               "tool_call_id": Value("string"), "name": Value("string")}
+    return Features({"id": Value("string"), "messages": [message], "tools": Value("string"),
+                     "sample_id": Value("string"), "meta": Value("string")})
+
+
+def export(src: Path, fmt: str, out: Path) -> int:
+    """Write `src`'s dialogues to `out` in `fmt`; returns how many were written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
+    records = list(iter_dialogues(src))
+    if fmt == "hf":
+        from datasets import Dataset
+
+        ds = Dataset.from_list([_hf_row(d) for d in records], features=hf_features())
+        ds.save_to_disk(str(out))
+        return len(ds)
+    convert = to_openai if fmt == "openai" else to_sharegpt
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for d in records:
+            f.write(json.dumps(convert(d), ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    return len(records)
