@@ -1,0 +1,60 @@
+"""On-disk response cache: a rerun costs nothing and a crashed run resumes cheaply.
+
+One JSON file per request, named by the sha256 of the canonical request (endpoint, model, messages,
+params) and sharded by the first two hex digits so no directory grows huge. Files are written to a
+temporary name and `os.replace`d, so concurrent writers and crashes never leave half a file; an
+unreadable file counts as a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def request_key(
+    base_url: str, model: str | None, messages: list[dict[str, Any]], params: dict[str, Any]
+) -> str:
+    """sha256 over a canonical JSON of everything that changes the response."""
+    payload = {"base_url": base_url, "model": model, "messages": messages, "params": params}
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """A directory of cached completions, safe for concurrent processes."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            with open(self.path(key), encoding="utf-8") as fh:
+                value = json.load(fh)
+        except (OSError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(value, fh, ensure_ascii=False)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0

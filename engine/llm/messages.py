@@ -1,0 +1,80 @@
+"""Outgoing-message shaping: the small rewrites that let one message list work on every endpoint."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+
+def _args_text(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def normalize_messages(
+    messages: list[dict[str, Any]], *, flatten_tools: bool = False
+) -> list[dict[str, Any]]:
+    """Copy `messages` into a form every OpenAI-compatible server accepts.
+
+    - assistant ``content: None`` becomes ``""`` (llama.cpp's request validation rejects null);
+    - tool-call arguments are JSON strings (agents may hand us dicts);
+    - with `flatten_tools` (endpoints without native tool calling, whose chat templates silently drop
+      ``tool_calls``), an assistant's calls become JSON text in the emulation format and tool results
+      become user messages, so the model actually sees them.
+    """
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        m = copy.deepcopy(dict(msg))
+        role = m.get("role")
+        calls = m.get("tool_calls") or []
+        if role == "assistant":
+            if m.get("content") is None:
+                m["content"] = ""
+            if calls:
+                for c in calls:
+                    fn = c.setdefault("function", {})
+                    fn["arguments"] = _args_text(fn.get("arguments", {}))
+                    c.setdefault("type", "function")
+            else:
+                m.pop("tool_calls", None)
+            if flatten_tools and calls:
+                emulated = [
+                    {
+                        "name": c["function"].get("name"),
+                        "arguments": _loads_or_raw(c["function"]["arguments"]),
+                    }
+                    for c in calls
+                ]
+                text = json.dumps({"tool_calls": emulated}, ensure_ascii=False)
+                m = {"role": "assistant", "content": (m["content"] + "\n" + text).strip()}
+        elif role == "tool" and flatten_tools:
+            label = m.get("name") or m.get("tool_call_id") or "tool"
+            m = {"role": "user", "content": f"[result of {label}] {m.get('content') or ''}"}
+        elif m.get("content") is None:
+            m["content"] = ""
+        out.append(m)
+    return out
+
+
+def _loads_or_raw(text: str) -> Any:
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return text
+
+
+def add_system_text(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Append `text` to the leading system message, or insert one."""
+    if messages and messages[0].get("role") == "system":
+        first = dict(messages[0])
+        first["content"] = f"{first.get('content') or ''}\n\n{text}".strip()
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
+
+
+def call_id(messages: list[dict[str, Any]], index: int, name: str, arguments: str) -> str:
+    """Deterministic tool-call id: the same conversation and call always get the same id (cache-friendly),
+    while the conversation prefix keeps ids unique across turns of one dialogue."""
+    blob = json.dumps([messages, index, name, arguments], sort_keys=True, ensure_ascii=False, default=str)
+    return "call_" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]

@@ -1,0 +1,327 @@
+"""OpenAIClientLLM against a fake OpenAI-compatible server: real HTTP through the real `openai` client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+from toolflow.engine.llm.base import UsageTracker
+from toolflow.engine.llm.client import OpenAIClientLLM
+from toolflow.engine.llm.errors import LLMError, LLMTransportError, StructuredOutputError
+from toolflow.engine.llm.settings import LLMSettings, RoleSettings
+
+try:
+    from fake_openai_server import FakeOpenAIServer, Reply
+except ImportError:  # pragma: no cover
+    from tests.fake_openai_server import FakeOpenAIServer, Reply
+
+
+class City(BaseModel):
+    name: str
+    population: int = Field(ge=0)
+
+
+ASK = [{"role": "user", "content": "A city, please."}]
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeOpenAIServer]:
+    async with FakeOpenAIServer() as srv:
+        yield srv
+
+
+def make_llm(srv: FakeOpenAIServer, **kw: Any) -> OpenAIClientLLM:
+    opts: dict[str, Any] = {
+        "base_url": srv.base_url,
+        "model": "fake",
+        "api_key": "sk-test",
+        "cache_dir": None,
+        "retry_base_delay": 0.01,
+        "structured_mode": "json_schema",
+    }
+    opts.update(kw)
+    return OpenAIClientLLM(LLMSettings(**opts))
+
+
+def last_user_text(request: dict[str, Any]) -> str:
+    return [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
+
+
+async def test_structured_uses_json_schema_and_validates(server: FakeOpenAIServer) -> None:
+    async with make_llm(server) as llm:
+        city = await llm.structured("planner", ASK, City)
+    assert isinstance(city, City)
+    fmt = server.requests[0]["response_format"]
+    assert (
+        fmt["type"] == "json_schema"
+        and fmt["json_schema"]["name"] == "City"
+        and fmt["json_schema"]["strict"] is False
+    )
+    assert fmt["json_schema"]["schema"]["required"] == ["name", "population"]
+
+
+async def test_invalid_json_is_repaired_with_error_fed_back(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='{"name": "Paris", population: }'))
+    async with make_llm(server) as llm:
+        city = await llm.structured("planner", ASK, City)
+        assert llm.stats["repairs"] == 1
+    assert isinstance(city, City) and server.request_count == 2
+    repair = server.requests[1]["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '{"name": "Paris", population: }'}
+    assert "invalid JSON" in last_user_text(server.requests[1])
+
+
+async def test_validation_error_is_repaired_with_error_fed_back(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='{"name": "Paris", "population": -5}'))
+    async with make_llm(server) as llm:
+        city = await llm.structured("planner", ASK, City)
+    assert isinstance(city, City) and server.request_count == 2
+    feedback = last_user_text(server.requests[1])
+    assert "does not match the schema" in feedback and "population" in feedback
+
+
+async def test_json_in_code_fences_and_control_chars_parse(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='```json\n{"name": "Pa\tris", "population": 2}\n```'))
+    async with make_llm(server) as llm:
+        city = await llm.structured("planner", ASK, City)
+    assert city == City(name="Pa\tris", population=2) and server.request_count == 1
+
+
+async def test_truncated_output_is_retried_then_raises_clearly(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='{"name": "Par', finish_reason="length"))
+    async with make_llm(server, max_repairs=2) as llm:
+        assert isinstance(await llm.structured("planner", ASK, City), City)
+        assert "cut off" in last_user_text(server.requests[1])
+        server.reset_counters()
+        server.push(*[Reply(content='{"name": "Paris", "population": 1}', finish_reason="length")] * 3)
+        with pytest.raises(StructuredOutputError, match="truncated") as info:
+            await llm.structured("planner", ASK, City)
+    assert server.request_count == 3  # valid-looking JSON is still rejected when cut off
+    assert len(info.value.errors) == 3
+
+
+async def test_429_then_success_with_backoff(server: FakeOpenAIServer) -> None:
+    server.push(Reply(status=429), Reply(status=429))
+    async with make_llm(server) as llm:
+        assert isinstance(await llm.structured("user", ASK, City), City)
+        assert llm.stats["retries"] == 2
+    assert server.request_count == 3
+
+
+async def test_retry_after_is_honoured(server: FakeOpenAIServer) -> None:
+    server.push(Reply(status=429, headers={"Retry-After": "0.3"}))
+    async with make_llm(server, retry_base_delay=0.0) as llm:
+        start = time.perf_counter()
+        await llm.structured("user", ASK, City)
+    assert time.perf_counter() - start >= 0.3
+
+
+async def test_500_then_success(server: FakeOpenAIServer) -> None:
+    server.push(Reply(status=500), Reply(status=503))
+    async with make_llm(server) as llm:
+        assert isinstance(await llm.structured("tool", ASK, City), City)
+    assert server.request_count == 3
+
+
+async def test_transport_errors_give_up_after_max_retries(server: FakeOpenAIServer) -> None:
+    server.push(*[Reply(status=502)] * 10)
+    async with make_llm(server, max_retries=2) as llm:
+        with pytest.raises(LLMTransportError, match="502"):
+            await llm.structured("tool", ASK, City)
+    assert server.request_count == 3
+
+
+async def test_client_errors_are_not_retried(server: FakeOpenAIServer) -> None:
+    server.push(Reply(status=400))
+    async with make_llm(server) as llm:
+        with pytest.raises(LLMError) as info:
+            await llm.structured("tool", ASK, City)
+    assert not isinstance(info.value, LLMTransportError) and server.request_count == 1
+
+
+async def test_timeouts_are_retried(server: FakeOpenAIServer) -> None:
+    server.push(Reply(delay=1.0))
+    async with make_llm(server, timeout=0.2) as llm:
+        assert isinstance(await llm.structured("tool", ASK, City), City)
+        assert llm.stats["retries"] == 1
+
+
+async def test_cache_hit_makes_no_second_request(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    async with make_llm(server, cache_dir=tmp_path) as llm:
+        first = await llm.structured("planner", ASK, City)
+        second = await llm.structured("planner", ASK, City)
+        assert llm.usage.by_role["planner"].cached == 1 and llm.usage.by_role["planner"].requests == 1
+    async with make_llm(server, cache_dir=tmp_path) as rerun:  # a later run: still no request
+        tracker = UsageTracker()
+        third = await rerun.structured("planner", ASK, City, tracker=tracker)
+        assert tracker.by_role["planner"].cached == 1 and tracker.by_role["planner"].prompt_tokens == 0
+    assert first == second == third and server.request_count == 1
+    assert list(tmp_path.glob("*/*.json")) and not list(tmp_path.glob("*/*.tmp"))
+    async with make_llm(server, cache_dir=tmp_path, temperature=0.1) as other:  # other params: a miss
+        await other.structured("planner", ASK, City)
+    assert server.request_count == 2
+
+
+async def test_token_usage_is_accounted_per_role(server: FakeOpenAIServer) -> None:
+    dialogue = UsageTracker()
+    async with make_llm(server) as llm:
+        await llm.structured("planner", ASK, City, tracker=dialogue)
+        await llm.structured("judge", ASK, City, tracker=dialogue)
+        await llm.chat("user", ASK, tracker=dialogue)
+        await llm.structured("judge", ASK, City)  # no dialogue tracker: run-wide only
+        assert llm.usage.by_role["judge"].requests == 2 and llm.usage.total().requests == 4
+    assert set(dialogue.by_role) == {"planner", "judge", "user"}
+    for role in ("planner", "judge", "user"):
+        u = dialogue.by_role[role]
+        assert u.requests == 1 and u.prompt_tokens > 0 and u.completion_tokens > 0
+    assert dialogue.total().requests == 3
+
+
+async def test_semaphore_bounds_in_flight_requests(server: FakeOpenAIServer) -> None:
+    server.delay = 0.05
+    async with make_llm(server, concurrency=3) as llm:
+        asks = [[{"role": "user", "content": f"city {i}"}] for i in range(12)]
+        await asyncio.gather(*(llm.structured("tool", a, City) for a in asks))
+        assert llm.max_in_flight == 3
+    assert server.request_count == 12 and server.max_in_flight == 3
+
+
+async def test_auto_mode_falls_back_to_json_object_once_per_endpoint() -> None:
+    async with (
+        FakeOpenAIServer(reject_json_schema=True) as srv,
+        make_llm(srv, structured_mode="auto", max_retries=3) as llm,
+    ):
+        results = await asyncio.gather(
+            *(llm.structured("planner", [{"role": "user", "content": str(i)}], City) for i in range(4))
+        )
+        assert all(isinstance(r, City) for r in results)
+        await llm.structured("judge", ASK, City)
+        assert llm.stats["fallbacks"] == 1 and llm.stats["retries"] == 0
+    kinds = [r["response_format"]["type"] for r in srv.requests]
+    assert kinds == ["json_schema"] + ["json_object"] * 5  # probed once, no retry storm on the 500
+    fallback = srv.requests[1]
+    assert fallback["response_format"]["schema"]["title"] == "City"
+    assert (
+        '"population"' in fallback["messages"][0]["content"] and fallback["messages"][0]["role"] == "system"
+    )
+
+
+async def test_json_object_mode_puts_schema_in_prompt_and_response_format(server: FakeOpenAIServer) -> None:
+    system = [{"role": "system", "content": "You are terse."}, *ASK]
+    async with make_llm(server, structured_mode="json_object") as llm:
+        await llm.structured("planner", system, City)
+    req = server.requests[0]
+    assert (
+        req["response_format"]["type"] == "json_object" and "properties" in req["response_format"]["schema"]
+    )
+    assert (
+        req["messages"][0]["content"].startswith("You are terse.")
+        and "JSON schema" in req["messages"][0]["content"]
+    )
+
+
+async def test_native_tool_calls_come_back_in_openai_shape(server: FakeOpenAIServer) -> None:
+    async with make_llm(server, native_tools="on") as llm:
+        reply = await llm.chat("assistant", ASK, tools=[WEATHER])
+    assert server.requests[0]["tools"] == [WEATHER]
+    [call] = reply.tool_calls
+    assert call["type"] == "function" and call["function"]["name"] == "get_weather"
+    assert json.loads(call["function"]["arguments"]) == {"city": "x"} and call["id"]
+
+
+async def test_tool_call_emulation_returns_openai_tool_calls(server: FakeOpenAIServer) -> None:
+    calls = {
+        "tool_calls": [
+            {"name": "get_weather", "arguments": {"city": "Paris"}},
+            {"name": "get_weather", "arguments": {"city": "Oslo"}},
+        ]
+    }
+    server.push(
+        Reply(content=json.dumps(calls)),
+        Reply(content=json.dumps(calls)),
+        Reply(content='{"message": "Sunny."}'),
+    )
+    history = [
+        *ASK,
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Rome"}}}
+        ]},
+        {"role": "tool", "tool_call_id": "call_a", "content": '{"temp": 20}'},
+    ]  # fmt: skip
+    async with make_llm(server, native_tools="off", structured_mode="json_object") as llm:
+        reply = await llm.chat("assistant", history, tools=[WEATHER])
+        again = await llm.chat("assistant", history, tools=[WEATHER])
+        text = await llm.chat("assistant", ASK, tools=[WEATHER])
+    req = server.requests[0]
+    assert "tools" not in req and req["response_format"]["type"] == "json_object"
+    branches = req["response_format"]["schema"]["anyOf"]
+    assert branches[1]["properties"]["tool_calls"]["items"]["properties"]["name"] == {"const": "get_weather"}
+    sent = req["messages"]
+    assert "get_weather" in sent[0]["content"]  # tools described in the system prompt
+    assert sent[2]["role"] == "assistant" and '"Rome"' in sent[2]["content"] and "tool_calls" not in sent[2]
+    assert sent[3]["role"] == "user" and '{"temp": 20}' in sent[3]["content"]
+    assert reply.finish_reason == "tool_calls" and reply.content is None
+    assert [json.loads(c["function"]["arguments"]) for c in reply.tool_calls] == [
+        {"city": "Paris"},
+        {"city": "Oslo"},
+    ]
+    ids = [c["id"] for c in reply.tool_calls]
+    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 2
+    assert ids == [c["id"] for c in again.tool_calls]  # deterministic
+    assert all(c["type"] == "function" for c in reply.tool_calls)
+    assert text.content == "Sunny." and text.tool_calls == []
+
+
+async def test_emulated_unknown_tool_is_repaired(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='{"tool_calls": [{"name": "get_wether", "arguments": {}}]}'))
+    async with make_llm(server, native_tools="off") as llm:
+        reply = await llm.chat("assistant", ASK, tools=[WEATHER])
+    assert "unknown tool 'get_wether'" in last_user_text(server.requests[1])
+    assert reply.content == "x" or reply.tool_calls  # whatever the schema-valid default is
+
+
+async def test_auto_native_tools_fall_back_to_emulation() -> None:
+    async with FakeOpenAIServer(reject_tools=True) as srv, make_llm(srv, native_tools="auto") as llm:
+        first = await llm.chat("assistant", ASK, tools=[WEATHER])
+        await llm.chat("assistant", ASK + [{"role": "user", "content": "again"}], tools=[WEATHER])
+        assert llm.stats["fallbacks"] == 1
+    assert first.content == "x"  # the fake's schema-valid default is {"message": "x"}
+    assert ["tools" in r for r in srv.requests] == [True, False, False]
+
+
+async def test_assistant_null_content_is_sent_as_empty_string(server: FakeOpenAIServer) -> None:
+    history = [*ASK, {"role": "assistant", "content": None}, {"role": "user", "content": "more"}]
+    async with make_llm(server) as llm:
+        await llm.chat("user", history)
+    assert server.requests[0]["messages"][1] == {"role": "assistant", "content": ""}
+    assert history[1]["content"] is None  # the caller's list is not mutated
+
+
+async def test_per_role_endpoints_get_their_own_model(server: FakeOpenAIServer) -> None:
+    async with FakeOpenAIServer() as other:
+        roles = {"judge": RoleSettings(base_url=other.base_url, model="judge-model")}
+        async with make_llm(server, roles=roles) as llm:
+            await llm.structured("planner", ASK, City)
+            await llm.structured("judge", ASK, City)
+        assert [r["model"] for r in other.requests] == ["judge-model"]
+    assert [r["model"] for r in server.requests] == ["fake"]
+
+
+async def test_role_without_model_says_how_to_configure() -> None:
+    llm = OpenAIClientLLM(LLMSettings(cache_dir=None))
+    with pytest.raises(LLMError, match="TOOLFLOW_MODEL"):
+        await llm.structured("planner", ASK, City)
