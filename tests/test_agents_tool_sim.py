@@ -1,0 +1,54 @@
+"""Tool agent: JSON parsing, return-schema validation, repair, and consistency context."""
+
+import pytest
+from fake_llm import ScriptedLLM, fixture_tools
+
+from toolflow.engine.agents.tool_sim import ToolSimError, parse_json_reply, simulate
+
+TOOLS = {t.name: t for t in fixture_tools()}
+
+
+def test_parse_json_reply_tolerates_fences_and_prose():
+    assert parse_json_reply('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json_reply('Sure! {"a": [1, 2]} hope that helps') == {"a": [1, 2]}
+    with pytest.raises(ValueError):
+        parse_json_reply("no json here")
+
+
+async def test_invalid_json_then_schema_error_then_valid():
+    llm = ScriptedLLM({"tool": [
+        '{"booking_id": "B1", "status": ',
+        '{"booking_id": "B1", "status": "maybe"}',
+        '{"booking_id": "B1", "status": "confirmed"}',
+    ]})
+    result = await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H1", "guests": 2}, [])
+    assert result == {"booking_id": "B1", "status": "confirmed"}
+    calls = llm.calls_for("tool")
+    assert len(calls) == 3
+    assert "not valid JSON" in calls[1]["messages"][-1]["content"]
+    assert "is not one of" in calls[2]["messages"][-1]["content"]
+
+
+async def test_gives_up_with_tool_sim_error():
+    llm = ScriptedLLM({"tool": ['{"hotels": "none"}'] * 3})
+    with pytest.raises(ToolSimError, match="search_hotels"):
+        await simulate(llm, TOOLS["search_hotels"], {"city": "Rome", "check_in": "2025-01-01"}, [], max_attempts=3)
+    assert len(llm.calls) == 3
+
+
+async def test_without_return_schema_any_object_but_not_a_list():
+    llm = ScriptedLLM({"tool": ["[1, 2]", '{"converted": 93.1}']})
+    result = await simulate(llm, TOOLS["convert_currency"], {"amount": 100, "from_currency": "USD",
+                                                              "to_currency": "EUR"}, [])
+    assert result == {"converted": 93.1}
+    assert "must be a JSON object" in llm.calls[1]["messages"][-1]["content"]
+
+
+async def test_earlier_results_and_return_schema_are_in_the_prompt():
+    earlier = [{"name": "search_hotels", "arguments": {"city": "Rome"},
+                "result": {"hotels": [{"hotel_id": "H-77", "name": "Roma Inn", "price": 90}]}}]
+    llm = ScriptedLLM({"tool": ['{"booking_id": "B9", "status": "pending"}']})
+    await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H-77", "guests": 2}, earlier)
+    system, user = (m["content"] for m in llm.calls[0]["messages"])
+    assert '"booking_id"' in system and "confirmed" in system
+    assert "H-77" in user and "Roma Inn" in user and '"guests": 2' in user

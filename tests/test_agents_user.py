@@ -1,0 +1,60 @@
+"""User agent: what it is told for each turn kind, what it can see, and the −Plan mode."""
+
+from fake_llm import ScriptedLLM, fixture_tools
+
+from toolflow.engine.agents.user import UserTurn, next_user_message
+from toolflow.engine.models import PlanTurn
+
+TOOLS = fixture_tools()
+HISTORY = [
+    {"role": "user", "content": "Any hotels in Porto from June 3?"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "search_hotels", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "c1", "name": "search_hotels", "content": '{"secret_marker": 1}'},
+    {"role": "assistant", "content": "I found Casa Azul for 80 EUR."},
+]
+
+
+def _prompt(llm: ScriptedLLM) -> str:
+    return llm.calls_for("user")[-1]["messages"][-1]["content"]
+
+
+async def test_user_sees_only_text_not_tool_traffic():
+    llm = ScriptedLLM({"user": [{"message": "  Great, book it.  "}]})
+    turn = PlanTurn(kind="follow_up", intent="book the hotel you found", tools=["book_hotel"], depends_on=[0])
+    out = await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
+    assert out == UserTurn(message="Great, book it.", done=False)
+    prompt = _prompt(llm)
+    assert "Casa Azul" in prompt and "book the hotel you found" in prompt
+    assert "secret_marker" not in prompt and "search_hotels" not in prompt
+    assert "builds on what the assistant told you" in prompt
+
+
+async def test_clarify_turn_omits_then_supplies_the_missing_value():
+    turn = PlanTurn(kind="clarify", intent="book the hotel", tools=["book_hotel"], missing=["guests"])
+    llm = ScriptedLLM({"user": [{"message": "Book it"}, {"message": "We are two"}]})
+    await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
+    first = _prompt(llm)
+    assert "leave out this information" in first and "guests (Number of guests)" in first
+    await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS, answering=True)
+    second = _prompt(llm)
+    assert "Give it now" in second and "leave out" not in second
+    assert "The assistant just replied" in second
+
+
+async def test_system_prompt_forbids_naming_tools():
+    llm = ScriptedLLM({"user": [{"message": "hi"}]})
+    await next_user_message(llm, [], turn=PlanTurn(kind="chitchat", intent="greet"), tools=TOOLS,
+                            scenario="A student in Oslo.")
+    system = llm.calls_for("user")[0]["messages"][0]["content"]
+    assert "Never mention tools" in system and "A student in Oslo." in system
+    assert "has not started yet" in _prompt(llm)
+
+
+async def test_no_plan_mode_improvises_from_capabilities():
+    llm = ScriptedLLM({"user": [{"message": "", "done": True}]})
+    out = await next_user_message(llm, HISTORY, turn=None, tools=TOOLS, turn_number=2, max_turns=4)
+    assert out.done is True
+    prompt = _prompt(llm)
+    assert "Weather forecast for a city." in prompt and "turn 3 of at most 4" in prompt
+    assert "Your goal" not in prompt
