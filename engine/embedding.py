@@ -55,7 +55,8 @@ class SentenceTransformerEmbedder(Embedder):
 
         self._model = SentenceTransformer(model_path, device=device)
         self.name = DEFAULT_MODEL
-        self.dim = int(self._model.get_sentence_embedding_dimension() or DIM)
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of() or DIM)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
@@ -92,7 +93,7 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path))
+        self._db = sqlite3.connect(str(path), timeout=120)  # several processes may share one cache
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vec (model TEXT, key BLOB, dim INTEGER, v BLOB, PRIMARY KEY (model, key))"

@@ -39,7 +39,7 @@ def _describe(schema: dict[str, Any]) -> str:
 
 
 def _label(tool: Tool) -> str:
-    raw = tool.extra.get("api_name") or tool.original_name or tool.name
+    raw = tool.original_name or tool.name
     return " ".join(str(raw).replace("_", " ").split())[:60]
 
 

