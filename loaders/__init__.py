@@ -1,1 +1,153 @@
-"""Loaders: one module per input format, each returning validated Tool models."""
+"""Loaders: one module per input format, each returning validated Tool models.
+
+`load_tools` is the entry point: give it files and/or directories, and either name the format or let
+it be detected from each file's content. Problems raise `LoadError` (naming file, line or JSON
+pointer, and field); with `skip_invalid=True` they are collected in `LoadResult.skipped` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from toolflow.engine.models import Tool
+
+from . import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
+from .build import FileContext
+from .detect import detect_format
+from .errors import LoadError, OnError
+from .sources import DATA_SUFFIXES, data_suffix, read_records, read_text
+
+__all__ = ["FORMATS", "LoadError", "LoadResult", "load_file", "load_tools"]
+
+_MODULES: dict[str, ModuleType] = {
+    m.FORMAT: m for m in (toolflow_jsonl, openai_tools, bfcl, toolbench, openapi, mcp)
+}
+_ALIASES = {"jsonl": "toolflow", "swagger": "openapi", "functions": "openai", "rapidapi": "toolbench"}
+#: Names accepted by `format=` (aliases: jsonl, swagger, functions, rapidapi).
+FORMATS: tuple[str, ...] = tuple(_MODULES)
+
+
+@dataclass
+class LoadResult:
+    """What one `load_tools` call produced."""
+
+    tools: list[Tool] = field(default_factory=list)
+    #: One message per skipped tool, duplicate or unreadable file (only with skip_invalid=True).
+    skipped: list[str] = field(default_factory=list)
+    #: Input files read.
+    files: int = 0
+    #: Repeats of a tool already loaded from the same file (same id, name and parameters), dropped.
+    merged: int = 0
+
+
+def load_file(
+    path: str | Path, format: str | None = None, on_error: OnError | None = None
+) -> tuple[list[Tool], int]:
+    """Tools of one file and how many identical repeats were merged; `on_error` defaults to raising."""
+    path = Path(path)
+    ctx = FileContext(path, on_error) if on_error else FileContext(path)
+    text = read_text(path)
+    records = read_records(path, ctx.on_error, text)
+    name = _format_name(format) if format else detect_format(path, records)
+    _MODULES[name].load(ctx, records)
+    return ctx.tools, ctx.merged
+
+
+def load_tools(
+    paths: str | Path | Iterable[str | Path],
+    format: str | None = None,
+    skip_invalid: bool = False,
+    progress: bool = False,
+) -> LoadResult:
+    """Load every tool from `paths` (files, or directories walked recursively).
+
+    Tool ids stay unique across files: a later file's tool with an id already loaded is not loaded
+    (reported, or raised without skip_invalid).
+    """
+    fmt = _format_name(format) if format else None
+    files = list(_expand(paths))
+    result = LoadResult()
+
+    def report(err: LoadError) -> None:
+        if not skip_invalid:
+            raise err
+        result.skipped.append(str(err))
+
+    seen: dict[str, Path] = {}
+    with _progress(progress, len(files)) as advance:
+        for path in files:
+            try:
+                tools, merged = load_file(path, fmt, report)
+            except LoadError as err:
+                report(err.located(file=path))
+                advance()
+                continue
+            result.files += 1
+            result.merged += merged
+            for tool in tools:
+                if tool.id in seen:
+                    report(
+                        LoadError(
+                            f"duplicate tool id {tool.id!r}: already loaded from {seen[tool.id]}",
+                            file=path,
+                            field="id",
+                        )
+                    )
+                    continue
+                seen[tool.id] = path
+                result.tools.append(tool)
+            advance()
+    return result
+
+
+def _format_name(format: str) -> str:
+    name = _ALIASES.get(format.lower(), format.lower())
+    if name not in _MODULES:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    return name
+
+
+def _expand(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, and for directories every data file below them (sorted, hidden ones skipped)."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path).parts
+                if (
+                    child.is_file()
+                    and not any(p.startswith(".") for p in rel)
+                    and data_suffix(child) in DATA_SUFFIXES
+                ):
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            raise LoadError("no such file or directory", file=path)
+
+
+class _progress:
+    """A rich progress bar over files when asked for, otherwise a no-op."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._bar = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        task = self._bar.add_task("loading tools", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
