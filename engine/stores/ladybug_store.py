@@ -58,18 +58,19 @@ class LadybugStore(GraphStore):
         for stmt in load_statements("drop_all", self.dialect):
             self._conn.execute(stmt)
         self._ensure_schema()
-        steps = 7
-        tick = progress or (lambda what, n, total: None)
+        def tick(what: str, rows: int) -> None:  # COPY is all-or-nothing per table: one tick per table
+            if progress:
+                progress(what, rows, rows)
 
         emb = np.asarray(graph.tool_embeddings, dtype=np.float32)
         tools = pa.Table.from_pylist(tool_rows(graph)) if graph.tools else None
         if tools is not None:
             tools = tools.append_column("embedding", pa.array(list(emb), type=pa.list_(pa.float32())))
             self._copy("Tool", tools)
-        tick("tools", 1, steps)
+        tick("tools", len(graph.tools))
         if graph.fields:
             self._copy("Field", pa.Table.from_pylist(field_rows(graph)))
-        tick("fields", 1, steps)
+        tick("fields", len(graph.fields))
         cats = graph.categories
         if cats:
             self._copy("Category", pa.table({"name": cats}))
@@ -80,15 +81,15 @@ class LadybugStore(GraphStore):
         for table, pairs in (("HAS_PARAM", params), ("RETURNS", rets)):
             if pairs:
                 self._copy(table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
-        tick("membership", 1, steps)
+        tick("membership", len(params) + len(rets))
         self._copy_edges("FEEDS", graph.feeds, ["score", "from_field", "to_param"])
-        tick("FEEDS", 1, steps)
+        tick("FEEDS", len(graph.feeds))
         self._copy_edges("SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
-        tick("SHARES_INPUT", 1, steps)
+        tick("SHARES_INPUT", len(graph.shares))
         self._copy_edges("SIMILAR", graph.similar, ["score"])
-        tick("SIMILAR", 1, steps)
+        tick("SIMILAR", len(graph.similar))
         self._copy_edges("MATCHES", graph.matches, ["score", "kind"])
-        tick("MATCHES", 1, steps)
+        tick("MATCHES", len(graph.matches))
 
     def _copy_edges(self, table: str, rows: list[dict], props: list[str]) -> None:
         if not rows:

@@ -1,0 +1,172 @@
+"""Benchmark: build the tool graph of the full ToolBench set into each store.
+
+Prints per-stage seconds (load, embed, kNN, edges, write per store), edge counts and peak memory, and two
+ratios against a baseline measured in the same run:
+
+* cold build / embed-alone: the whole build (load → write to one store) over the time the embedder needs
+  for the distinct texts alone (rate measured on a random sample of them, pure ``encode`` calls, times the
+  number of distinct texts). Target ≤ 1.2: everything but embedding must be noise.
+* warm rebuild: the same build again from the embedding cache (target ≤ 2 min).
+
+Usage:
+  python bench/graph_build.py                       # cold (fresh temp cache) + warm, both stores
+  python bench/graph_build.py --cache-dir ~/.cache/toolflow --skip-cold   # warm only, shared cache
+  NEO4J_URI=bolt://127.0.0.1:7687 python bench/graph_build.py --stores neo4j
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "toolbench_rapidapi_tools.jsonl.gz"
+console = Console(stderr=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def neo4j_uri() -> tuple[str, bool]:
+    """NEO4J_URI, or the dev server started for this run (returns whether we started it)."""
+    if os.environ.get("NEO4J_URI"):
+        return os.environ["NEO4J_URI"], False
+    env = {**os.environ, "NEO4J_DEV_PORT": "0"}
+    proc = subprocess.run([str(REPO / "devserver" / "neo4j" / "neo4j-dev"), "start"], capture_output=True, text=True,
+                          env=env, check=True)
+    return proc.stdout.strip().splitlines()[-1], True
+
+
+def embed_alone_seconds(texts: list[str], sample: int) -> tuple[float, float]:
+    """(texts/s of pure encode calls on a random sample, extrapolated seconds for all texts)."""
+    from toolflow.engine.embedding import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder()
+    emb.embed(texts[:64])  # warm-up: first batch pays one-off kernel setup
+    pick = random.Random(0).sample(texts, min(sample, len(texts)))
+    t0 = time.perf_counter()
+    emb.embed(pick)
+    rate = len(pick) / (time.perf_counter() - t0)
+    return rate, len(texts) / rate
+
+
+def build_once(tools, cache_dir: Path, stores: dict[str, str], threshold: float) -> dict:
+    from toolflow.engine.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
+    from toolflow.engine.graph_build import build_graph
+    from toolflow.engine.stores import open_store
+
+    cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
+    t0 = time.perf_counter()
+    data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold)
+    cache.close()
+    build_s = time.perf_counter() - t0
+    writes = {}
+    counts = {}
+    for name, spec in stores.items():
+        t0 = time.perf_counter()
+        with open_store(spec) as store:
+            store.write_graph(data)
+            counts[name] = store.counts()
+        writes[name] = time.perf_counter() - t0
+    return {"report": rep, "build_s": build_s, "write_s": writes, "counts": counts}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--stores", default="ladybug,neo4j")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="warm cache to reuse (default: a fresh temp dir)")
+    ap.add_argument("--skip-cold", action="store_true", help="only the warm rebuild (needs --cache-dir)")
+    ap.add_argument("--baseline-sample", type=int, default=3000)
+    ap.add_argument("--threshold", type=float, default=0.82)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from toolflow.engine.fields import tool_fields, tool_text
+    from toolflow.engine.graph_build import is_matchable
+    from toolflow.loaders import load_tools
+
+    t0 = time.perf_counter()
+    result = load_tools([args.data], skip_invalid=True)
+    tools = result.tools
+    load_s = time.perf_counter() - t0
+    console.print(f"loaded {len(tools)} tools in {load_s:.1f}s ({len(result.skipped)} skipped)")
+
+    texts = sorted({f.text for t in tools for f in tool_fields(t) if is_matchable(f)} | {tool_text(t) for t in tools})
+    rate, alone_s = embed_alone_seconds(texts, args.baseline_sample)
+    console.print(f"{len(texts)} distinct texts; pure encode {rate:.0f} texts/s → embed-alone {alone_s:.0f}s")
+
+    tmp = tempfile.TemporaryDirectory(prefix="toolflow-bench-")
+    cache_dir = args.cache_dir or Path(tmp.name)
+    stores: dict[str, str] = {}
+    started = False
+    wanted = args.stores.split(",")
+    if "ladybug" in wanted:
+        stores["ladybug"] = str(Path(tmp.name) / "graph")
+    if "neo4j" in wanted:
+        stores["neo4j"], started = neo4j_uri()
+
+    out: dict = {"tools": len(tools), "distinct_texts": len(texts), "encode_texts_per_s": round(rate, 1),
+                 "embed_alone_s": round(alone_s, 1), "load_s": round(load_s, 2)}
+    try:
+        runs = [] if args.skip_cold else [("cold", cache_dir)]
+        runs.append(("warm", cache_dir))
+        for label, cdir in runs:
+            r = build_once(tools, cdir, stores, args.threshold)
+            rep = r["report"]
+            stage = {"load": load_s, **rep.seconds, **{f"write_{k}": v for k, v in r["write_s"].items()}}
+            row = {
+                "stages_s": {k: round(v, 2) for k, v in stage.items()},
+                "embedded": rep.embedded,
+                "edges": rep.edges,
+                "pairs_before": rep.pairs_before,
+                "pairs_after": rep.pairs_after,
+                "max_field_degree_before": rep.max_field_degree_before,
+                "max_field_degree_after": rep.max_field_degree_after,
+                "counts": r["counts"],
+                "total_s_per_store": {k: round(load_s + r["build_s"] + v, 1) for k, v in r["write_s"].items()},
+            }
+            if label == "cold":
+                row["ratio_vs_embed_alone"] = {k: round(v / alone_s, 3) for k, v in row["total_s_per_store"].items()}
+            out[label] = row
+            console.print(f"[bold]{label}[/] " + json.dumps(row))
+    finally:
+        if started:
+            subprocess.run([str(REPO / "devserver" / "neo4j" / "neo4j-dev"), "stop"], check=False)
+        tmp.cleanup()
+    out["peak_rss_mb"] = round(peak_rss_mb(), 0)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"tools {out['tools']}  distinct texts {out['distinct_texts']}  encode {out['encode_texts_per_s']} texts/s  "
+          f"embed-alone {out['embed_alone_s']} s  peak RSS {out['peak_rss_mb']} MB")
+    for label in ("cold", "warm"):
+        if label not in out:
+            continue
+        row = out[label]
+        print(f"\n[{label}] newly embedded {row['embedded']}")
+        print("  stages (s): " + "  ".join(f"{k} {v}" for k, v in row["stages_s"].items()))
+        print(f"  edges: {row['edges']}")
+        print(f"  damping R-P pairs {row['pairs_before']['R-P']} → {row['pairs_after']['R-P']}, "
+              f"P-P {row['pairs_before']['P-P']} → {row['pairs_after']['P-P']}; max field degree "
+              f"{row['max_field_degree_before']} → {row['max_field_degree_after']}")
+        print(f"  total per store (s): {row['total_s_per_store']}")
+        if "ratio_vs_embed_alone" in row:
+            print(f"  ratio build / embed-alone: {row['ratio_vs_embed_alone']}  (target ≤ 1.2)")
+        else:
+            print(f"  warm rebuild ≤ 120 s: { {k: v <= 120 for k, v in row['total_s_per_store'].items()} }")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
