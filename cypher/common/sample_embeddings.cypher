@@ -1,0 +1,4 @@
+// Stored description embeddings of the given tools, for the report's pairwise similarity.
+UNWIND $ids AS i
+MATCH (t:Tool {id: i})
+RETURN t.id AS id, t.embedding AS embedding
