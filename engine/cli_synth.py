@@ -38,21 +38,28 @@ AGENT_ROLES = ("planner", "user", "assistant", "tool")
 
 # --- the file-backed SampleSource ----------------------------------------------------------------
 
-def load_tool_file(path: Path) -> list[Tool]:
-    """Tools from any format the loaders read; falls back to JSONL of Tool dicts if they are absent."""
-    try:
-        from toolflow.loaders import load_tools  # type: ignore[attr-defined]
-    except ImportError:
-        load_tools = None
-    if load_tools is not None:
-        loaded = load_tools(path)
-        return list(getattr(loaded, "tools", loaded))
+def _read_tool_records(path: Path) -> list[Tool] | None:
+    """The file as JSONL of Tool records (e.g. dumped from a graph store), or None if it is not that."""
     tools = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                tools.append(Tool.model_validate_json(line))
-    return tools
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    tools.append(Tool.model_validate_json(line))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return tools or None
+
+
+def load_tool_file(path: Path) -> list[Tool]:
+    """Tools from a JSONL of Tool records (ids kept as they are), else via `toolflow.loaders.load_tools`
+    (any supported format, format detected from the content)."""
+    tools = _read_tool_records(path)
+    if tools is not None:
+        return tools
+    from toolflow.loaders import load_tools
+
+    return list(load_tools(path).tools)
 
 
 def load_sample_file(path: Path) -> list[Sample]:

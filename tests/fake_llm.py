@@ -12,12 +12,11 @@ import json
 import random
 import re
 from collections import deque
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-
 from toolflow.engine.llm.base import ChatReply, Usage, UsageTracker
 from toolflow.engine.models import Tool
 
@@ -97,8 +96,7 @@ def example_for(schema: dict[str, Any] | None, rng: random.Random) -> Any:
     return f"value-{rng.randrange(10**6)}"
 
 
-_WORDS = ("garden trip budget weekend family concert museum river coffee train hotel dinner market "
-          "bicycle office library beach mountain festival recipe invoice meeting parcel flight").split()
+_WORDS = ["garden", "trip", "budget", "weekend", "family", "concert", "museum", "river", "coffee", "train", "hotel", "dinner", "market", "bicycle", "office", "library", "beach", "mountain", "festival", "recipe", "invoice", "meeting", "parcel", "flight"]
 
 
 class AutoLLM:

@@ -2,7 +2,6 @@
 
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
-
 from toolflow.engine.agents.planner import PlanError, make_plan, validate_plan
 from toolflow.engine.models import Plan
 

@@ -2,7 +2,6 @@
 
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
-
 from toolflow.engine.agents.tool_sim import ToolSimError, parse_json_reply, simulate
 
 TOOLS = {t.name: t for t in fixture_tools()}

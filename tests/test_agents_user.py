@@ -1,7 +1,6 @@
 """User agent: what it is told for each turn kind, what it can see, and the −Plan mode."""
 
 from fake_llm import ScriptedLLM, fixture_tools
-
 from toolflow.engine.agents.user import UserTurn, next_user_message
 from toolflow.engine.models import PlanTurn
 
