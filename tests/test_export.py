@@ -1,0 +1,109 @@
+"""Export round trips: openai JSONL, LLaMA-Factory sharegpt, and a HF dataset loaded back from disk."""
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner
+from fake_llm import AutoLLM, fixture_tools
+from toolflow.engine.cli_synth import FileSampleSource, export_cmd
+from toolflow.engine.export import ExportError, export, to_sharegpt
+from toolflow.engine.models import Dialogue, Sample
+from toolflow.engine.run import RunConfig, run_synthesis
+
+ALL = {t.name: t for t in fixture_tools()}
+
+
+def parallel_dialogue() -> dict:
+    calls = [{"id": "a1", "type": "function", "function": {"name": "get_forecast", "arguments": '{"city": "Rome"}'}},
+             {"id": "a2", "type": "function", "function": {"name": "find_restaurants", "arguments": '{"near": "Trevi"}'}}]
+    return Dialogue(
+        id="dlg-parallel", tools=[ALL["get_forecast"].openai_tool(), ALL["find_restaurants"].openai_tool()],
+        messages=[
+            {"role": "system", "content": "sys"},
+            {"role": "user", "content": "Weather in Rome and food near Trevi?"},
+            {"role": "assistant", "content": None, "tool_calls": calls},
+            {"role": "tool", "tool_call_id": "a1", "name": "get_forecast", "content": '{"forecast": ["sun"]}'},
+            {"role": "tool", "tool_call_id": "a2", "name": "find_restaurants", "content": '{"results": ["Zia"]}'},
+            {"role": "assistant", "content": "Sunny, and try Zia."},
+            {"role": "user", "content": "Thanks!"},
+            {"role": "assistant", "content": "You're welcome."},
+        ],
+        sample=Sample(id="s", tool_ids=[], strategy="t"),
+    ).model_dump()
+
+
+@pytest.fixture
+def dialogues(tmp_path):
+    out = tmp_path / "d.jsonl"
+    tools = fixture_tools()
+    src = FileSampleSource(tools)
+    summary = asyncio.run(run_synthesis(AutoLLM(tools), src, RunConfig(n=3, out=out), show_progress=False))
+    assert summary.kept == 3
+    with open(out, "a") as f:
+        f.write(json.dumps(parallel_dialogue()) + "\n")
+    return out
+
+
+def test_openai_lines_are_messages_and_tools(dialogues, tmp_path):
+    target = tmp_path / "train.jsonl"
+    assert export(dialogues, "openai", target) == 4
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    src = [json.loads(line) for line in dialogues.read_text().splitlines()]
+    assert [set(r) for r in rows] == [{"messages", "tools"}] * 4
+    assert [r["messages"] for r in rows] == [d["messages"] for d in src]
+    assert rows[3]["tools"][0]["function"]["name"] == "get_forecast"
+
+
+def test_sharegpt_alternates_and_merges_parallel_calls(dialogues, tmp_path):
+    target = tmp_path / "sg.jsonl"
+    export(dialogues, "sharegpt", target)
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    for row in rows:
+        roles = [t["from"] for t in row["conversations"]]
+        assert all(r in ("human", "observation") for r in roles[0::2])
+        assert all(r in ("gpt", "function_call") for r in roles[1::2])
+        assert row["system"] and isinstance(json.loads(row["tools"]), list)
+    par = rows[3]
+    assert [t["from"] for t in par["conversations"]] == ["human", "function_call", "observation", "gpt", "human", "gpt"]
+    assert json.loads(par["conversations"][1]["value"]) == [
+        {"name": "get_forecast", "arguments": {"city": "Rome"}},
+        {"name": "find_restaurants", "arguments": {"near": "Trevi"}}]
+    assert json.loads(par["conversations"][2]["value"]) == [{"forecast": ["sun"]}, {"results": ["Zia"]}]
+    assert json.loads(par["tools"])[1] == ALL["find_restaurants"].openai_tool()["function"]
+    single = rows[0]["conversations"]
+    assert json.loads(single[1]["value"])["name"] in ALL  # one call: an object, not a list
+
+
+def test_sharegpt_refuses_broken_alternation():
+    d = parallel_dialogue()
+    d["messages"].insert(2, {"role": "user", "content": "and hurry"})
+    with pytest.raises(ExportError, match="sharegpt needs"):
+        to_sharegpt(d)
+
+
+def test_hf_dataset_round_trip(dialogues, tmp_path):
+    from datasets import load_from_disk
+
+    target = tmp_path / "hf"
+    assert export(dialogues, "hf", target) == 4
+    ds = load_from_disk(str(target))
+    assert len(ds) == 4 and set(ds.column_names) == {"id", "messages", "tools", "sample_id", "meta"}
+    row = ds[3]
+    assert row["id"] == "dlg-parallel"
+    assert [m["role"] for m in row["messages"]][:3] == ["system", "user", "assistant"]
+    assert [c["function"]["name"] for c in row["messages"][2]["tool_calls"]] == ["get_forecast", "find_restaurants"]
+    assert row["messages"][3]["tool_call_id"] == "a1"
+    assert json.loads(row["tools"]) == parallel_dialogue()["tools"]
+    first = json.loads(dialogues.read_text().splitlines()[0])
+    assert ds[0]["id"] == first["id"] and json.loads(ds[0]["meta"])["index"] == 0
+
+
+def test_export_command(dialogues, tmp_path):
+    target = tmp_path / "cli.jsonl"
+    result = CliRunner().invoke(export_cmd, [str(dialogues), "--format", "sharegpt", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"written": 4, "format": "sharegpt", "out": str(target)}
+    assert len(target.read_text().splitlines()) == 4
+    help_text = CliRunner().invoke(export_cmd, ["--help"]).output
+    assert "dataset_info.json" in help_text and "load_from_disk" in help_text

@@ -1,0 +1,101 @@
+"""The `synth` command end to end with the fake LLM injected through the factory hook."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fake_llm import FIXTURES, AutoLLM, fixture_tools
+from toolflow.engine import cli_synth
+from toolflow.engine.run import read_records
+from toolflow.engine.synthesis import dialogue_id, models_of
+
+TOOLS = str(FIXTURES / "tools.jsonl")
+SAMPLES = str(FIXTURES / "samples.jsonl")
+
+
+@pytest.fixture
+def seen_options(monkeypatch):
+    seen: list[dict] = []
+
+    def factory(options):
+        seen.append(options)
+        return AutoLLM(fixture_tools(), fail_first=options.get("fail_first", 0))
+
+    monkeypatch.setattr(cli_synth, "LLM_FACTORY", factory)
+    return seen
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli_synth.synth, [*args, "--no-progress"], catch_exceptions=False)
+
+
+def test_synth_writes_resumes_and_reports(tmp_path, seen_options):
+    out = tmp_path / "d.jsonl"
+    args = ["-n", "5", "--out", str(out), "--tools", TOOLS, "--samples", SAMPLES, "--seed", "3",
+            "--model", "m-all", "--tool-model", "m-tool"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["kept"] == 5 and report["skipped"] == 0 and report["rejects"].endswith("d.rejects.jsonl")
+    assert "synth run" in result.stderr and "tokens assistant" in result.stderr
+    assert json.loads(result.stdout) == report  # stdout carries only the machine-readable line
+    records = read_records(out)
+    assert {r["id"] for r in records} == {dialogue_id(3, i) for i in range(5)}
+    assert [r["sample"]["id"] for r in sorted(records, key=lambda r: r["meta"]["index"])] == [
+        f"smp-{i:03d}" for i in range(5)]
+    assert seen_options[0]["model"] == "m-all" and seen_options[0]["roles"]["tool"]["model"] == "m-tool"
+    assert seen_options[0]["roles"]["planner"] == {"model": None, "base_url": None}
+
+    again = invoke(*args)
+    assert json.loads(again.output.strip().splitlines()[-1])["skipped"] == 5
+    assert len(read_records(out)) == 5
+
+
+def test_no_plan_and_random_combinations_without_samples(tmp_path, seen_options):
+    out = tmp_path / "d.jsonl"
+    result = invoke("-n", "2", "--out", str(out), "--tools", TOOLS, "--no-plan", "--turns", "2")
+    assert result.exit_code == 0, result.output
+    for r in read_records(out):
+        assert r["plan"] is None and r["meta"]["plan"] is False
+        assert r["sample"]["strategy"] == "file-random" and 2 <= len(r["sample"]["tool_ids"]) <= 3
+        assert sum(m["role"] == "user" for m in r["messages"]) == 2
+
+
+def test_shard_option(tmp_path, seen_options):
+    out = tmp_path / "d.jsonl"
+    result = invoke("-n", "6", "--out", str(out), "--tools", TOOLS, "--shard", "1/3")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["meta"]["index"] for r in read_records(out)) == [1, 4]
+
+
+def test_errors_exit_1_and_bad_options_are_usage_errors(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools(), fail_first=100))
+    out = tmp_path / "d.jsonl"
+    result = invoke("-n", "1", "--out", str(out), "--tools", TOOLS, "--retries", "0")
+    assert result.exit_code == 1
+    assert json.loads(result.output.strip().splitlines()[-1])["errored"] == 1
+    bad = invoke("-n", "1", "--out", str(out), "--tools", TOOLS, "--shard", "3/2")
+    assert bad.exit_code == 2 and "shard" in bad.output
+    missing = invoke("-n", "1", "--out", str(out))
+    assert missing.exit_code == 2 and "--tools" in missing.output
+
+
+def test_help_teaches_with_examples():
+    text = CliRunner().invoke(cli_synth.synth, ["--help"]).output
+    assert "Examples:" in text and "--shard 2/4" in text and "--no-plan" in text and "--tool-model" in text
+
+
+def test_real_client_is_built_with_role_overrides(monkeypatch):
+    monkeypatch.setattr(cli_synth, "LLM_FACTORY", None)
+    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", "off")
+    monkeypatch.setenv("TOOLFLOW_API_KEY", "sk-test")
+    options = {"base_url": "http://127.0.0.1:9/v1", "model": "m-all", "temperature": 0.2,
+               "roles": {"tool": {"model": "m-tool", "base_url": None}, "user": {"model": None, "base_url": None}}}
+    with cli_synth.open_llm(options) as llm:
+        from toolflow.engine.llm.client import OpenAIClientLLM
+
+        assert isinstance(llm, OpenAIClientLLM)
+        assert llm.settings.for_role("tool").model == "m-tool"
+        assert llm.settings.for_role("planner").base_url == "http://127.0.0.1:9/v1"
+        assert llm.settings.for_role("user").temperature == 0.2
+        assert models_of(llm)["tool"] == "m-tool" and models_of(llm)["assistant"] == "m-all"
