@@ -175,9 +175,6 @@ def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str])
     truncated = [i for i, r in enumerate(reasons) if r == "length"]
     if truncated:
         failed.append(f"truncated: messages {truncated} hit the length limit")
-    last = dialogue.messages[-1] if dialogue.messages else {}
-    if last.get("role") != "assistant" or last.get("tool_calls") or not (last.get("content") or "").strip():
-        failed.append(f"unfinished: dialogue does not end with an assistant answer ({dialogue.meta.get('stopped', '')})")
 
 
 def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[str], flags: list[str]) -> None:
@@ -245,6 +242,11 @@ def check_dialogue(dialogue: Dialogue) -> dict[str, Any]:
         calls = _check_calls_and_results(dialogue, failed, flags)
         _check_turn_content(dialogue, failed, flags)
         _check_plan(dialogue, calls, failed, flags)
+        last = dialogue.messages[-1]
+        ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
+                          and (last.get("content") or "").strip())
+        if not ends_in_answer and not failed:  # only when nothing else explains it
+            failed.append(f"unfinished: no closing assistant answer (stopped: {dialogue.meta.get('stopped')})")
     failed = list(dict.fromkeys(failed))
     flags = list(dict.fromkeys(flags))
     return {"passed": not failed, "failed": failed, "flags": flags}

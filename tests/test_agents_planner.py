@@ -80,3 +80,16 @@ async def test_prompt_carries_tools_and_target_length():
     await make_plan(llm, TOOLS, target_turns=3, max_turns=6)
     system = llm.calls_for("planner")[0]["messages"][0]["content"]
     assert '"name": "book_hotel"' in system and "about 3 user turns" in system and "$" not in system
+
+
+async def test_unambiguous_slips_are_normalized_without_a_re_ask():
+    sloppy = {"turns": [
+        {"kind": "multi_tool", "intent": "hotels in Rome from 2025-06-01", "tools": ["Search_Hotels"],
+         "missing": ["city"]},
+        {"kind": "follow_up", "intent": "book the first for two", "tools": ["book_hotel", "book_hotel"]}]}
+    llm = ScriptedLLM({"planner": [sloppy]})
+    plan = await make_plan(llm, TOOLS, target_turns=2, max_turns=4)
+    assert len(llm.calls) == 1
+    first, second = plan.turns
+    assert (first.kind, first.tools, first.missing) == ("tool_call", ["search_hotels"], [])
+    assert (second.tools, second.depends_on) == (["book_hotel"], [0])

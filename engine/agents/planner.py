@@ -35,6 +35,28 @@ def is_identifier_like(name: str) -> bool:
     return bool(re.search(r"[_\-0-9]|[a-z][A-Z]", name))
 
 
+def normalize_plan(plan: Plan, tools: list[Tool]) -> Plan:
+    """Fix slips that have only one sensible reading, so small models need fewer re-asks.
+
+    Tool names are matched case-insensitively, repeated names dropped, `missing` cleared outside
+    clarify turns, a follow-up without `depends_on` points at the turn before it, and a multi_tool
+    turn with a single tool becomes a tool_call. Everything else is left for `validate_plan`.
+    """
+    canonical = {t.name.lower(): t.name for t in tools}
+    turns = []
+    for i, turn in enumerate(plan.turns):
+        names = list(dict.fromkeys(canonical.get(n.lower(), n) for n in turn.tools))
+        update: dict = {"tools": names}
+        if turn.kind != "clarify":
+            update["missing"] = []
+        if turn.kind == "follow_up" and not turn.depends_on and i > 0:
+            update["depends_on"] = [i - 1]
+        if turn.kind == "multi_tool" and len(names) == 1:
+            update["kind"] = "tool_call"
+        turns.append(turn.model_copy(update=update))
+    return plan.model_copy(update={"turns": turns})
+
+
 def validate_plan(plan: Plan, tools: list[Tool], *, max_turns: int | None = None) -> list[str]:
     """Problems that make `plan` unusable for `tools`; empty when it is fine."""
     by_name = {t.name: t for t in tools}
@@ -102,7 +124,7 @@ async def make_plan(
     ]
     problems: list[str] = []
     for _ in range(max_repairs + 1):
-        plan = await llm.structured("planner", messages, Plan, tracker=tracker)
+        plan = normalize_plan(await llm.structured("planner", messages, Plan, tracker=tracker), tools)
         problems = validate_plan(plan, tools, max_turns=max_turns)
         if not problems:
             return plan
