@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -84,31 +86,29 @@ def mixed_graph() -> GraphData:
 
 
 def read_toolbench_tools(categories: Iterable[str] | None = None, path: Path = TOOLBENCH_GZ) -> list[Tool]:
-    """Normalized ToolBench tools (deduplicated by id, first wins), optionally only some categories."""
-    wanted = set(categories) if categories is not None else None
-    seen: dict[str, Tool] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            if wanted is not None and rec.get("category") not in wanted:
-                continue
-            tid = f"{rec['source']}:{rec['source_id']}"
-            if tid in seen:
-                continue
-            try:
-                seen[tid] = Tool(
-                    id=tid,
-                    name=to_function_name(rec["name"]),
-                    original_name=rec["name"],
-                    description=rec.get("description") or "",
-                    parameters=rec.get("parameters") or {"type": "object", "properties": {}},
-                    returns=rec.get("returns"),
-                    category=rec.get("category"),
-                    source=rec["source"],
-                )
-            except ValueError:
-                continue
-    return list(seen.values())
+    """Normalized ToolBench tools through the real loader (it dedupes ids and infers returns from examples).
+
+    Only the wanted categories' lines go to the loader, so a subset loads in seconds, not the 20 s of all 47k.
+    """
+    from toolflow.loaders import load_tools
+
+    if categories is None:
+        return load_tools([path], skip_invalid=True).tools
+    wanted = set(categories)
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "toolbench_subset.jsonl"
+        with gzip.open(path, "rt", encoding="utf-8") as src, subset.open("w", encoding="utf-8") as dst:
+            for line in src:
+                if json.loads(line).get("category") in wanted:
+                    dst.write(line)
+        return load_tools([subset], skip_invalid=True).tools
+
+
+def persistent_cache_path() -> Path:
+    """The user's embedding cache (or $TOOLFLOW_CACHE_DIR): real graphs embed once per machine."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("TOOLFLOW_CACHE_DIR") or user_cache_dir("toolflow")) / "embeddings.sqlite"
 
 
 @cache
