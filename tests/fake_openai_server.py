@@ -9,11 +9,15 @@ failures; the server records every request body, the count and the peak number i
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -92,6 +96,7 @@ class FakeOpenAIServer:
         self.max_in_flight = 0
         self.port: int | None = None
         self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # -- control -----------------------------------------------------------------------------------
 
@@ -110,14 +115,16 @@ class FakeOpenAIServer:
         self.requests.clear()
         self.max_in_flight = 0
 
-    async def start(self) -> FakeOpenAIServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+    async def start(self, port: int = 0) -> FakeOpenAIServer:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", port, backlog=1024)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for w in list(self._writers):  # idle keep-alive connections would keep handlers waiting
+                w.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
@@ -153,11 +160,12 @@ class FakeOpenAIServer:
     # -- HTTP ----------------------------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
+                except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
                     return
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
@@ -178,10 +186,20 @@ class FakeOpenAIServer:
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
                     return
+        except (ConnectionError, asyncio.CancelledError):
+            return  # client went away (e.g. timed out) or the server is stopping
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def _route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        if path == "/_stats":  # control routes for a server in another process
+            return 200, {}, {"requests": self.request_count, "max_in_flight": self.max_in_flight}
+        if path.startswith("/_reset"):
+            self.reset_counters()
+            if "delay=" in path:
+                self.delay = float(path.split("delay=", 1)[1])
+            return 200, {}, {"ok": True}
         if method == "GET" and path.rstrip("/").endswith("/models"):
             return (
                 200,
@@ -261,3 +279,63 @@ class FakeOpenAIServer:
                 }
             ]
         return "ok", None
+
+
+class FakeServerProcess:
+    """The fake server in a child process, so its CPU does not compete with the client being measured."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.proc: subprocess.Popen[str] | None = None
+        self.port: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> FakeServerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--delay", str(self.delay)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.proc.kill()
+            raise RuntimeError(f"fake server did not start: {line!r}")
+        self.port = int(line.split()[1])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+
+    def _get(self, path: str) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def reset(self, delay: float | None = None) -> None:
+        self._get("/_reset" + (f"?delay={delay}" if delay is not None else ""))
+
+    def stats(self) -> dict[str, Any]:
+        return self._get("/_stats")
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description="fake OpenAI-compatible server (prints 'PORT <n>')")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+
+    async def serve() -> None:
+        server = await FakeOpenAIServer(args.delay).start(args.port)
+        print(f"PORT {server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    _main()

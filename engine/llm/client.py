@@ -18,6 +18,7 @@ One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
+from pydantic import BaseModel
 
 from .base import ChatReply, Role, T, Usage, UsageTracker
 from .cache import ResponseCache, request_key
@@ -93,6 +95,12 @@ class Completion:
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
+
+
+@functools.lru_cache(maxsize=512)
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a pydantic model, generated once (it costs ~1 ms, more than our whole request path)."""
+    return model.model_json_schema()
 
 
 def _schema_name(name: str) -> str:
@@ -170,7 +178,7 @@ class OpenAIClientLLM:
         """An instance of `schema`; invalid output is re-asked with the error fed back (``max_repairs``)."""
         rs = self._resolve(role)
         return await self._structured(
-            rs, messages, schema.model_json_schema(), schema.__name__, schema.model_validate, tracker, hint=""
+            rs, messages, schema_of(schema), schema.__name__, schema.model_validate, tracker, hint=""
         )
 
     async def chat(

@@ -1,0 +1,207 @@
+"""Overhead of the LLM layer under concurrency, against a fake OpenAI-compatible endpoint.
+
+The fake answers every request with a schema-valid JSON object after a fixed delay (default 200 ms),
+so an ideal client achieves ``concurrency / delay`` requests/s; the ratio achieved/ideal is what our
+layer (openai client, semaphore, retries, cache, validation) costs. Target: >= 0.9 at concurrency 32.
+The workload drives ``OpenAIClientLLM.structured`` directly (one request per unit); pass another
+`workload` (e.g. a whole synthesized dialogue) to :func:`run_overhead` to measure that instead. A
+second pass over the same requests with the on-disk cache shows what a rerun / resumed run costs.
+
+    python bench/synth_overhead.py [--n 320] [--delay 0.2] [--levels 1,8,32] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from fake_openai_server import FakeOpenAIServer, FakeServerProcess  # noqa: E402
+from toolflow.engine.llm.client import OpenAIClientLLM  # noqa: E402
+from toolflow.engine.llm.settings import LLMSettings  # noqa: E402
+
+
+class Verdict(BaseModel):
+    """A tiny structured output, like a judge score."""
+
+    label: str
+    score: int
+    reasons: list[str] = []
+
+
+Workload = Callable[[OpenAIClientLLM, int], Awaitable[Any]]
+
+
+async def structured_workload(llm: OpenAIClientLLM, i: int) -> Any:
+    """One structured request per unit; the index keeps requests distinct (and cache keys apart)."""
+    messages = [
+        {"role": "system", "content": "You grade dialogues."},
+        {"role": "user", "content": f"Grade dialogue #{i}: the user asked for the weather and got it."},
+    ]
+    return await llm.structured("judge", messages, Verdict)
+
+
+async def _drive(llm: OpenAIClientLLM, workload: Workload, units: range, concurrency: int) -> None:
+    """`concurrency` workers, each running units back to back, as the synthesis run does.
+
+    (Queueing all units on the client's semaphore instead hands each freed slot to a waiter at the back
+    of the event loop's ready queue, serializing a whole burst's CPU: a driver artefact, not LLM cost.)
+    """
+    todo = iter(units)
+
+    async def worker() -> None:
+        for i in todo:
+            await workload(llm, i)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def _reset(srv: FakeServerProcess | FakeOpenAIServer, delay: float) -> None:
+    if isinstance(srv, FakeServerProcess):
+        srv.reset(delay)
+    else:
+        srv.delay = delay
+        srv.reset_counters()
+
+
+async def run_overhead(
+    concurrency: int,
+    n: int,
+    delay: float,
+    *,
+    server: FakeServerProcess | FakeOpenAIServer | None = None,
+    cache_dir: Path | None = None,
+    workload: Workload = structured_workload,
+    warmup: bool = True,
+) -> dict[str, Any]:
+    """Run `n` workload units at `concurrency` against a fake endpoint with `delay`; return the numbers.
+
+    Requests/s is counted at the server (every HTTP request, whatever the workload), so the ideal is
+    always ``concurrency / delay``. Without `server`, a fake server process is started for this call.
+    """
+    own = server is None
+    srv = server if server is not None else FakeServerProcess(delay).__enter__()
+    _reset(srv, delay)
+    settings = LLMSettings(
+        base_url=srv.base_url,
+        model="fake",
+        api_key="sk-bench",
+        structured_mode="json_schema",
+        concurrency=concurrency,
+        cache_dir=cache_dir,
+    )
+    try:
+        async with OpenAIClientLLM(settings) as llm:
+            if warmup:  # open the connection pool first: a one-time cost that a real run amortizes
+                await _drive(llm, workload, range(-concurrency, 0), concurrency)
+                llm.usage = type(llm.usage)()
+                _reset(srv, delay)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            await _drive(llm, workload, range(n), concurrency)
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            usage = llm.usage.total()
+        stats = (
+            srv.stats()
+            if isinstance(srv, FakeServerProcess)
+            else {"requests": srv.request_count, "max_in_flight": srv.max_in_flight}
+        )
+    finally:
+        if own:
+            srv.__exit__(None, None, None)
+    requests = stats["requests"]
+    rps = requests / elapsed if elapsed > 0 else 0.0
+    ideal = concurrency / delay if delay > 0 else float("inf")
+    return {
+        "concurrency": concurrency,
+        "units": n,
+        "requests": requests,
+        "cached": usage.cached,
+        "elapsed_s": round(elapsed, 3),
+        "req_per_s": round(rps, 1),
+        "ideal_req_per_s": round(ideal, 1),
+        "ratio": round(rps / ideal, 3) if requests else None,
+        "server_max_in_flight": stats["max_in_flight"],
+        # client CPU per unit: the layer's cost independent of how busy the machine is
+        "client_cpu_ms_per_unit": round(cpu / n * 1000, 2) if n else None,
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    levels = [int(x) for x in args.levels.split(",")]
+    results = []
+    with FakeServerProcess(args.delay) as server:
+        for c in levels:
+            # At concurrency 1 each request costs a full delay; a few dozen give a stable rate.
+            n = min(args.n, args.n1) if c == 1 else args.n
+            results.append(await run_overhead(c, n, args.delay, server=server))
+        top = max(levels)
+        with tempfile.TemporaryDirectory(prefix="toolflow-bench-cache-") as tmp:
+            first = await run_overhead(top, args.n, args.delay, server=server, cache_dir=Path(tmp))
+            rerun = await run_overhead(top, args.n, args.delay, server=server, cache_dir=Path(tmp))
+    cache = {
+        "concurrency": top,
+        "units": args.n,
+        "first_s": first["elapsed_s"],
+        "first_requests": first["requests"],
+        "rerun_s": rerun["elapsed_s"],
+        "rerun_requests": rerun["requests"],
+        "rerun_cached": rerun["cached"],
+        "speedup": round(first["elapsed_s"] / rerun["elapsed_s"], 1) if rerun["elapsed_s"] else None,
+    }
+    return {
+        "delay_s": args.delay,
+        "workload": "OpenAIClientLLM.structured, 1 request per unit",
+        "levels": results,
+        "cache": cache,
+    }
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"workload: {report['workload']}; fake endpoint delay {report['delay_s'] * 1000:.0f} ms")
+    print(
+        f"{'conc':>5} {'units':>6} {'reqs':>6} {'elapsed s':>10} {'req/s':>8} {'ideal':>8} {'ratio':>6} {'peak':>5} {'cpu ms/unit':>12}"
+    )
+    for r in report["levels"]:
+        print(
+            f"{r['concurrency']:>5} {r['units']:>6} {r['requests']:>6} {r['elapsed_s']:>10.2f} {r['req_per_s']:>8.1f} "
+            f"{r['ideal_req_per_s']:>8.1f} {r['ratio']:>6.3f} {r['server_max_in_flight']:>5} {r['client_cpu_ms_per_unit']:>12.2f}"
+        )
+    c = report["cache"]
+    print(
+        f"cache: first run {c['first_s']:.2f} s ({c['first_requests']} requests), rerun {c['rerun_s']:.3f} s "
+        f"({c['rerun_requests']} requests, {c['rerun_cached']} cached): {c['speedup']}x faster"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--n",
+        type=int,
+        default=320,
+        help="units per level (a multiple of each level avoids a partial last wave)",
+    )
+    p.add_argument("--n1", type=int, default=25, help="units at concurrency 1 (each costs a full delay)")
+    p.add_argument("--delay", type=float, default=0.2, help="fake endpoint latency in seconds")
+    p.add_argument("--levels", default="1,8,32", help="comma-separated concurrency levels")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = p.parse_args(argv)
+    report = asyncio.run(main_async(args))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
