@@ -55,3 +55,15 @@ def test_full_jitter_backoff_is_bounded() -> None:
     for attempt in range(10):
         for _ in range(50):
             assert 0.0 <= p.backoff(attempt) <= min(4.0, 0.5 * 2**attempt)
+
+
+def test_cache_scope_salts_keys_and_nests() -> None:
+    from toolflow.engine.llm.cache import cache_scope
+
+    plain = request_key("u", "m", [], {})
+    with cache_scope("dlg-1"):
+        one = request_key("u", "m", [], {})
+        with cache_scope("dlg-2"):
+            two = request_key("u", "m", [], {})
+        assert request_key("u", "m", [], {}) == one
+    assert len({plain, one, two}) == 3 and request_key("u", "m", [], {}) == plain

@@ -325,3 +325,20 @@ async def test_role_without_model_says_how_to_configure() -> None:
     llm = OpenAIClientLLM(LLMSettings(cache_dir=None))
     with pytest.raises(LLMError, match="TOOLFLOW_MODEL"):
         await llm.structured("planner", ASK, City)
+
+
+async def test_json_wrapped_in_prose_is_salvaged(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='Sure! Here it is: {"name": "Oslo", "population": 1} Hope this helps {'))
+    async with make_llm(server) as llm:
+        assert await llm.structured("planner", ASK, City) == City(name="Oslo", population=1)
+    assert server.request_count == 1
+
+
+async def test_cache_scope_separates_identical_prompts(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    from toolflow.engine.llm.cache import cache_scope
+
+    async with make_llm(server, cache_dir=tmp_path) as llm:
+        for dlg in ("dlg-a", "dlg-b", "dlg-a"):
+            with cache_scope(dlg):
+                await llm.structured("planner", ASK, City)
+    assert server.request_count == 2

@@ -13,15 +13,37 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+_SALT: ContextVar[str | None] = ContextVar("toolflow_llm_cache_salt", default=None)
+
+
+@contextlib.contextmanager
+def cache_scope(salt: str) -> Iterator[None]:
+    """Mix `salt` (e.g. a dialogue id) into the cache keys of requests made inside this block.
+
+    Without it, two dialogues whose prompts happen to be identical (the same tool combination
+    sampled twice) would share one cached answer even within a run; with a deterministic salt a rerun
+    still replays every dialogue from the cache. Tasks started inside the block inherit the salt.
+    """
+    token = _SALT.set(salt)
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
 
 
 def request_key(
     base_url: str, model: str | None, messages: list[dict[str, Any]], params: dict[str, Any]
 ) -> str:
-    """sha256 over a canonical JSON of everything that changes the response."""
-    payload = {"base_url": base_url, "model": model, "messages": messages, "params": params}
+    """sha256 over a canonical JSON of everything that changes the response (and the scope's salt)."""
+    payload: dict[str, Any] = {"base_url": base_url, "model": model, "messages": messages, "params": params}
+    salt = _SALT.get()
+    if salt is not None:
+        payload["salt"] = salt
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

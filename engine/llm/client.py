@@ -116,6 +116,23 @@ def _strip_fences(text: str) -> str:
     return t
 
 
+def _parse_json(text: str) -> Any:
+    """``json.loads(strict=False)`` (models emit raw control characters in strings); if prose surrounds
+    the object, take the first complete JSON object instead of paying a repair round-trip."""
+    text = _strip_fences(text)
+    try:
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError:
+        start = text.find("{")
+        if start < 0:
+            raise
+        try:
+            return json.JSONDecoder(strict=False).raw_decode(text, start)[0]
+        except json.JSONDecodeError:
+            pass
+        raise
+
+
 def _is_format_rejection(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code not in _NOT_A_FORMAT_PROBLEM
 
@@ -230,7 +247,7 @@ class OpenAIClientLLM:
                 feedback = "Your reply was cut off because it was too long. Reply again with a shorter, complete JSON object."
             else:
                 try:
-                    return validate(json.loads(_strip_fences(text), strict=False))
+                    return validate(_parse_json(text))
                 except json.JSONDecodeError as exc:
                     error = f"invalid JSON: {exc}"
                 except ValueError as exc:  # pydantic.ValidationError is a ValueError
