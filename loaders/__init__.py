@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from types import ModuleType
 
@@ -16,9 +17,9 @@ from toolflow.engine.models import Tool
 
 from . import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
 from .build import FileContext
-from .detect import detect_format
+from .detect import SAMPLE, detect_format
 from .errors import LoadError, OnError
-from .sources import DATA_SUFFIXES, data_suffix, read_records, read_text
+from .sources import DATA_SUFFIXES, data_suffix, read_records
 
 __all__ = ["FORMATS", "LoadError", "LoadResult", "load_file", "load_tools"]
 
@@ -49,10 +50,10 @@ def load_file(
     """Tools of one file and how many identical repeats were merged; `on_error` defaults to raising."""
     path = Path(path)
     ctx = FileContext(path, on_error) if on_error else FileContext(path)
-    text = read_text(path)
-    records = read_records(path, ctx.on_error, text)
-    name = _format_name(format) if format else detect_format(path, records)
-    _MODULES[name].load(ctx, records)
+    records = read_records(path, ctx.on_error)
+    head = list(islice(records, SAMPLE))
+    name = _format_name(format) if format else detect_format(path, head)
+    _MODULES[name].load(ctx, chain(head, records))
     return ctx.tools, ctx.merged
 
 

@@ -8,6 +8,7 @@ BFCL question entries (`{"id", "question", "function": [...]}`). Their types are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .build import FileContext
@@ -54,7 +55,7 @@ def has_loose_types(value: Any) -> bool:
     )
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
     for index, rec in enumerate(records):
         value = rec.value
         if is_entry(value):

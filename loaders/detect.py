@@ -13,12 +13,13 @@ from . import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
 from .errors import LoadError
 from .sources import Record
 
-_SAMPLE = 20
+#: How many leading records detection looks at.
+SAMPLE = 20
 
 
 def detect_format(path: Path, records: list[Record]) -> str:
-    """The format name for these records, or a `LoadError` saying the format can't be told."""
-    values = [r.value for r in records[:_SAMPLE]]
+    """The format name for these records (the first `SAMPLE` suffice), or a `LoadError` if it can't be told."""
+    values = [r.value for r in records[:SAMPLE]]
     if not values:
         raise LoadError("can't tell the format: the file holds no records", file=path)
     first = values[0]

@@ -9,6 +9,7 @@ with `server_info`/`server`, a JSON-RPC `result`, LiveMCPBench server records wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def default_server(path: Path) -> str:
     return path.parent.name or path.stem
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
     fallback = default_server(ctx.path)
     for rec in records:
         value = rec.value

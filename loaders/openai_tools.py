@@ -9,6 +9,7 @@ gets an id suffix instead of overwriting (see `FileContext`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from .build import FileContext
@@ -53,7 +54,7 @@ def function_of(item: Any) -> Any:
     return item
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
     for index, rec in enumerate(records):
         value = rec.value
         if is_row(value):

@@ -8,6 +8,7 @@ with a schema is the return value. Refs are inlined by `RefResolver`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .build import FileContext, function_name
@@ -51,7 +52,8 @@ def is_document(value: Any) -> bool:
     )
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
+    records = list(records)
     if len(records) != 1 or not is_document(records[0].value):
         ctx.error(
             "not an OpenAPI 3.x / Swagger 2.0 document (needs 'openapi' or 'swagger', and 'paths')",
@@ -221,8 +223,13 @@ class _Api:
             )
         flat = _merge_all_of(schema)
         props = flat.get("properties")
-        if isinstance(props, dict) and props and not (set(props) & set(properties)):
-            writable = {k: v for k, v in props.items() if not (isinstance(v, dict) and v.get("readOnly"))}
+        # readOnly properties are server-set (ids, timestamps): not something a caller sends.
+        writable = (
+            {k: v for k, v in props.items() if not (isinstance(v, dict) and v.get("readOnly"))}
+            if isinstance(props, dict)
+            else {}
+        )
+        if writable and not (set(writable) & set(properties)):
             for key, sub in writable.items():
                 properties[key] = {**sub, "x-in": "body"} if isinstance(sub, dict) else sub
             body_required_names = flat.get("required") if isinstance(flat.get("required"), list) else []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,15 +98,18 @@ def parse_yaml(text: str, path: Path) -> Any:
         return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        context = exc.context or ""
+        if exc.context_mark and mark is not exc.context_mark and exc.context_mark.line != mark.line:
+            context = f"{context} (started at line {exc.context_mark.line + 1})".strip()
+        problem = " ".join(p for p in (context, exc.problem) if p)
         raise LoadError(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None) from exc
     except yaml.YAMLError as exc:
         raise LoadError(f"invalid YAML: {exc}", file=path) from exc
 
 
-def iter_json_lines(text: str, path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
+def iter_json_lines(lines: Iterable[str], path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
     """One record per non-blank line; a broken line is reported (and skipped if `on_error` returns)."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -115,6 +118,16 @@ def iter_json_lines(text: str, path: Path, on_error: OnError = raise_error) -> I
             on_error(LoadError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=path, line=number))
             continue
         yield Record(value, line=number)
+
+
+def stream_json_lines(path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
+    """`iter_json_lines` straight from the (possibly gzipped) file, without reading it whole first."""
+    try:
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            yield from iter_json_lines(fh, path, on_error)
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise LoadError(f"cannot read: {exc}", file=path) from exc
 
 
 def looks_like_json_lines(text: str) -> bool:
@@ -144,14 +157,18 @@ def read_document(path: Path, text: str | None = None) -> Any:
         return parse_yaml(text, path)
 
 
-def read_records(path: Path, on_error: OnError = raise_error, text: str | None = None) -> list[Record]:
-    """The file's top-level values: JSON lines, or the elements of a JSON array, or the one document."""
-    text = read_text(path) if text is None else text
-    if data_suffix(path) in JSONL_SUFFIXES or (
-        data_suffix(path) in JSON_SUFFIXES and looks_like_json_lines(text)
-    ):
-        return list(iter_json_lines(text, path, on_error))
-    return document_records(read_document(path, text))
+def read_records(path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
+    """The file's top-level values: JSON lines, or the elements of a JSON array, or the one document.
+
+    JSON lines are streamed, so a strict load of a big file stops at its first bad line.
+    """
+    suffix = data_suffix(path)
+    if suffix in JSONL_SUFFIXES:
+        return stream_json_lines(path, on_error)
+    text = read_text(path)
+    if suffix in JSON_SUFFIXES and looks_like_json_lines(text):
+        return iter_json_lines(text.splitlines(), path, on_error)
+    return iter(document_records(read_document(path, text)))
 
 
 def document_records(doc: Any) -> list[Record]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def tool_stem(path: Path) -> str:
     return path.name.split(".json")[0]
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
     for rec in records:
         doc = rec.value
         if not is_record(doc):
@@ -118,9 +119,8 @@ def _parameters(ctx: FileContext, api: dict[str, Any], pointer: str) -> dict[str
             name = param["name"]
             if name in properties:  # listed twice (required and optional): the first listing wins
                 continue
-            prop: dict[str, Any] = {"description": param.get("description") or ""}
-            if isinstance(param.get("type"), str):
-                prop["type"] = param["type"]
+            prop: dict[str, Any] = {"type": param["type"]} if isinstance(param.get("type"), str) else {}
+            prop["description"] = param.get("description") or ""
             default = param.get("default")
             if default not in (None, ""):  # RapidAPI's 'default' is an example value, not a server default
                 prop["examples"] = [default]

@@ -6,6 +6,7 @@ and return schemas inferred from `extra.response_example` where the source had n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .build import FileContext
@@ -20,7 +21,7 @@ def is_record(value: Any) -> bool:
     return isinstance(value, dict) and all(k in value for k in REQUIRED_KEYS) and "parameters" in value
 
 
-def load(ctx: FileContext, records: list[Record]) -> None:
+def load(ctx: FileContext, records: Iterable[Record]) -> None:
     for rec in records:
         row = rec.value
         if not isinstance(row, dict):
@@ -36,7 +37,8 @@ def load(ctx: FileContext, records: list[Record]) -> None:
             continue
         returns = row.get("returns")
         inferred = False
-        if returns is None and "response_example" in extra:
+        # The example was cut at 1,500 characters when the flag is set: its shape is unknowable.
+        if returns is None and "response_example" in extra and not extra.get("response_example_truncated"):
             returns = infer_returns(extra["response_example"])
             inferred = returns is not None
         tool = ctx.make(
