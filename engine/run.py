@@ -8,6 +8,10 @@ Durability contract (what makes `kill -9` + rerun safe):
   id found is skipped. Ids are a pure function of (seed, index), so the rerun redoes exactly the
   missing indices.
 Dialogues that raise (server down, bug) after their retries are NOT written: a rerun retries them.
+
+Shards (``index % n == i``) are disjoint, so their outputs can simply be concatenated. Shards running
+at the same time should write to their own files: the start-up repair of one process could otherwise
+cut a line another process is writing at that very moment.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def validate_plan(plan: Plan, tools: list[Tool], *, max_turns: int | None = None
             problems.append(f"{where}: multi_tool turns need at least two tool calls")
         bad_deps = [d for d in turn.depends_on if not 0 <= d < i]
         if bad_deps:
-            problems.append(f"{where}: depends_on {bad_deps} must point to earlier turns (0..{i - 1})")
+            allowed = f"earlier turns (0..{i - 1})" if i else "earlier turns; the first turn has none"
+            problems.append(f"{where}: depends_on {bad_deps} must point to {allowed}")
         if turn.kind == "follow_up" and not turn.depends_on:
             problems.append(f"{where}: follow_up turns must set depends_on")
         if turn.kind == "clarify":
