@@ -91,3 +91,39 @@ async def test_local_server_structured_output_through_real_client(tmp_path: Path
             )
             assert again == out and tracker.by_role["tool"].cached >= 1  # replayed from the disk cache
         print(f"local structured call: {first:.2f}s, {usage.completion_tokens} completion tokens -> {out}")
+
+
+def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    """A SIGKILLed ToolFlow must not leave a llama.cpp server running."""
+    _require_local_llm()
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "from toolflow.engine.llm.local_server import LocalLLMServer\n"
+        "import time\n"
+        "s = LocalLLMServer().start()\n"
+        "print(s.proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        server_pid = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                return
+            with open(f"/proc/{server_pid}/stat") as fh:  # a zombie awaiting reaping counts as gone
+                if fh.read().split()[2] == "Z":
+                    return
+            time.sleep(0.2)
+        os.kill(server_pid, signal.SIGKILL)
+        pytest.fail("local LLM server outlived its killed parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +59,16 @@ def check_llama_cpp() -> None:
         raise LocalLLMUnavailable(
             f"llama-cpp-python is not installed (needed for the embedded model); run: {INSTALL_HINT}"
         )
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the server when its parent dies, even by SIGKILL, so no orphan keeps a core busy."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort; atexit and the context manager still stop it
+        pass
 
 
 def free_port() -> int:
@@ -123,12 +134,17 @@ class LocalLLMServer:
             if not fixed_port:
                 self.port = free_port()
             with open(self.log_path, "ab") as log:
+                # PDEATHSIG fires when the starting *thread* exits, so only use it from the main thread.
+                tie = (
+                    sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+                )
                 self.proc = subprocess.Popen(
                     self.command(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
-                    start_new_session=True,
+                    start_new_session=True,  # its own process group, killed as a whole in stop()
+                    preexec_fn=_die_with_parent if tie else None,
                 )
             atexit.register(self.stop)
             try:
