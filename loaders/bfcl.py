@@ -27,8 +27,11 @@ def is_declaration(value: Any) -> bool:
 
 
 def is_entry(value: Any) -> bool:
-    """A BFCL question entry that carries its function docs under `function`."""
-    if not isinstance(value, dict):
+    """A BFCL question entry that carries its function docs under `function`.
+
+    (Not an OpenAI `{"type": "function", "function": {...}}` tool entry, which has the same key.)
+    """
+    if not isinstance(value, dict) or "type" in value or "name" in value:
         return False
     for key in _ENTRY_KEYS:
         docs = value.get(key)

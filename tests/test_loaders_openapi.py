@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from toolflow.loaders import LoadError, load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -101,7 +100,11 @@ def test_swagger2_form_data_and_body() -> None:
     mandrill = load_tools(OPENAPI / "apis_guru_unofficial" / "mandrillapp.com" / "1.0" / "swagger.yaml").tools
     export = by_name(mandrill, "post_exports_activity_json")  # no operationId: method + path
     assert export.original_name == "post /exports/activity.json"
-    assert export.parameters["properties"]["senders"] == {"items": {"type": "string"}, "type": "array", "x-in": "body"}
+    assert export.parameters["properties"]["senders"] == {
+        "items": {"type": "string"},
+        "type": "array",
+        "x-in": "body",
+    }
 
 
 def test_duplicate_operation_ids_are_reported() -> None:
@@ -116,7 +119,11 @@ def test_duplicate_operation_ids_are_reported() -> None:
 @pytest.mark.parametrize(
     ("json_rel", "yaml_rel", "count"),
     [
-        ("apis_guru_unofficial/twitter.com/1.1/twitter.json", "apis_guru_unofficial/twitter.com/1.1/swagger.yaml", 83),
+        (
+            "apis_guru_unofficial/twitter.com/1.1/twitter.json",
+            "apis_guru_unofficial/twitter.com/1.1/swagger.yaml",
+            83,
+        ),
         ("twilio/twilio_lookups_v2.json", "twilio/twilio_lookups_v2.yaml", 10),
     ],
 )

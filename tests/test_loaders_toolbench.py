@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from toolflow.loaders import LoadError, load_tools
 from toolflow.loaders.toolbench import function_name
 
@@ -30,7 +29,9 @@ def test_email_counts(email) -> None:
 
 
 def test_strict_load_names_the_duplicate() -> None:
-    with pytest.raises(LoadError, match=r"email_utilities\.json, at /api_list/\d+, field 'name': duplicate tool id"):
+    with pytest.raises(
+        LoadError, match=r"email_utilities\.json, at /api_list/\d+, field 'name': duplicate tool id"
+    ):
         load_tools(TOOLBENCH / "Email" / "email_utilities.json")
 
 

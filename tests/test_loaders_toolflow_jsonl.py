@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from toolflow.loaders import LoadError, load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -41,7 +40,9 @@ def test_inferred_return_schemas(toolbench) -> None:
     inferred = [t for t in toolbench.tools if t.returns_inferred]
     assert len(inferred) == 2_750
     assert sum(t.returns is not None for t in toolbench.tools) == 12_165  # 9,415 from the source + inferred
-    httpbin = next(t for t in toolbench.tools if t.id == "toolbench_rapidapi:Advertising/httpbin::GET /anything")
+    httpbin = next(
+        t for t in toolbench.tools if t.id == "toolbench_rapidapi:Advertising/httpbin::GET /anything"
+    )
     assert httpbin.returns_inferred
     assert httpbin.returns == {
         "type": "object",
@@ -69,7 +70,9 @@ def test_spot_checks(toolbench) -> None:
 
 
 def test_duplicate_source_id_is_an_error_naming_line_and_field() -> None:
-    with pytest.raises(LoadError, match=r"line 13, field 'source_id': duplicate tool id .*already at line 11"):
+    with pytest.raises(
+        LoadError, match=r"line 13, field 'source_id': duplicate tool id .*already at line 11"
+    ):
         load_tools(TOOLBENCH_GZ)
 
 
