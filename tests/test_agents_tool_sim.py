@@ -51,3 +51,18 @@ async def test_earlier_results_and_return_schema_are_in_the_prompt():
     system, user = (m["content"] for m in llm.calls[0]["messages"])
     assert '"booking_id"' in system and "confirmed" in system
     assert "H-77" in user and "Roma Inn" in user and '"guests": 2' in user
+
+
+def test_parse_json_reply_takes_the_first_value_when_text_follows():
+    assert parse_json_reply('{"a": 1}\n\n{"b": 2}') == {"a": 1}
+    assert parse_json_reply('Result: [1, {"x": 2}] and {"y": 3}') == [1, {"x": 2}]
+
+
+async def test_schema_echo_is_refused():
+    # convert_currency has no return schema, so without this guard any object (the echo too) would pass
+    echo = '{"type": "object", "properties": {"converted": {"type": "number"}}}'
+    llm = ScriptedLLM({"tool": [echo, '{"converted": 91.5, "rate": 0.915}']})
+    result = await simulate(llm, TOOLS["convert_currency"], {"amount": 100, "from_currency": "USD",
+                                                              "to_currency": "EUR"}, [])
+    assert result == {"converted": 91.5, "rate": 0.915}
+    assert "that is the schema" in llm.calls[1]["messages"][-1]["content"]

@@ -36,17 +36,27 @@ def parse_json_reply(text: str | None) -> Any:
         return json.loads(s)
     except ValueError:
         pass
-    starts = [i for i in (s.find("{"), s.find("[")) if i >= 0]
-    if starts:
-        start = min(starts)
-        end = max(s.rfind("}"), s.rfind("]"))
-        if end > start:
-            return json.loads(s[start:end + 1])
+    decoder = json.JSONDecoder()
+    for start in sorted(i for i in (s.find("{"), s.find("[")) if i >= 0):
+        try:
+            return decoder.raw_decode(s, start)[0]  # the first whole value; trailing text ignored
+        except ValueError:
+            continue
     raise ValueError("no JSON value found")
+
+
+def _echoes_schema(result: Any, returns: dict[str, Any] | None) -> bool:
+    """Small models sometimes answer with the return schema instead of a value of it."""
+    if not isinstance(result, dict) or result.get("type") not in ("object", "array") or "properties" not in result:
+        return False
+    declared = (returns or {}).get("properties") or {}
+    return "type" not in declared and "properties" not in declared
 
 
 def result_problem(tool: Tool, result: Any) -> str | None:
     """Why `result` is not acceptable for `tool`, or None."""
+    if _echoes_schema(result, tool.returns):
+        return "that is the schema; return an actual result that follows it, with realistic values"
     if tool.returns is None:
         return None if isinstance(result, dict) else "the result must be a JSON object"
     missing, errors, _ = validate_against(tool.returns, result)
