@@ -95,13 +95,15 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
               help=f"Walk relationship types, comma-separated [default: {','.join(DEFAULT_TYPES)}].")
 @click.option("--coverage", is_flag=True, help="Walk: favour tools used less so far (weights 1/(1+uses)).")
 @click.option("--strict", is_flag=True, help="Walk: stop short at a dead end instead of jumping to a random tool.")
+@click.option("--any-start", is_flag=True,
+              help="Walk: start and jump from any tool, not only tools with an edge of the chosen types.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=2048, show_default=True,
               help="Walkers served by one query per step.")
 @click.option("--report", is_flag=True, help="Compare walk, random and category on the same graph instead.")
 @click.option("--json", "as_json", is_flag=True, help="With --report: print JSON instead of a table.")
 def sample(
     n: int | None, strategy: str, seed: int, min_tools: int, max_tools: int, out: str, store_spec: str | None,
-    types_opt: str | None, coverage: bool, strict: bool, batch_size: int, report: bool, as_json: bool,
+    types_opt: str | None, coverage: bool, strict: bool, any_start: bool, batch_size: int, report: bool, as_json: bool,
 ) -> None:
     """Sample related tool combinations from the tool graph (random walks, or a baseline)."""
     if min_tools > max_tools:
@@ -109,11 +111,13 @@ def sample(
     if as_json and not report:
         raise click.UsageError("--json goes with --report")
     types = _types(types_opt)
-    walk_opts: dict[str, Any] = {"coverage": coverage, "strict": strict, "batch_size": batch_size}
+    walk_opts: dict[str, Any] = {
+        "coverage": coverage, "strict": strict, "batch_size": batch_size, "starts": "any" if any_start else "connected",
+    }
     if types:
         walk_opts["types"] = types
-    if not report and strategy != "walk" and (coverage or strict or types):
-        raise click.UsageError("--types, --coverage and --strict apply to --strategy walk only")
+    if not report and strategy != "walk" and (coverage or strict or types or any_start):
+        raise click.UsageError("--types, --coverage, --strict and --any-start apply to --strategy walk only")
     sizes = {"min_tools": min_tools, "max_tools": max_tools}
 
     store = _open(store_spec)

@@ -96,6 +96,18 @@ def test_walks_never_revisit_respect_size_and_follow_real_edges(stores):
                 assert e.fields == [f"out_{e.source}", f"in_{e.target}"]
 
 
+def test_starts_from_connected_tools_unless_asked(stores):
+    store, _ = stores["mixed"]
+    connected = WalkSampler(store).sample(300, seed=6)
+    assert not any(t.startswith("lonely") for s in connected for t in s.tool_ids)
+    assert not any(e.type == JUMP for s in connected for e in s.edges)
+    anywhere = WalkSampler(store, starts="any").sample(300, seed=6)
+    lonely_starts = [s for s in anywhere if s.tool_ids[0].startswith("lonely")]
+    assert lonely_starts and all(s.edges[0].type == JUMP for s in lonely_starts)
+    with pytest.raises(ValueError, match="starts"):
+        WalkSampler(store, starts="hubs")
+
+
 def test_fixed_size(stores):
     store, _ = stores["chain"]
     samples = WalkSampler(store, min_tools=4, max_tools=4).sample(50, seed=0)

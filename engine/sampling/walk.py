@@ -14,7 +14,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,37 +68,35 @@ class Sampler:
 
 
 class ToolPicker:
-    """Draws a tool uniformly, or, with coverage, with weight 1/(1+uses) so rarely used tools come first.
+    """Draws a tool from a pool uniformly, or, with coverage, with weight 1/(1+uses) so rarely used tools come first.
 
     Rejection sampling (accept tool i with probability 1/(1+uses[i])) keeps a draw O(1) on 47k tools; after
     64 rejections it falls back to an exact draw over the explicit candidate list, which is the same law.
     """
 
-    def __init__(self, ids: Sequence[str], coverage: bool = False) -> None:
-        self.ids = list(ids)
-        self.index = {t: i for i, t in enumerate(self.ids)}
+    def __init__(self, coverage: bool = False) -> None:
         self.coverage = coverage
-        self.uses = [0] * len(self.ids)
+        self.uses: dict[str, int] = defaultdict(int)
 
     def use(self, tool_id: str) -> None:
         if self.coverage:
-            self.uses[self.index[tool_id]] += 1
+            self.uses[tool_id] += 1
 
     def weight(self, tool_id: str) -> float:
-        return 1.0 / (1 + self.uses[self.index[tool_id]]) if self.coverage else 1.0
+        return 1.0 / (1 + self.uses.get(tool_id, 0)) if self.coverage else 1.0
 
-    def draw(self, rng: np.random.Generator, exclude: set[str] | frozenset[str] = frozenset()) -> str | None:
-        n = len(self.ids)
-        if n == 0 or len(exclude) >= n and all(t in exclude for t in self.ids):
+    def draw(self, rng: np.random.Generator, pool: Sequence[str], exclude: Collection[str] = ()) -> str | None:
+        n = len(pool)
+        if n == 0 or (len(exclude) >= n and all(t in exclude for t in pool)):
             return None
         for _ in range(64):
-            i = int(rng.integers(n))
-            if self.ids[i] in exclude:
+            t = pool[int(rng.integers(n))]
+            if t in exclude:
                 continue
-            if self.coverage and rng.random() * (1 + self.uses[i]) >= 1.0:
+            if self.coverage and rng.random() * (1 + self.uses.get(t, 0)) >= 1.0:
                 continue
-            return self.ids[i]
-        cands = [t for t in self.ids if t not in exclude]
+            return t
+        cands = [t for t in pool if t not in exclude]
         return cands[weighted_index(rng, [self.weight(t) for t in cands])]
 
 
@@ -177,10 +175,15 @@ class _Walker:
 class WalkSampler(Sampler):
     """Algorithm 1: random start, score-weighted steps to unvisited neighbours, stop at n tools.
 
+    Starts and jumps are drawn from the tools that have at least one edge of the walk's types
+    (``starts="connected"``): a walk begun on an isolated tool is a random sample with a JUMP in it. On
+    ToolBench almost half the tools are isolated. ``starts="any"`` draws from every tool instead; with no
+    connected tool at all both fall back to every tool.
+
     ``batch_size=1`` is the one-query-per-walker baseline the benchmark compares against. With
-    ``coverage`` the starts (and the step weights) fall as 1/(1+uses), so a long run spreads over the tool
+    ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long run spreads over the tool
     set instead of circling its hubs; uses update as walkers advance, so then a sample also depends on the
-    batch size.
+    batch size (without coverage it does not).
     """
 
     strategy = "walk"
@@ -194,6 +197,7 @@ class WalkSampler(Sampler):
         coverage: bool = False,
         strict: bool = False,
         batch_size: int = DEFAULT_BATCH,
+        starts: str = "connected",
     ) -> None:
         super().__init__(store, min_tools, max_tools)
         bad = [t for t in types if t not in TOOL_EDGE_TYPES]
@@ -201,14 +205,27 @@ class WalkSampler(Sampler):
             raise ValueError(f"relationship types must be among {TOOL_EDGE_TYPES}, got {list(types)}")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if starts not in ("connected", "any"):
+            raise ValueError(f"starts must be 'connected' or 'any', got {starts!r}")
         self.types = sorted(set(types))
         self.coverage = coverage
         self.strict = strict
         self.batch_size = batch_size
+        self.starts = starts
         self.steps = 0  # walk_step queries run (the round trips that scale with walk length)
+        self._pool: list[str] | None = None
+
+    @property
+    def pool(self) -> list[str]:
+        """Sorted ids that walks start and jump from."""
+        if self._pool is None:
+            if self.starts == "connected":
+                self._pool = sorted(r["id"] for r in self._run("walk_connected_ids", {"types": self.types}))
+            self._pool = self._pool or self.tool_ids
+        return self._pool
 
     def sample(self, n: int, seed: int = 0, progress: Progress | None = None) -> list[Sample]:
-        picker = ToolPicker(self.tool_ids, self.coverage)
+        picker = ToolPicker(self.coverage)
         out: list[Sample] = []
         for start in range(0, n, self.batch_size):
             walkers = [self._start(picker, seed, i) for i in range(start, min(n, start + self.batch_size))]
@@ -231,7 +248,7 @@ class WalkSampler(Sampler):
     def _start(self, picker: ToolPicker, seed: int, index: int) -> _Walker:
         rng = sample_rng(seed, self.strategy, index)
         target = self._size(rng)
-        first = picker.draw(rng)
+        first = picker.draw(rng, self.pool)
         if first is None:  # an empty graph: an empty sample, never a hang
             return _Walker(index, rng, target, cur="", done=True)
         w = _Walker(index, rng, target, cur=first)
@@ -276,7 +293,10 @@ class WalkSampler(Sampler):
         if self.strict:
             w.done = True
             return
-        nxt = picker.draw(w.rng, exclude=set(w.tool_ids))
+        visited = set(w.tool_ids)
+        nxt = picker.draw(w.rng, self.pool, exclude=visited)
+        if nxt is None and self.pool is not self.tool_ids:  # the pool is used up: any tool will do
+            nxt = picker.draw(w.rng, self.tool_ids, exclude=visited)
         if nxt is None:  # every tool is already in this sample
             w.done = True
             return
