@@ -22,6 +22,7 @@ from toolflow.engine.agents.tool_sim import ToolSimError, simulate
 from toolflow.engine.agents.user import next_user_message
 from toolflow.engine.checks import check_dialogue
 from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
+from toolflow.engine.llm.cache import cache_scope
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import Dialogue, Plan, PlanTurn, Sample, Tool
 
@@ -100,9 +101,21 @@ async def synthesize(
     config: SynthConfig,
     tracker: UsageTracker | None = None,
 ) -> Dialogue:
-    """Play out one dialogue for `sample` and return it with its checks filled in."""
-    tracker = tracker if tracker is not None else UsageTracker()
+    """Play out one dialogue for `sample` and return it with its checks filled in.
+
+    LLM requests are cache-scoped by the dialogue id: two dialogues never share a cached answer,
+    while a rerun of the same dialogue (after a crash) replays its finished requests for free.
+    """
     dlg_id = dialogue_id(config.seed, index)
+    with cache_scope(dlg_id):
+        return await _synthesize(llm, sample, tools, dlg_id=dlg_id, index=index, config=config,
+                                 tracker=tracker if tracker is not None else UsageTracker())
+
+
+async def _synthesize(
+    llm: LLM, sample: Sample, tools: list[Tool], *, dlg_id: str, index: int, config: SynthConfig,
+    tracker: UsageTracker,
+) -> Dialogue:
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt()}]
     finish: list[str | None] = [None]
     turn_log: list[dict[str, Any]] = []

@@ -70,3 +70,22 @@ async def test_dialogue_through_the_production_client(server):
     assert any(m.get("tool_calls") for m in sent) and sum(m["role"] == "tool" for m in sent) == 2
     sent_ids = {m["tool_call_id"] for m in sent if m["role"] == "tool"}
     assert sent_ids == {c["id"] for c in d.messages[2]["tool_calls"]}
+
+
+async def test_cache_is_scoped_per_dialogue_and_replayed_on_rerun(server, tmp_path):
+    settings = LLMSettings(base_url=server.base_url, model="big", api_key="sk-test", cache_dir=tmp_path / "cache",
+                           structured_mode="json_schema", native_tools="on")
+    tools = [ALL["get_forecast"], ALL["find_restaurants"]]
+    sample = Sample(id="s", tool_ids=[t.id for t in tools], strategy="t")
+
+    async def once(index):
+        async with OpenAIClientLLM(settings) as llm:
+            return await synthesize(llm, sample, tools, index=index, config=SynthConfig())
+
+    first = await once(0)
+    after_first = server.request_count
+    assert first.checks["passed"] and after_first > 0
+    again = await once(0)  # a rerun of the same dialogue: everything from the cache
+    assert server.request_count == after_first and again.messages == first.messages
+    await once(1)  # same prompts, other dialogue: not served from dialogue 0's cache
+    assert server.request_count == 2 * after_first
