@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import openai
 from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -38,19 +40,38 @@ class Verdict(BaseModel):
     reasons: list[str] = []
 
 
-Workload = Callable[[OpenAIClientLLM, int], Awaitable[Any]]
+Workload = Callable[[Any, int], Awaitable[Any]]
 
 
-async def structured_workload(llm: OpenAIClientLLM, i: int) -> Any:
-    """One structured request per unit; the index keeps requests distinct (and cache keys apart)."""
-    messages = [
+def _messages(i: int) -> list[dict[str, Any]]:
+    # the index keeps requests distinct (and cache keys apart)
+    return [
         {"role": "system", "content": "You grade dialogues."},
         {"role": "user", "content": f"Grade dialogue #{i}: the user asked for the weather and got it."},
     ]
-    return await llm.structured("judge", messages, Verdict)
 
 
-async def _drive(llm: OpenAIClientLLM, workload: Workload, units: range, concurrency: int) -> None:
+async def structured_workload(llm: Any, i: int) -> Any:
+    """One structured request per unit through our layer."""
+    return await llm.structured("judge", _messages(i), Verdict)
+
+
+async def raw_structured_workload(client: Any, i: int) -> Any:
+    """The baseline: the same request with the bare `openai` client (no retries, cache, repairs, semaphore)."""
+    resp = await client.chat.completions.create(
+        model="fake",
+        messages=_messages(i),
+        temperature=0.7,
+        max_tokens=1024,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "Verdict", "schema": Verdict.model_json_schema(), "strict": False},
+        },
+    )
+    return Verdict.model_validate(json.loads(resp.choices[0].message.content, strict=False))
+
+
+async def _drive(llm: Any, workload: Workload, units: range, concurrency: int) -> None:
     """`concurrency` workers, each running units back to back, as the synthesis run does.
 
     (Queueing all units on the client's semaphore instead hands each freed slot to a waiter at the back
@@ -82,11 +103,13 @@ async def run_overhead(
     cache_dir: Path | None = None,
     workload: Workload = structured_workload,
     warmup: bool = True,
+    baseline: bool = False,
 ) -> dict[str, Any]:
     """Run `n` workload units at `concurrency` against a fake endpoint with `delay`; return the numbers.
 
     Requests/s is counted at the server (every HTTP request, whatever the workload), so the ideal is
     always ``concurrency / delay``. Without `server`, a fake server process is started for this call.
+    With `baseline`, the bare `openai` client runs :func:`raw_structured_workload` instead.
     """
     own = server is None
     srv = server if server is not None else FakeServerProcess(delay).__enter__()
@@ -99,16 +122,24 @@ async def run_overhead(
         concurrency=concurrency,
         cache_dir=cache_dir,
     )
+    if baseline:
+        workload = raw_structured_workload
     try:
-        async with OpenAIClientLLM(settings) as llm:
+        client = (
+            openai.AsyncOpenAI(base_url=srv.base_url, api_key="sk-bench", max_retries=0)
+            if baseline
+            else OpenAIClientLLM(settings)
+        )
+        async with client as llm:
             if warmup:  # open the connection pool first: a one-time cost that a real run amortizes
                 await _drive(llm, workload, range(-concurrency, 0), concurrency)
-                llm.usage = type(llm.usage)()
+                if not baseline:
+                    llm.usage = type(llm.usage)()
                 _reset(srv, delay)
             start, cpu_start = time.perf_counter(), time.process_time()
             await _drive(llm, workload, range(n), concurrency)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            usage = llm.usage.total()
+            cached = 0 if baseline else llm.usage.total().cached
         stats = (
             srv.stats()
             if isinstance(srv, FakeServerProcess)
@@ -124,7 +155,7 @@ async def run_overhead(
         "concurrency": concurrency,
         "units": n,
         "requests": requests,
-        "cached": usage.cached,
+        "cached": cached,
         "elapsed_s": round(elapsed, 3),
         "req_per_s": round(rps, 1),
         "ideal_req_per_s": round(ideal, 1),
@@ -142,7 +173,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for c in levels:
             # At concurrency 1 each request costs a full delay; a few dozen give a stable rate.
             n = min(args.n, args.n1) if c == 1 else args.n
-            results.append(await run_overhead(c, n, args.delay, server=server))
+            raw = await run_overhead(c, n, args.delay, server=server, baseline=True)
+            ours = await run_overhead(c, n, args.delay, server=server)
+            ours["raw_openai_req_per_s"] = raw["req_per_s"]
+            ours["raw_openai_cpu_ms_per_unit"] = raw["client_cpu_ms_per_unit"]
+            ours["vs_raw_openai"] = (
+                round(ours["req_per_s"] / raw["req_per_s"], 3) if raw["req_per_s"] else None
+            )
+            results.append(ours)
         top = max(levels)
         with tempfile.TemporaryDirectory(prefix="toolflow-bench-cache-") as tmp:
             first = await run_overhead(top, args.n, args.delay, server=server, cache_dir=Path(tmp))
@@ -159,7 +197,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
     return {
         "delay_s": args.delay,
-        "workload": "OpenAIClientLLM.structured, 1 request per unit",
+        "workload": "OpenAIClientLLM.structured, 1 request per unit (baseline: bare openai client, same requests)",
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "levels": results,
         "cache": cache,
     }
@@ -168,12 +208,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def print_table(report: dict[str, Any]) -> None:
     print(f"workload: {report['workload']}; fake endpoint delay {report['delay_s'] * 1000:.0f} ms")
     print(
-        f"{'conc':>5} {'units':>6} {'reqs':>6} {'elapsed s':>10} {'req/s':>8} {'ideal':>8} {'ratio':>6} {'peak':>5} {'cpu ms/unit':>12}"
+        f"machine: {report['cpus']} CPUs, load average {report['load_avg_1m']} at the end (ratios drop on a busy machine)"
+    )
+    print(
+        f"{'conc':>5} {'units':>6} {'reqs':>6} {'elapsed s':>10} {'req/s':>8} {'ideal':>8} {'ratio':>6} {'peak':>5} {'cpu ms/unit':>12} {'raw req/s':>10} {'vs raw':>7}"
     )
     for r in report["levels"]:
         print(
             f"{r['concurrency']:>5} {r['units']:>6} {r['requests']:>6} {r['elapsed_s']:>10.2f} {r['req_per_s']:>8.1f} "
             f"{r['ideal_req_per_s']:>8.1f} {r['ratio']:>6.3f} {r['server_max_in_flight']:>5} {r['client_cpu_ms_per_unit']:>12.2f}"
+            f" {r['raw_openai_req_per_s']:>10.1f} {r['vs_raw_openai']:>7.3f}"
         )
     c = report["cache"]
     print(
