@@ -168,7 +168,12 @@ class _Api:
                 param, param_pointer = self.refs.deref(raw, pointer=f"{base}/parameters/{i}")
                 if not isinstance(param, dict):
                     raise LoadError("parameter must be an object", pointer=param_pointer)
-                merged[(param.get("name"), param.get("in"))] = (param, param_pointer)
+                for key in ("name", "in"):
+                    if not isinstance(param.get(key), str):
+                        raise LoadError(
+                            "parameter needs a string value here", pointer=param_pointer, field=key
+                        )
+                merged[(param["name"], param["in"])] = (param, param_pointer)
         return list(merged.values())
 
     def _param_schema(self, param: dict[str, Any], pointer: str) -> Any:
@@ -233,7 +238,9 @@ class _Api:
             for key, sub in writable.items():
                 properties[key] = {**sub, "x-in": "body"} if isinstance(sub, dict) else sub
             body_required_names = flat.get("required") if isinstance(flat.get("required"), list) else []
-            required.extend(k for k in body_required_names if k in writable and k not in required)
+            required.extend(
+                k for k in body_required_names if isinstance(k, str) and k in writable and k not in required
+            )
             return
         key = name if name not in properties else f"{name}_body"
         properties[key] = {**schema, "x-in": "body"}

@@ -56,11 +56,15 @@ class RefResolver:
         seen: set[str] = set()
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
+            if not isinstance(ref, str):
+                raise LoadError(
+                    f"$ref must be a string, got {type(ref).__name__}", pointer=pointer, field="$ref"
+                )
             if ref in seen:
                 raise LoadError(f"$ref cycle through {ref!r}", pointer=pointer, field="$ref")
             seen.add(ref)
             node = self.lookup(ref, pointer=pointer)
-            pointer = ref[1:] if isinstance(ref, str) else pointer
+            pointer = ref[1:]
         return node, pointer
 
     def expand(self, schema: Any, *, pointer: str) -> Any:
@@ -96,9 +100,10 @@ class RefResolver:
 
     def _expand_ref(self, node: dict[str, Any], pointer: str, stack: tuple[str, ...]) -> tuple[Any, bool]:
         ref = node["$ref"]
-        siblings = {
-            k: v for k, v in node.items() if k != "$ref"
-        }  # OpenAPI 3.1 allows e.g. a description here
+        if not isinstance(ref, str):
+            raise LoadError(f"$ref must be a string, got {type(ref).__name__}", pointer=pointer, field="$ref")
+        # OpenAPI 3.1 allows keywords beside a $ref (e.g. a description); they override the target's.
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
         if ref in self._complete:
             target, cut = _clone(self._complete[ref]), False
         elif ref in stack or len(stack) >= self.max_depth:
