@@ -78,7 +78,7 @@ def load_tools(
         result.skipped.append(str(err))
 
     seen: dict[str, Path] = {}
-    with _progress(progress, len(files)) as advance:
+    with _Progress(progress, len(files)) as advance:
         for path in files:
             try:
                 tools, merged = load_file(path, fmt, report)
@@ -131,7 +131,7 @@ def _expand(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
             raise LoadError("no such file or directory", file=path)
 
 
-class _progress:
+class _Progress:
     """A rich progress bar over files when asked for, otherwise a no-op."""
 
     def __init__(self, enabled: bool, total: int) -> None:

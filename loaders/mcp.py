@@ -90,7 +90,7 @@ def default_server(path: Path) -> str:
     """Server name when the file doesn't say: Docker's `<server>.tools.json`, else the folder's name."""
     if path.name.endswith(".tools.json"):
         return path.name[: -len(".tools.json")]
-    return path.parent.name or path.stem
+    return path.resolve().parent.name or path.stem
 
 
 def load(ctx: FileContext, records: Iterable[Record]) -> None:

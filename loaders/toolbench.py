@@ -71,7 +71,7 @@ def load(ctx: FileContext, records: Iterable[Record]) -> None:
 
 
 def _load_tool(ctx: FileContext, doc: dict[str, Any], base: str) -> None:
-    category = ctx.path.parent.name or None
+    category = ctx.path.resolve().parent.name or None
     stem = tool_stem(ctx.path)
     tool_info = {
         "tool_name": doc.get("tool_name"),
