@@ -80,10 +80,11 @@ def _server_record_lists(value: dict[str, Any]) -> list[tuple[str | None, Any, s
 
 
 def is_wrapper(value: Any) -> bool:
+    """A tools/list-style wrapper whose (non-empty) tool lists hold MCP tools."""
     if not isinstance(value, dict):
         return False
-    lists = _server_record_lists(value)
-    return bool(lists) and all(all(is_tool(t) for t in tools[:3]) for _, tools, _ in lists if tools)
+    lists = [tools for _, tools, _ in _server_record_lists(value) if tools]
+    return bool(lists) and all(all(is_tool(t) for t in tools[:3]) for tools in lists)
 
 
 def default_server(path: Path) -> str:
