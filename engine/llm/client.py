@@ -18,7 +18,6 @@ One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks a
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import re
@@ -28,13 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
-from pydantic import BaseModel
 
 from .base import ChatReply, Role, T, Usage, UsageTracker
 from .cache import ResponseCache, request_key
 from .errors import LLMError, LLMTransportError, StructuredOutputError
 from .messages import add_system_text, call_id, normalize_messages
 from .retry import RetryPolicy, is_transient, with_retries
+from .schema import compact_schema, schema_of
 from .settings import LLMSettings, ResolvedRole
 
 log = logging.getLogger("toolflow.llm")
@@ -95,12 +94,6 @@ class Completion:
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
-
-
-@functools.lru_cache(maxsize=512)
-def schema_of(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema of a pydantic model, generated once (it costs ~1 ms, more than our whole request path)."""
-    return model.model_json_schema()
 
 
 def _schema_name(name: str) -> str:
@@ -318,9 +311,10 @@ class OpenAIClientLLM:
                 "json_schema": {"name": _schema_name(name), "schema": json_schema, "strict": False},
             }
             return convo, params
-        params["response_format"] = {"type": "json_object", "schema": json_schema}
+        compact = compact_schema(json_schema)  # fewer prompt tokens, no $ref for small models to copy
+        params["response_format"] = {"type": "json_object", "schema": compact}
         instruction = "Reply with only a JSON object that matches this JSON schema:\n" + json.dumps(
-            json_schema, ensure_ascii=False, separators=(",", ":")
+            compact, ensure_ascii=False, separators=(",", ":")
         )
         return add_system_text(convo, instruction), params
 
