@@ -15,11 +15,10 @@ import contextlib
 import json
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,28 +133,6 @@ class FakeOpenAIServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    @contextlib.contextmanager
-    def in_thread(self) -> Iterator[FakeOpenAIServer]:
-        """Serve from a background thread with its own event loop (for synchronous callers)."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
-            ready.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        ready.wait(10)
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(5)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(5)
 
     # -- HTTP ----------------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ def test_missing_model_package_gives_install_hint(monkeypatch: pytest.MonkeyPatc
         LocalLLMServer(model_path="x.gguf").start()
 
 
+@pytest.mark.slow
 def test_server_that_dies_reports_its_log(tmp_path: Path) -> None:
     _require_local_llm()
     bad = tmp_path / "not-a-model.gguf"
@@ -93,6 +94,7 @@ async def test_local_server_structured_output_through_real_client(tmp_path: Path
         print(f"local structured call: {first:.2f}s, {usage.completion_tokens} completion tokens -> {out}")
 
 
+@pytest.mark.slow
 def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
     """A SIGKILLed ToolFlow must not leave a llama.cpp server running."""
     _require_local_llm()
