@@ -84,9 +84,15 @@ def instance_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> 
 
 class FakeOpenAIServer:
     def __init__(
-        self, delay: float = 0.0, *, reject_json_schema: bool = False, reject_tools: bool = False
+        self,
+        delay: float = 0.0,
+        *,
+        reject_json_schema: bool = False,
+        reject_tools: bool = False,
+        responder: Callable[[dict[str, Any]], Reply] | None = None,
     ) -> None:
         self.delay = delay
+        self.responder = responder  # answers whenever the script is empty (e.g. a schema-aware dialogue fake)
         self.reject_json_schema = reject_json_schema  # like llama-cpp-python 0.3.36: HTTP 500
         self.reject_tools = reject_tools
         self.script: deque[Script] = deque()
@@ -208,7 +214,7 @@ class FakeOpenAIServer:
         if self.reject_tools and request.get("tools"):
             return Reply(status=400, body={"error": {"message": "tools are not supported"}})
         if not self.script:
-            return Reply()
+            return self.responder(request) if self.responder else Reply()
         item = self.script.popleft()
         return item(request) if callable(item) else item
 

@@ -342,3 +342,13 @@ async def test_cache_scope_separates_identical_prompts(server: FakeOpenAIServer,
             with cache_scope(dlg):
                 await llm.structured("planner", ASK, City)
     assert server.request_count == 2
+
+
+async def test_fake_server_responder_answers_when_script_is_empty() -> None:
+    def responder(request: dict[str, Any]) -> Reply:
+        return Reply(content=json.dumps({"name": request["model"], "population": len(request["messages"])}))
+
+    async with FakeOpenAIServer(responder=responder) as srv, make_llm(srv) as llm:
+        srv.push(Reply(status=503))
+        assert await llm.structured("planner", ASK, City) == City(name="fake", population=1)
+    assert srv.request_count == 2
