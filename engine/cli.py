@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_sample import sample
+from .cli_synth import export_cmd, synth
 from .stores.base import TOOL_EDGE_TYPES
 
 console = Console(stderr=True)
@@ -249,21 +250,10 @@ def _open(store_spec: str | None):
         raise _Fail(str(exc)) from exc
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules (sampling, synthesis, export)."""
-    from .cli_sample import sample
-
-    main.add_command(sample)
-    from .cli_synth import export, synth
-
-    main.add_command(synth)
-    main.add_command(export)
-
-
-try:
-    _register_optional()
-except ImportError as _exc:  # pragma: no cover - only while a module is missing in a partial checkout
-    print(f"toolflow: some commands unavailable: {_exc}", file=sys.stderr)
+# Commands that live in their own modules (each imports its heavy dependencies lazily).
+main.add_command(sample)
+main.add_command(synth)
+main.add_command(export_cmd)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import click
 from rich.console import Console
 from toolflow.engine.llm.base import LLM
 from toolflow.engine.models import Sample, Tool
+from toolflow.engine.stores.base import GraphStore
 from toolflow.engine.run import (
     RunConfig,
     SampleSource,
@@ -101,11 +102,32 @@ class FileSampleSource:
         return [self._by_key[i] for i in ids]
 
 
-def open_source(tools: Path | None, samples: Path | None) -> SampleSource:
-    """The SampleSource for the given options. The lead adds the store-backed branch here."""
-    if tools is None:
-        raise click.UsageError("give --tools FILE (and optionally --samples FILE)")
-    return FileSampleSource.from_paths(tools, samples)
+class StoreSampleSource:
+    """SampleSource over the tool graph: combinations from the graph sampler, tool schemas from the store.
+
+    The sampler is asked for the whole job (n, seed) at once, so sample i is the same on every rerun and shard.
+    """
+
+    def __init__(self, store: GraphStore, min_tools: int = 2, max_tools: int = 4) -> None:
+        self.store = store
+        self._min, self._max = min_tools, max_tools
+
+    def samples(self, n: int, seed: int, strategy: str) -> Iterator[Sample]:
+        from toolflow.engine.sampling import make_sampler
+
+        yield from make_sampler(strategy, self.store, min_tools=self._min, max_tools=self._max).sample(n, seed)
+
+    def tools(self, ids: Sequence[str]) -> list[Tool]:
+        return self.store.get_tools(list(ids))
+
+
+def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None) -> SampleSource:
+    """Tools from a file when --tools is given, otherwise combinations sampled from the graph store."""
+    if tools is not None:
+        return FileSampleSource.from_paths(tools, samples)
+    if store is None:
+        raise click.UsageError("give --tools FILE or a graph (--store, built with `toolflow graph build`)")
+    return StoreSampleSource(store)
 
 
 # --- LLM construction -------------------------------------------------------------------------------
@@ -159,7 +181,12 @@ def _role_options(f: Callable) -> Callable:
               help="Tool definitions (any format `toolflow` loads, or JSONL of Tool records).")
 @click.option("--samples", "samples_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Sampled tool combinations (JSONL of Sample records). Without it: random combinations.")
-@click.option("--strategy", default="random", show_default=True, help="Sampling strategy name passed to the source.")
+@click.option("--store", "store", default=None,
+              help="Graph to sample from when --tools is not given: a Bolt URI or a directory (default: "
+                   "$TOOLFLOW_STORE or the user data dir, where `toolflow graph build` writes).")
+@click.option("--strategy", default="walk", show_default=True,
+              help="How tool combinations are drawn: walk (graph random walk), random (the paper's −Graph "
+                   "ablation) or category.")
 @click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Job seed: fixes dialogue ids and sampling.")
 @click.option("--concurrency", type=int, default=4, show_default=True, help="Dialogues in flight at once.")
@@ -206,13 +233,29 @@ def synth(**opts: Any) -> None:
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    source = open_source(opts["tools_path"], opts["samples_path"])
+    store = None
+    if opts["tools_path"] is None:
+        from toolflow.engine.stores import open_store
+
+        if opts["samples_path"] is not None:
+            raise click.UsageError("--samples needs --tools (the file the samples' tool ids refer to)")
+        if opts["strategy"] not in ("walk", "random", "category"):
+            raise click.UsageError("with a graph store, --strategy is walk, random or category")
+        try:
+            store = open_store(opts["store"], read_only=True)
+        except (FileNotFoundError, ConnectionError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    source = open_source(opts["tools_path"], opts["samples_path"], store)
     llm_options = {
         "base_url": opts["base_url"], "model": opts["model"], "temperature": opts["temperature"],
         "roles": {r: {"model": opts[f"{r}_model"], "base_url": opts[f"{r}_base_url"]} for r in AGENT_ROLES},
     }
-    with open_llm(llm_options) as llm:
-        summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+    try:
+        with open_llm(llm_options) as llm:
+            summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+    finally:
+        if store is not None:
+            store.close()
     console.print(summary_table(summary))
     click.echo(json.dumps({"kept": summary.kept, "rejected": summary.rejected_total,
                            "errored": sum(summary.errors.values()), "skipped": summary.skipped,

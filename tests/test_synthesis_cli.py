@@ -76,8 +76,11 @@ def test_errors_exit_1_and_bad_options_are_usage_errors(tmp_path, monkeypatch):
     assert json.loads(result.output.strip().splitlines()[-1])["errored"] == 1
     bad = invoke("-n", "1", "--out", str(out), "--tools", TOOLS, "--shard", "3/2")
     assert bad.exit_code == 2 and "shard" in bad.output
-    missing = invoke("-n", "1", "--out", str(out))
-    assert missing.exit_code == 2 and "--tools" in missing.output
+    # without --tools, combinations come from the graph: a store with no graph is a clear error
+    missing = invoke("-n", "1", "--out", str(out), "--store", str(tmp_path / "no-graph"))
+    assert missing.exit_code == 1 and "toolflow graph build" in missing.output
+    orphan = invoke("-n", "1", "--out", str(out), "--samples", TOOLS, "--store", str(tmp_path / "no-graph"))
+    assert orphan.exit_code == 2 and "--samples needs --tools" in orphan.output
 
 
 def test_help_teaches_with_examples():
