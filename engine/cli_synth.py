@@ -21,7 +21,6 @@ import click
 from rich.console import Console
 from toolflow.engine.llm.base import LLM
 from toolflow.engine.models import Sample, Tool
-from toolflow.engine.stores.base import GraphStore
 from toolflow.engine.run import (
     RunConfig,
     SampleSource,
@@ -30,6 +29,7 @@ from toolflow.engine.run import (
     run_synthesis,
     summary_table,
 )
+from toolflow.engine.stores.base import GraphStore
 
 #: Test hook: a callable taking the LLM options dict and returning an LLM. None = the real client.
 LLM_FACTORY: Callable[[dict[str, Any]], LLM] | None = None
