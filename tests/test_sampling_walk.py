@@ -11,7 +11,7 @@ from sampling_graphs import chain_graph, hub_graph, isolated_graph, make_graph, 
 from toolflow.engine.graph_build import GraphData
 from toolflow.engine.sampling import JUMP, WalkSampler
 from toolflow.engine.sampling.report import coverage, gini, usage_counts
-from toolflow.engine.sampling.walk import choose_step, weighted_index
+from toolflow.engine.sampling.walk import choose, neighbours_from_edges, weighted_index
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 
@@ -150,11 +150,14 @@ def test_round_trips_grow_with_walk_length_not_with_samples(stores):
     small, large = WalkSampler(store), WalkSampler(store)
     small.sample(20, seed=0)
     large.sample(2000, seed=0)
-    assert large.steps <= 2 * 5 + 1  # at most two queries per added tool, whatever the sample count
-    assert large.round_trips == large.steps + 1  # plus the one tool-id list
-    unbatched = WalkSampler(store, batch_size=1)
-    unbatched.sample(20, seed=0)
-    assert unbatched.steps >= 20 > small.steps
+    assert 1 <= large.steps <= 5 - 1  # one query per added tool at most, whatever the sample count
+    assert large.round_trips == large.steps + 1  # plus the start pool
+    again = large.round_trips
+    large.sample(2000, seed=1)
+    assert large.round_trips == again  # every neighbourhood is known by now
+    naive = WalkSampler(store, batch_size=1, reuse_neighbors=False)
+    naive.sample(20, seed=0)
+    assert naive.steps >= 20 > small.steps
 
 
 def test_types_filter(stores):
@@ -192,19 +195,29 @@ def test_steps_follow_edge_scores(tmp_path):
     assert 0.85 <= share_p <= 0.95
 
 
-def test_choose_step_ignores_row_order():
+def test_neighbours_ignore_row_order():
     rows = [
-        {"src": "a", "cand": c, "type": t, "score": s, "out": o, "this_field": None, "other_field": None}
-        for c, t, s, o in [("b", "FEEDS", 0.9, True), ("b", "SHARES_INPUT", 0.85, False), ("c", "FEEDS", 0.83, False), ("d", "SIMILAR", 0.95, True)]
+        (c, t, sc, o, f"{c}_mine" if t != "SIMILAR" else "", f"{c}_theirs" if t != "SIMILAR" else "")
+        for c, t, sc, o in [
+            ("b", "SHARES_INPUT", 0.85, False),
+            ("b", "FEEDS", 0.9, False),
+            ("c", "FEEDS", 0.83, True),
+            ("d", "SIMILAR", 0.95, True),
+        ]
     ]
-    picks = []
-    for k in range(20):
+    ref = neighbours_from_edges("a", rows)
+    for k in range(10):
         shuffled = rows[:]
         random.Random(k).shuffle(shuffled)
-        picks.append(choose_step(shuffled, np.random.default_rng(123))["cand"])
-    assert len(set(picks)) == 1
-    best_b = choose_step([r for r in rows if r["cand"] == "b"], np.random.default_rng(0))
-    assert best_b["type"] == "FEEDS"  # the stronger of the two edges is the one recorded
+        assert neighbours_from_edges("a", shuffled) == ref
+    assert [nb.cand for nb in ref] == ["b", "c", "d"]
+    assert ref[0].weight == pytest.approx(0.85 + 0.9)  # both edges to b count
+    # The strongest edge is recorded; FEEDS b→a keeps its direction and its fields' order.
+    assert ref[0].edge == ("b", "a", "FEEDS", 0.9, ("b_theirs", "b_mine"))
+    assert ref[1].edge == ("a", "c", "FEEDS", 0.83, ("c_mine", "c_theirs"))
+    assert ref[2].edge == ("a", "d", "SIMILAR", 0.95, ())
+    assert choose(ref, {"b", "c", "d"}, np.random.default_rng(0)) is None
+    assert choose(ref, {"b", "c"}, np.random.default_rng(0)).cand == "d"
 
 
 def test_weighted_index():

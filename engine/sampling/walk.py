@@ -1,20 +1,22 @@
 """Graph random walks over the tool graph: the ToolFlow paper's Algorithm 1, batched and seeded.
 
 Why it is shaped this way:
-  * Batched: one ``walk_step`` query per step serves every walker of a batch (``UNWIND $walkers``), so
-    the number of round trips grows with the walk length, not with the number of samples.
-  * Reproducible: Cypher's ``rand()`` cannot be seeded, so the query only returns candidate edges; the
-    draw happens here, over candidates sorted in Python, with one numpy generator per sample. Neo4j and
-    the embedded store therefore give identical samples for the same graph and seed.
+  * Batched: walkers advance in lock step, one tool per step, and one ``walk_neighbors`` query per step
+    fetches the neighbourhoods of every tool the batch's walkers stand on (``UNWIND $ids``). Round trips
+    therefore grow with the walk length, not with the number of samples. Neighbourhoods are kept for the
+    sampler's lifetime, so later steps and batches query only tools no walker has stood on yet.
+  * Reproducible: Cypher's ``rand()`` cannot be seeded, so the query only returns edges; the draw happens
+    here over neighbours sorted in Python, with one numpy generator per sample. Neo4j and the embedded
+    store give identical samples for the same graph and seed.
   * Never stuck: a walker whose current tool has no unvisited neighbour restarts from a visited tool that
-    has one (found by the next batch query); if none has, it jumps to a random unvisited tool (an edge of
-    type "JUMP", score 0), or, when ``strict``, stops with fewer tools.
+    has one (its neighbourhood is already known); if none has, it jumps to a random unvisited tool (an edge
+    of type "JUMP", score 0), or, when ``strict``, stops with fewer tools.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,39 +116,94 @@ def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
     return len(weights) - 1
 
 
-def edge_taken(row: dict[str, Any]) -> EdgeTaken:
-    """The record of one step. FEEDS keeps the stored direction; symmetric types follow the walk."""
-    fields = [f for f in (row["this_field"], row["other_field"]) if f is not None]
-    src, dst = row["src"], row["cand"]
-    if row["type"] in DIRECTED_TYPES and not row["out"]:
-        src, dst = dst, src
+@dataclass(frozen=True)
+class Neighbour:
+    """A tool next to another: the summed score of the edges joining them, and the strongest edge."""
+
+    cand: str
+    weight: float
+    edge: tuple[str, str, str, float, tuple[str, ...]]  # source, target, type, score, fields
+
+    def taken(self) -> EdgeTaken:
+        src, dst, kind, score, fields = self.edge
+        return EdgeTaken(source=src, target=dst, type=kind, score=score, fields=list(fields))
+
+
+#: One edge seen from a tool: (neighbour, type, score, stored as tool→neighbour, tool's field, neighbour's field).
+EdgeRow = tuple[str, str, float, bool, str, str]
+
+
+def edge_record(src: str, e: EdgeRow) -> tuple[str, str, str, float, tuple[str, ...]]:
+    """FEEDS keeps the stored direction (source feeds target); symmetric types follow the walk."""
+    cand, kind, score, out, this_field, other_field = e
+    fields = [f for f in (this_field, other_field) if f]
+    a, b = src, cand
+    if kind in DIRECTED_TYPES and not out:
+        a, b = b, a
         fields.reverse()
-    return EdgeTaken(source=src, target=dst, type=row["type"], score=float(row["score"] or 0.0), fields=fields)
+    return (a, b, kind, float(score or 0.0), tuple(fields))
 
 
-def choose_step(
-    rows: list[dict[str, Any]], rng: np.random.Generator, weight: Callable[[str], float] | None = None
-) -> dict[str, Any]:
-    """Pick a neighbour in proportion to the summed score of the edges that join it, and return its best edge.
+def neighbours_from_edges(src: str, edges: Iterable[EdgeRow]) -> list[Neighbour]:
+    """Edges of one tool → neighbours sorted by id, weight = sum of scores, edge = the strongest.
 
-    Rows are sorted first, so the draw depends only on the graph and the generator, never on row order.
+    Edges are sorted first, so weights and ties depend only on the graph, never on the order a store
+    returned them in (float sums included).
     """
-    rows = sorted(rows, key=lambda r: (r["cand"], r["type"], not r["out"], -(r["score"] or 0.0)))
-    cands: list[str] = []
-    weights: list[float] = []
-    best: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        c, s = r["cand"], float(r["score"] or 0.0)
-        if c not in best:
-            cands.append(c)
-            weights.append(0.0)
-            best[c] = r
-        elif s > float(best[c]["score"] or 0.0):
-            best[c] = r
-        weights[-1] += s
-    if weight is not None:
-        weights = [w * weight(c) for c, w in zip(cands, weights, strict=True)]
-    return best[cands[weighted_index(rng, weights)]]
+    rows = sorted(edges, key=lambda e: (e[0], -(e[2] or 0.0), e[1], not e[3], e[4], e[5]))
+    out: list[Neighbour] = []
+    i = 0
+    while i < len(rows):
+        j = i
+        weight = 0.0
+        while j < len(rows) and rows[j][0] == rows[i][0]:
+            weight += float(rows[j][2] or 0.0)
+            j += 1
+        out.append(Neighbour(rows[i][0], weight, edge_record(src, rows[i])))
+        i = j
+    return out
+
+
+def choose(
+    neighbours: Sequence[Neighbour],
+    visited: Collection[str],
+    rng: np.random.Generator,
+    weight: Callable[[str], float] | None = None,
+) -> Neighbour | None:
+    """An unvisited neighbour drawn in proportion to its edge weight (times the coverage weight, if any)."""
+    cands = [nb for nb in neighbours if nb.cand not in visited]
+    if not cands:
+        return None
+    if weight is None:
+        return cands[weighted_index(rng, [nb.weight for nb in cands])]
+    return cands[weighted_index(rng, [nb.weight * weight(nb.cand) for nb in cands])]
+
+
+class NeighbourCache:
+    """Neighbourhoods of tools over the walk's relationship types, fetched for many tools per query."""
+
+    def __init__(self, run: Callable[[str, dict[str, Any]], list[dict[str, Any]]], types: list[str]) -> None:
+        self._run = run
+        self.types = types
+        self.adj: dict[str, list[Neighbour]] = {}
+
+    def fetch(self, ids: Iterable[str]) -> bool:
+        """Load the tools not known yet in one round trip; returns whether a query ran."""
+        missing = sorted({i for i in ids if i not in self.adj})
+        if not missing:
+            return False
+        grouped: dict[str, list[EdgeRow]] = defaultdict(list)
+        for r in self._run("walk_neighbors", {"ids": missing, "types": self.types}):
+            cols = (r["cand"], r["type"], r["score"], r["out"], r["this_field"], r["other_field"])
+            if len({len(c) for c in cols}) != 1:
+                raise RuntimeError(f"walk_neighbors returned lists of different lengths for {r['src']!r}")
+            grouped[r["src"]].extend(zip(*cols, strict=True))
+        for i in missing:
+            self.adj[i] = neighbours_from_edges(i, grouped.get(i, []))
+        return True
+
+    def __getitem__(self, tool_id: str) -> list[Neighbour]:
+        return self.adj[tool_id]
 
 
 @dataclass
@@ -156,34 +213,31 @@ class _Walker:
     target: int
     cur: str
     tool_ids: list[str] = field(default_factory=list)
+    visited: set[str] = field(default_factory=set)
     path: list[str] = field(default_factory=list)
     edges: list[EdgeTaken] = field(default_factory=list)
-    stuck: bool = False
     done: bool = False
 
     def add(self, tool_id: str) -> None:
         self.tool_ids.append(tool_id)
+        self.visited.add(tool_id)
         self.path.append(tool_id)
         self.cur = tool_id
         self.done = len(self.tool_ids) >= self.target
-
-    def query_row(self, wid: int) -> dict[str, Any]:
-        frm = [t for t in self.tool_ids if t != self.cur] if self.stuck else [self.cur]
-        return {"wid": wid, "frm": frm, "visited": self.tool_ids}
 
 
 class WalkSampler(Sampler):
     """Algorithm 1: random start, score-weighted steps to unvisited neighbours, stop at n tools.
 
     Starts and jumps are drawn from the tools that have at least one edge of the walk's types
-    (``starts="connected"``): a walk begun on an isolated tool is a random sample with a JUMP in it. On
+    (``starts="connected"``): a walk begun on an isolated tool is a random sample with a JUMP in it, and on
     ToolBench almost half the tools are isolated. ``starts="any"`` draws from every tool instead; with no
     connected tool at all both fall back to every tool.
 
-    ``batch_size=1`` is the one-query-per-walker baseline the benchmark compares against. With
-    ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long run spreads over the tool
-    set instead of circling its hubs; uses update as walkers advance, so then a sample also depends on the
-    batch size (without coverage it does not).
+    ``batch_size=1, reuse_neighbors=False`` is the one-query-per-walker-per-step baseline the benchmark
+    compares against. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
+    run spreads over the tool set instead of circling its hubs; uses update as walkers advance, so then a
+    sample also depends on the batch size (without coverage it does not).
     """
 
     strategy = "walk"
@@ -198,6 +252,7 @@ class WalkSampler(Sampler):
         strict: bool = False,
         batch_size: int = DEFAULT_BATCH,
         starts: str = "connected",
+        reuse_neighbors: bool = True,
     ) -> None:
         super().__init__(store, min_tools, max_tools)
         bad = [t for t in types if t not in TOOL_EDGE_TYPES]
@@ -212,8 +267,10 @@ class WalkSampler(Sampler):
         self.strict = strict
         self.batch_size = batch_size
         self.starts = starts
-        self.steps = 0  # walk_step queries run (the round trips that scale with walk length)
+        self.reuse_neighbors = reuse_neighbors
+        self.steps = 0  # walk_neighbors queries run (the round trips that scale with walk length)
         self._pool: list[str] | None = None
+        self._cache = NeighbourCache(self._run, self.types)
 
     @property
     def pool(self) -> list[str]:
@@ -228,6 +285,8 @@ class WalkSampler(Sampler):
         picker = ToolPicker(self.coverage)
         out: list[Sample] = []
         for start in range(0, n, self.batch_size):
+            if not self.reuse_neighbors:
+                self._cache.adj.clear()
             walkers = [self._start(picker, seed, i) for i in range(start, min(n, start + self.batch_size))]
             self._walk_batch(walkers, picker)
             out.extend(
@@ -257,56 +316,41 @@ class WalkSampler(Sampler):
         return w
 
     def _walk_batch(self, walkers: list[_Walker], picker: ToolPicker) -> None:
+        """Lock step: each round, one query for the tools walkers stand on, then every walker adds one tool.
+
+        Every tool a walker stood on before is already in the cache, so restarts need no query.
+        """
         weight = picker.weight if self.coverage else None
         active = [w for w in walkers if not w.done]
         while active:
-            rows = self._run(
-                "walk_step", {"walkers": [w.query_row(k) for k, w in enumerate(active)], "types": self.types}
-            )
-            self.steps += 1
-            by_walker: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            for r in rows:
-                by_walker[r["wid"]].append(r)
-            for k, w in enumerate(active):
-                self._advance(w, by_walker.get(k, []), picker, weight)
+            if self._cache.fetch(w.cur for w in active):
+                self.steps += 1
+            for w in active:
+                self._advance(w, picker, weight)
             active = [w for w in active if not w.done]
 
-    def _advance(
-        self, w: _Walker, rows: list[dict[str, Any]], picker: ToolPicker, weight: Callable[[str], float] | None
-    ) -> None:
-        if not w.stuck:
-            if rows:
-                self._step(w, choose_step(rows, w.rng, weight), picker)
-                return
-            w.stuck = True
-            if len(w.tool_ids) > 1:  # the next query looks for a restart among the other visited tools
-                return
-        by_src: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            by_src[r["src"]].append(r)
-        restarts = [t for t in w.tool_ids if t in by_src]  # visit order: deterministic
-        if restarts:
-            src = restarts[int(w.rng.integers(len(restarts)))]
-            w.path.append(src)
-            self._step(w, choose_step(by_src[src], w.rng, weight), picker)
+    def _advance(self, w: _Walker, picker: ToolPicker, weight: Callable[[str], float] | None) -> None:
+        nb = choose(self._cache[w.cur], w.visited, w.rng, weight)
+        if nb is None:
+            restarts = [t for t in w.tool_ids if any(x.cand not in w.visited for x in self._cache[t])]
+            if restarts:  # back to a visited tool that still has somewhere to go
+                src = restarts[int(w.rng.integers(len(restarts)))]
+                w.path.append(src)
+                nb = choose(self._cache[src], w.visited, w.rng, weight)
+        if nb is not None:
+            w.edges.append(nb.taken())
+            w.add(nb.cand)
+            picker.use(nb.cand)
             return
         if self.strict:
             w.done = True
             return
-        visited = set(w.tool_ids)
-        nxt = picker.draw(w.rng, self.pool, exclude=visited)
+        nxt = picker.draw(w.rng, self.pool, exclude=w.visited)
         if nxt is None and self.pool is not self.tool_ids:  # the pool is used up: any tool will do
-            nxt = picker.draw(w.rng, self.tool_ids, exclude=visited)
+            nxt = picker.draw(w.rng, self.tool_ids, exclude=w.visited)
         if nxt is None:  # every tool is already in this sample
             w.done = True
             return
         w.edges.append(EdgeTaken(source=w.cur, target=nxt, type=JUMP, score=0.0))
-        w.stuck = False
         w.add(nxt)
         picker.use(nxt)
-
-    def _step(self, w: _Walker, row: dict[str, Any], picker: ToolPicker) -> None:
-        w.edges.append(edge_taken(row))
-        w.stuck = False
-        w.add(row["cand"])
-        picker.use(row["cand"])
