@@ -141,5 +141,6 @@ def run_build(
         rep.seconds["write"] = write_with_progress(store, data, console)
         counts = store.counts()
     print_report(rep, console)
-    console.print(f"[green]graph written to {spec}: {counts['tools']} tools, {counts['edges']}")
+    edges = ", ".join(f"{k} {v}" for k, v in counts["edges"].items())
+    console.print(f"[green]graph written to {spec}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
     return {**asdict(rep), "store": spec, "counts": counts}
