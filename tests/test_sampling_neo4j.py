@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sampling_graphs import real_graph
-from toolflow.engine.sampling import make_sampler
+from sampling_graphs import make_graph, make_tool, real_graph
+
+from toolflow.engine.sampling import WalkSampler, make_sampler
 from toolflow.engine.sampling.report import relatedness_report
 from toolflow.engine.stores import open_store
 from toolflow.engine.stores.ladybug_store import LadybugStore
@@ -52,3 +53,19 @@ def test_same_samples_on_both_stores(stores, strategy, options):
 def test_report_identical_on_both_stores(stores):
     neo, lb, _ = stores
     assert relatedness_report(neo, 300, seed=2) == relatedness_report(lb, 300, seed=2)
+
+
+def test_edge_lookup_fallback_on_both_stores(stores, tmp_path):
+    """A '|' in a field name sends the step's edge through walk_edges; both dialects must agree (runs last:
+    it replaces the Neo4j graph)."""
+    neo, _, _ = stores
+    g = make_graph([make_tool(x) for x in "abc"], feeds=[("a", "b", 0.9)], shares=[("b", "c", 0.85)])
+    g.feeds[0]["from_field"] = "x|y"
+    neo.write_graph(g)
+    with LadybugStore(tmp_path / "g") as lb:
+        lb.write_graph(g)
+        a = [s.model_dump() for s in WalkSampler(neo, min_tools=3, max_tools=3).sample(20, seed=1)]
+        b = [s.model_dump() for s in WalkSampler(lb, min_tools=3, max_tools=3).sample(20, seed=1)]
+    assert a == b
+    feeds = [e for s in a for e in s["edges"] if e["type"] == "FEEDS"]
+    assert feeds and all(e["fields"] == ["x|y", "in_b"] and e["source"] == "a" for e in feeds)

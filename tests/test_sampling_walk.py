@@ -8,10 +8,19 @@ from collections import Counter
 import numpy as np
 import pytest
 from sampling_graphs import chain_graph, hub_graph, isolated_graph, make_graph, make_tool, mixed_graph
+
 from toolflow.engine.graph_build import GraphData
 from toolflow.engine.sampling import JUMP, WalkSampler
 from toolflow.engine.sampling.report import coverage, gini, usage_counts
-from toolflow.engine.sampling.walk import choose, neighbours_from_edges, weighted_index
+from toolflow.engine.sampling.walk import (
+    best_edge,
+    choose,
+    detail_of,
+    edge_record,
+    neighbourhood,
+    parse_detail,
+    weighted_index,
+)
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 
@@ -195,29 +204,45 @@ def test_steps_follow_edge_scores(tmp_path):
     assert 0.85 <= share_p <= 0.95
 
 
-def test_neighbours_ignore_row_order():
-    rows = [
-        (c, t, sc, o, f"{c}_mine" if t != "SIMILAR" else "", f"{c}_theirs" if t != "SIMILAR" else "")
-        for c, t, sc, o in [
-            ("b", "SHARES_INPUT", 0.85, False),
-            ("b", "FEEDS", 0.9, False),
-            ("c", "FEEDS", 0.83, True),
-            ("d", "SIMILAR", 0.95, True),
-        ]
-    ]
-    ref = neighbours_from_edges("a", rows)
+def test_neighbourhood_ignores_edge_order():
+    edges = [("b", 0.85, "SHARES_INPUT|1|q|p"), ("c", 0.83, "FEEDS|1|x|y"), ("b", 0.9, "FEEDS|0|in_a|out_b"), ("d", 0.95, "SIMILAR|1||")]
+    ref = neighbourhood(*zip(*edges, strict=True))
     for k in range(10):
-        shuffled = rows[:]
+        shuffled = edges[:]
         random.Random(k).shuffle(shuffled)
-        assert neighbours_from_edges("a", shuffled) == ref
-    assert [nb.cand for nb in ref] == ["b", "c", "d"]
-    assert ref[0].weight == pytest.approx(0.85 + 0.9)  # both edges to b count
-    # The strongest edge is recorded; FEEDS b→a keeps its direction and its fields' order.
-    assert ref[0].edge == ("b", "a", "FEEDS", 0.9, ("b_theirs", "b_mine"))
-    assert ref[1].edge == ("a", "c", "FEEDS", 0.83, ("c_mine", "c_theirs"))
-    assert ref[2].edge == ("a", "d", "SIMILAR", 0.95, ())
+        assert neighbourhood(*zip(*shuffled, strict=True)) == ref
+    ids, weights, best = ref
+    assert ids == ["b", "c", "d"]
+    assert weights == pytest.approx([0.85 + 0.9, 0.83, 0.95])  # both edges to b count
+    assert best[0] == (0.9, "FEEDS|0|in_a|out_b")  # the strongest edge is the one recorded
     assert choose(ref, {"b", "c", "d"}, np.random.default_rng(0)) is None
-    assert choose(ref, {"b", "c"}, np.random.default_rng(0)).cand == "d"
+    assert choose(ref, {"b", "c"}, np.random.default_rng(0)) == 2
+
+
+def test_recorded_edge():
+    assert parse_detail("FEEDS|0|in_a|out_b") == ("FEEDS", False, "in_a", "out_b")
+    assert parse_detail("FEEDS|1|a|b|c") is None  # a '|' inside a field name: looked up by query instead
+    rows = [("SHARES_INPUT", 0.85, True, "q", "p"), ("FEEDS", 0.9, False, "in_a", "out_b")]
+    best = best_edge(rows)
+    assert best == rows[1] and best_edge(rows[::-1]) == best
+    assert detail_of(best) == "FEEDS|0|in_a|out_b"
+    # FEEDS stored b→a, walked from a: the record keeps the data flow b→a and its fields' order.
+    e = edge_record("a", "b", best)
+    assert (e.source, e.target, e.type, e.score, e.fields) == ("b", "a", "FEEDS", 0.9, ["out_b", "in_a"])
+    e = edge_record("a", "b", rows[0])  # symmetric types follow the walk
+    assert (e.source, e.target, e.fields) == ("a", "b", ["q", "p"])
+    assert edge_record("a", "d", ("SIMILAR", 0.8, True, "", "")).fields == []
+
+
+def test_field_names_with_a_bar_fall_back_to_the_edge_query(tmp_path):
+    g = make_graph([make_tool(x) for x in "ab"], feeds=[("a", "b", 0.9)])
+    g.feeds[0]["from_field"] = "x|y"
+    with LadybugStore(tmp_path / "g") as store:
+        store.write_graph(g)
+        sampler = WalkSampler(store, min_tools=2, max_tools=2)
+        samples = sampler.sample(4, seed=0)
+    assert all(s.edges[0].fields == ["x|y", "in_b"] and s.edges[0].source == "a" for s in samples)
+    assert sampler.round_trips == 3  # pool, neighbours, and the one walk_edges lookup
 
 
 def test_weighted_index():

@@ -1,2 +1,3 @@
-// Every tool id; starts and jumps are drawn in Python from this list (sorted there, so both stores agree).
-MATCH (t:Tool) RETURN t.id AS id
+// Every tool id, as one list; starts, jumps and the random baseline draw from it (sorted in Python, so
+// both stores agree on the order).
+MATCH (t:Tool) RETURN collect(t.id) AS ids

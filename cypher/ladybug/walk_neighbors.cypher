@@ -1,18 +1,18 @@
-// The edges of many tools at once (one walk step for a whole batch), over the types in $types, both
+// The neighbours of many tools at once (one walk step for a whole batch) over the types in $types, both
 // directions: two halves, because Ladybug's start_node() follows the pattern's direction, not the stored
-// one. One row per tool and half, edges as parallel lists (fewer rows to convert than one per edge).
-// this_field is the field on the src side, other_field the neighbour's; '' when the edge has none (collect
-// would drop nulls and misalign the lists). Lists come unordered: Python sorts before drawing.
+// one. One row per tool and half, three parallel lists: neighbour id, edge score, and a detail string
+// 'TYPE|1|src_field|cand_field' (1 = stored src→cand; fields '' when the edge has none). Three values per
+// edge instead of six: the drivers' cost is per value. Lists come unordered: Python sorts.
 UNWIND $ids AS i
 MATCH (a:Tool {id: i})-[r:FEEDS|SHARES_INPUT|SIMILAR]->(b:Tool)
 WHERE label(r) IN $types
-RETURN i AS src, collect(b.id) AS cand, collect(label(r)) AS type, collect(r.score) AS score, collect(true) AS out,
-       collect(coalesce(r.from_field, r.param_a, '')) AS this_field,
-       collect(coalesce(r.to_param, r.param_b, '')) AS other_field
+RETURN i AS src, collect(b.id) AS cand, collect(r.score) AS score,
+       collect(label(r) + '|1|' + coalesce(r.from_field, r.param_a, '') + '|' + coalesce(r.to_param, r.param_b, ''))
+         AS detail
 UNION ALL
 UNWIND $ids AS i
 MATCH (a:Tool {id: i})<-[r:FEEDS|SHARES_INPUT|SIMILAR]-(b:Tool)
 WHERE label(r) IN $types
-RETURN i AS src, collect(b.id) AS cand, collect(label(r)) AS type, collect(r.score) AS score, collect(false) AS out,
-       collect(coalesce(r.to_param, r.param_b, '')) AS this_field,
-       collect(coalesce(r.from_field, r.param_a, '')) AS other_field
+RETURN i AS src, collect(b.id) AS cand, collect(r.score) AS score,
+       collect(label(r) + '|0|' + coalesce(r.to_param, r.param_b, '') + '|' + coalesce(r.from_field, r.param_a, ''))
+         AS detail

@@ -1,4 +1,6 @@
 // Tools with at least one edge of the walk's types (either direction): the pool walks start and jump from.
+// One row holding a list: far cheaper to carry than a row per tool.
 MATCH (t:Tool)-[r:FEEDS|SHARES_INPUT|SIMILAR]-(:Tool)
 WHERE type(r) IN $types
-RETURN DISTINCT t.id AS id
+WITH DISTINCT t.id AS id
+RETURN collect(id) AS ids

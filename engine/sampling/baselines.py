@@ -55,7 +55,7 @@ class CategorySampler(RandomSampler):
         if self._by_category is None:
             groups: dict[str, list[str]] = defaultdict(list)
             for r in self._run("sample_tool_categories"):
-                groups[r["category"]].append(r["id"])
+                groups[r["category"]].extend(r["ids"])
             self._by_category = {c: sorted(groups[c]) for c in sorted(groups)}
         return self._by_category
 

@@ -59,7 +59,7 @@ class Sampler:
     def tool_ids(self) -> list[str]:
         """All tool ids, sorted in Python so that both stores agree on the order draws index into."""
         if self._tool_ids is None:
-            self._tool_ids = sorted(r["id"] for r in self._run("walk_tool_ids"))
+            self._tool_ids = sorted(i for r in self._run("walk_tool_ids") for i in r["ids"])
         return self._tool_ids
 
     def _size(self, rng: np.random.Generator) -> int:
@@ -116,93 +116,139 @@ def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
     return len(weights) - 1
 
 
-@dataclass(frozen=True)
-class Neighbour:
-    """A tool next to another: the summed score of the edges joining them, and the strongest edge."""
-
-    cand: str
-    weight: float
-    edge: tuple[str, str, str, float, tuple[str, ...]]  # source, target, type, score, fields
-
-    def taken(self) -> EdgeTaken:
-        src, dst, kind, score, fields = self.edge
-        return EdgeTaken(source=src, target=dst, type=kind, score=score, fields=list(fields))
+#: One stored edge between two tools as the details query returns it:
+#: (type, score, stored as src→cand, src's field, cand's field). Fields are '' when the edge has none.
+EdgeRow = tuple[str, float, bool, str, str]
 
 
-#: One edge seen from a tool: (neighbour, type, score, stored as tool→neighbour, tool's field, neighbour's field).
-EdgeRow = tuple[str, str, float, bool, str, str]
-
-
-def edge_record(src: str, e: EdgeRow) -> tuple[str, str, str, float, tuple[str, ...]]:
+def edge_record(src: str, cand: str, e: EdgeRow) -> EdgeTaken:
     """FEEDS keeps the stored direction (source feeds target); symmetric types follow the walk."""
-    cand, kind, score, out, this_field, other_field = e
+    kind, score, out, this_field, other_field = e
     fields = [f for f in (this_field, other_field) if f]
     a, b = src, cand
     if kind in DIRECTED_TYPES and not out:
         a, b = b, a
         fields.reverse()
-    return (a, b, kind, float(score or 0.0), tuple(fields))
+    return EdgeTaken(source=a, target=b, type=kind, score=float(score or 0.0), fields=fields)
 
 
-def neighbours_from_edges(src: str, edges: Iterable[EdgeRow]) -> list[Neighbour]:
-    """Edges of one tool → neighbours sorted by id, weight = sum of scores, edge = the strongest.
+def detail_of(e: EdgeRow) -> str:
+    """The detail string walk_neighbors packs for an edge (the tie-break key, so both paths agree)."""
+    kind, _, out, this_field, other_field = e
+    return f"{kind}|{'1' if out else '0'}|{this_field}|{other_field}"
 
-    Edges are sorted first, so weights and ties depend only on the graph, never on the order a store
-    returned them in (float sums included).
+
+def best_edge(rows: Iterable[EdgeRow]) -> EdgeRow:
+    """The edge recorded for a step: highest score, then the smallest detail string (as ``neighbourhood``)."""
+    return min(rows, key=lambda e: (-float(e[1] or 0.0), detail_of(e)))
+
+
+#: A tool's neighbourhood, aligned lists sorted by neighbour id: the neighbours, the summed score of the
+#: edges joining each, and the strongest of those edges as (score, detail); see ``parse_detail``.
+Neighbourhood = tuple[list[str], list[float], list[tuple[float, str]]]
+
+
+def neighbourhood(cands: Iterable[str], scores: Iterable[float], details: Iterable[str]) -> Neighbourhood:
+    """Edges of one tool (any order) → neighbours sorted by id, weighted by the sum of their edge scores.
+
+    Sorting first makes the weights (float sums included) and the recorded edge depend only on the graph,
+    not on the order a store returned the edges in.
     """
-    rows = sorted(edges, key=lambda e: (e[0], -(e[2] or 0.0), e[1], not e[3], e[4], e[5]))
-    out: list[Neighbour] = []
-    i = 0
-    while i < len(rows):
-        j = i
-        weight = 0.0
-        while j < len(rows) and rows[j][0] == rows[i][0]:
-            weight += float(rows[j][2] or 0.0)
-            j += 1
-        out.append(Neighbour(rows[i][0], weight, edge_record(src, rows[i])))
-        i = j
-    return out
+    ids: list[str] = []
+    weights: list[float] = []
+    best: list[tuple[float, str]] = []
+    rows = sorted(zip(cands, (-float(x or 0.0) for x in scores), details, strict=True))
+    for c, neg, d in rows:
+        if ids and ids[-1] == c:
+            weights[-1] -= neg
+        else:
+            ids.append(c)
+            weights.append(-neg)
+            best.append((-neg, d))
+    return ids, weights, best
+
+
+def parse_detail(detail: str) -> tuple[str, bool, str, str] | None:
+    """'TYPE|1|src_field|cand_field' (1 = stored src→cand) → parts; None if a field name holds a '|'."""
+    parts = detail.split("|")
+    if len(parts) != 4:
+        return None
+    return parts[0], parts[1] == "1", parts[2], parts[3]
 
 
 def choose(
-    neighbours: Sequence[Neighbour],
+    nbh: Neighbourhood,
     visited: Collection[str],
     rng: np.random.Generator,
     weight: Callable[[str], float] | None = None,
-) -> Neighbour | None:
-    """An unvisited neighbour drawn in proportion to its edge weight (times the coverage weight, if any)."""
-    cands = [nb for nb in neighbours if nb.cand not in visited]
-    if not cands:
+) -> int | None:
+    """Index of an unvisited neighbour drawn in proportion to its edge weight (times the coverage weight)."""
+    ids, weights, _ = nbh
+    keep = [i for i, c in enumerate(ids) if c not in visited]
+    if not keep:
         return None
     if weight is None:
-        return cands[weighted_index(rng, [nb.weight for nb in cands])]
-    return cands[weighted_index(rng, [nb.weight * weight(nb.cand) for nb in cands])]
+        return keep[weighted_index(rng, [weights[i] for i in keep])]
+    return keep[weighted_index(rng, [weights[i] * weight(ids[i]) for i in keep])]
 
 
 class NeighbourCache:
-    """Neighbourhoods of tools over the walk's relationship types, fetched for many tools per query."""
+    """Neighbourhoods of tools over the walk's relationship types, fetched for many tools per query.
+
+    Per edge only three values travel: neighbour id, score, and one detail string packing type, direction
+    and fields (the Bolt driver's cost is per value: 3 instead of 6 halves the transfer). A field name with
+    a '|' in it makes the detail ambiguous; those few edges are looked up with ``walk_edges`` instead.
+    """
 
     def __init__(self, run: Callable[[str, dict[str, Any]], list[dict[str, Any]]], types: list[str]) -> None:
         self._run = run
         self.types = types
-        self.adj: dict[str, list[Neighbour]] = {}
+        self.adj: dict[str, Neighbourhood] = {}
 
     def fetch(self, ids: Iterable[str]) -> bool:
         """Load the tools not known yet in one round trip; returns whether a query ran."""
         missing = sorted({i for i in ids if i not in self.adj})
         if not missing:
             return False
-        grouped: dict[str, list[EdgeRow]] = defaultdict(list)
+        cols: dict[str, tuple[list[str], list[float], list[str]]] = {}
         for r in self._run("walk_neighbors", {"ids": missing, "types": self.types}):
-            cols = (r["cand"], r["type"], r["score"], r["out"], r["this_field"], r["other_field"])
-            if len({len(c) for c in cols}) != 1:
+            if not len(r["cand"]) == len(r["score"]) == len(r["detail"]):
                 raise RuntimeError(f"walk_neighbors returned lists of different lengths for {r['src']!r}")
-            grouped[r["src"]].extend(zip(*cols, strict=True))
+            c, sc, d = cols.setdefault(r["src"], ([], [], []))
+            c.extend(r["cand"])
+            sc.extend(r["score"])
+            d.extend(r["detail"])
         for i in missing:
-            self.adj[i] = neighbours_from_edges(i, grouped.get(i, []))
+            self.adj[i] = neighbourhood(*cols.get(i, ([], [], [])))
         return True
 
-    def __getitem__(self, tool_id: str) -> list[Neighbour]:
+    def taken(self, src: str, k: int) -> EdgeTaken | tuple[str, str]:
+        """The record of a step from src to its k-th neighbour; (src, cand) when only a query can tell."""
+        ids, _, best = self.adj[src]
+        score, detail = best[k]
+        parts = parse_detail(detail)
+        if parts is None:
+            return (src, ids[k])
+        kind, out, this_field, other_field = parts
+        return edge_record(src, ids[k], (kind, score, out, this_field, other_field))
+
+    def edges(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], EdgeRow]:
+        """The recorded edge for each (src, cand) pair, in one round trip (the fallback of ``taken``)."""
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return {}
+        found: dict[tuple[str, str], list[EdgeRow]] = defaultdict(list)
+        params = {"pairs": [{"src": a, "cand": b} for a, b in wanted], "types": self.types}
+        for r in self._run("walk_edges", params):
+            found[(r["src"], r["cand"])].append(
+                (r["type"], r["score"], r["out"], r["this_field"] or "", r["other_field"] or "")
+            )
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            raise RuntimeError(f"edges vanished from the graph while sampling: {missing[:3]}")
+        return {p: best_edge(rows) for p, rows in found.items()}
+
+    def __getitem__(self, tool_id: str) -> Neighbourhood:
         return self.adj[tool_id]
 
 
@@ -215,7 +261,7 @@ class _Walker:
     tool_ids: list[str] = field(default_factory=list)
     visited: set[str] = field(default_factory=set)
     path: list[str] = field(default_factory=list)
-    edges: list[EdgeTaken] = field(default_factory=list)
+    edges: list[EdgeTaken | tuple[str, str]] = field(default_factory=list)  # (src, cand) until resolved
     done: bool = False
 
     def add(self, tool_id: str) -> None:
@@ -277,7 +323,8 @@ class WalkSampler(Sampler):
         """Sorted ids that walks start and jump from."""
         if self._pool is None:
             if self.starts == "connected":
-                self._pool = sorted(r["id"] for r in self._run("walk_connected_ids", {"types": self.types}))
+                rows = self._run("walk_connected_ids", {"types": self.types})
+                self._pool = sorted(i for r in rows for i in r["ids"])
             self._pool = self._pool or self.tool_ids
         return self._pool
 
@@ -289,12 +336,13 @@ class WalkSampler(Sampler):
                 self._cache.adj.clear()
             walkers = [self._start(picker, seed, i) for i in range(start, min(n, start + self.batch_size))]
             self._walk_batch(walkers, picker)
+            self._resolve_edges(walkers)
             out.extend(
                 Sample(
                     id=sample_id(self.strategy, seed, w.index),
                     tool_ids=w.tool_ids,
                     path=w.path,
-                    edges=w.edges,
+                    edges=w.edges,  # type: ignore[arg-type]  # resolved above
                     strategy=self.strategy,
                     seed=seed,
                 )
@@ -330,17 +378,19 @@ class WalkSampler(Sampler):
             active = [w for w in active if not w.done]
 
     def _advance(self, w: _Walker, picker: ToolPicker, weight: Callable[[str], float] | None) -> None:
-        nb = choose(self._cache[w.cur], w.visited, w.rng, weight)
-        if nb is None:
-            restarts = [t for t in w.tool_ids if any(x.cand not in w.visited for x in self._cache[t])]
+        src = w.cur
+        k = choose(self._cache[src], w.visited, w.rng, weight)
+        if k is None:
+            restarts = [t for t in w.tool_ids if any(c not in w.visited for c in self._cache[t][0])]
             if restarts:  # back to a visited tool that still has somewhere to go
                 src = restarts[int(w.rng.integers(len(restarts)))]
                 w.path.append(src)
-                nb = choose(self._cache[src], w.visited, w.rng, weight)
-        if nb is not None:
-            w.edges.append(nb.taken())
-            w.add(nb.cand)
-            picker.use(nb.cand)
+                k = choose(self._cache[src], w.visited, w.rng, weight)
+        if k is not None:
+            nxt = self._cache[src][0][k]
+            w.edges.append(self._cache.taken(src, k))
+            w.add(nxt)
+            picker.use(nxt)
             return
         if self.strict:
             w.done = True
@@ -354,3 +404,12 @@ class WalkSampler(Sampler):
         w.edges.append(EdgeTaken(source=w.cur, target=nxt, type=JUMP, score=0.0))
         w.add(nxt)
         picker.use(nxt)
+
+    def _resolve_edges(self, walkers: list[_Walker]) -> None:
+        """Swap the rare (src, cand) placeholders for their recorded edge: one query for the whole batch."""
+        pending = [e for w in walkers for e in w.edges if isinstance(e, tuple)]
+        if not pending:
+            return
+        taken = self._cache.edges(pending)
+        for w in walkers:
+            w.edges = [edge_record(e[0], e[1], taken[e]) if isinstance(e, tuple) else e for e in w.edges]
