@@ -85,6 +85,8 @@ def build_once(tools, cache_dir: Path, stores: dict[str, str], threshold: float)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--categories", default=None,
+                    help="comma-separated categories to keep (a cold build of all 47k endpoints embeds ~165k texts)")
     ap.add_argument("--stores", default="ladybug,neo4j")
     ap.add_argument("--cache-dir", type=Path, default=None, help="warm cache to reuse (default: a fresh temp dir)")
     ap.add_argument("--skip-cold", action="store_true", help="only the warm rebuild (needs --cache-dir)")
@@ -100,11 +102,15 @@ def main() -> None:
     t0 = time.perf_counter()
     result = load_tools([args.data], skip_invalid=True)
     tools = result.tools
+    if args.categories:
+        keep = set(args.categories.split(","))
+        tools = [t for t in tools if t.category in keep]
     load_s = time.perf_counter() - t0
-    console.print(f"loaded {len(tools)} tools in {load_s:.1f}s ({len(result.skipped)} skipped)")
+    console.print(f"loaded {len(tools)} tools in {load_s:.1f}s ({len(result.skipped)} skipped)"
+                  + (f", categories {args.categories}" if args.categories else ""))
 
     texts = sorted({f.text for t in tools for f in tool_fields(t) if is_matchable(f)} | {tool_text(t) for t in tools})
-    rate, alone_s = embed_alone_seconds(texts, args.baseline_sample)
+    rate, alone_s = embed_alone_seconds(texts, args.baseline_sample) if not args.skip_cold else (0.0, 0.0)
     console.print(f"{len(texts)} distinct texts; pure encode {rate:.0f} texts/s → embed-alone {alone_s:.0f}s")
 
     tmp = tempfile.TemporaryDirectory(prefix="toolflow-bench-")
@@ -117,7 +123,7 @@ def main() -> None:
     if "neo4j" in wanted:
         stores["neo4j"], started = neo4j_uri()
 
-    out: dict = {"tools": len(tools), "distinct_texts": len(texts), "encode_texts_per_s": round(rate, 1),
+    out: dict = {"categories": args.categories or "all", "tools": len(tools), "distinct_texts": len(texts), "encode_texts_per_s": round(rate, 1),
                  "embed_alone_s": round(alone_s, 1), "load_s": round(load_s, 2)}
     try:
         runs = [] if args.skip_cold else [("cold", cache_dir)]

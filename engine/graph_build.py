@@ -173,11 +173,11 @@ def _partners(
     threshold: float,
     k: int,
     same_space: bool,
+    index=None,
 ) -> list[list[tuple[int, float]]]:
     """For every query text group, the base text groups above threshold, best first."""
     q = vectors[query_groups.text_ids]
     b = vectors[base_groups.text_ids]
-    index = build_index(b) if len(b) else None
     pairs = threshold_pairs(q, b, threshold, k=k, exclude_self=same_space, index=index)
     out: list[list[tuple[int, float]]] = [[] for _ in range(len(query_groups.text_ids))]
     if same_space:  # identical text in another tool is the strongest P-P evidence
@@ -229,8 +229,10 @@ def build_graph(
     t0 = time.perf_counter()
     pg = _TextGroups(params, text_index)
     rg = _TextGroups(returns, text_index)
-    rp_partners = _partners(rg, pg, vectors, threshold, knn_k, same_space=False)
-    pp_partners = _partners(pg, pg, vectors, threshold, knn_k, same_space=True)
+    # One index over the parameter texts serves both searches (R-P and P-P share the base).
+    param_index = build_index(vectors[pg.text_ids]) if len(pg.text_ids) else None
+    rp_partners = _partners(rg, pg, vectors, threshold, knn_k, same_space=False, index=param_index)
+    pp_partners = _partners(pg, pg, vectors, threshold, knn_k, same_space=True, index=param_index)
     tool_vecs = vectors[[text_index[t] for t in tool_texts]] if tools else np.zeros((0, vectors.shape[1]), np.float32)
     sim_pairs = threshold_pairs(tool_vecs, tool_vecs, similar_threshold, k=similar_k, exclude_self=True)
     rep.seconds["knn"] = time.perf_counter() - t0

@@ -1,7 +1,10 @@
 """Threshold similarity search with FAISS.
 
 Vectors are L2-normalized, so inner product is cosine. Exact search (``IndexFlatIP``) is used up to
-``EXACT_LIMIT`` base vectors; above that HNSW (M=32), which measured ~0.97 recall at a fraction of the time.
+``EXACT_LIMIT`` base vectors; above that HNSW. Measured on 110k real ToolBench field vectors (2,000 queries,
+pairs ≥ 0.82 against exact search): M=16, efConstruction=40, efSearch=64, k=64 builds in 4 s with 0.993
+recall; M=32/efC=80/efS=96 reached 0.9998 but took 4x longer to build; k=32 dropped recall to 0.81 (hub
+texts have more than 32 neighbours above the threshold).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ def build_index(base: np.ndarray, exact: bool | None = None):
     if exact:
         index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        index = faiss.IndexHNSWFlat(dim, 16, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 40
+        index.hnsw.efSearch = 64
     index.add(np.ascontiguousarray(base, dtype=np.float32))
     return index
 
