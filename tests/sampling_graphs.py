@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
 from toolflow.engine.graph_build import GraphData
 from toolflow.engine.models import Tool, to_function_name
 
@@ -115,6 +116,7 @@ def persistent_cache_path() -> Path:
 def real_graph(categories: tuple[str, ...] = RAW_CATEGORIES) -> GraphData:
     """The graph of real ToolBench categories, embedded with all-MiniLM-L6-v2 through the persistent cache."""
     from platformdirs import user_cache_dir
+
     from toolflow.engine.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.engine.graph_build import build_graph
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from sampling_graphs import mixed_graph
+
 from toolflow.engine.sampling import CategorySampler, RandomSampler, make_sampler
 from toolflow.engine.stores.ladybug_store import LadybugStore
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 from sampling_graphs import mixed_graph
+
 from toolflow.engine.cli_sample import sample
 from toolflow.engine.sampling import read_samples
 from toolflow.engine.stores.ladybug_store import LadybugStore

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from sampling_graphs import RAW_CATEGORIES, real_graph
+
 from toolflow.engine.sampling.report import relatedness_report
 from toolflow.engine.stores.ladybug_store import LadybugStore
 

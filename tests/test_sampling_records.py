@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from toolflow.engine.models import EdgeTaken, Sample
 from toolflow.engine.sampling import read_samples, sample_id, sample_rng, write_samples
 

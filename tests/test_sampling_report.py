@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sampling_graphs import mixed_graph
+
 from toolflow.engine.sampling.report import (
     METRICS,
     chain_share,

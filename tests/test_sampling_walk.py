@@ -211,12 +211,26 @@ def test_neighbourhood_ignores_edge_order():
         shuffled = edges[:]
         random.Random(k).shuffle(shuffled)
         assert neighbourhood(*zip(*shuffled, strict=True)) == ref
-    ids, weights, best = ref
+    ids, weights, best, cum = ref
+    assert cum == pytest.approx([0.85 + 0.9, 0.85 + 0.9 + 0.83, 0.85 + 0.9 + 0.83 + 0.95])
     assert ids == ["b", "c", "d"]
     assert weights == pytest.approx([0.85 + 0.9, 0.83, 0.95])  # both edges to b count
     assert best[0] == (0.9, "FEEDS|0|in_a|out_b")  # the strongest edge is the one recorded
     assert choose(ref, {"b", "c", "d"}, np.random.default_rng(0)) is None
     assert choose(ref, {"b", "c"}, np.random.default_rng(0)) == 2
+
+
+@pytest.mark.parametrize("coverage", [False, True])
+def test_choose_draws_in_proportion_over_unvisited(coverage):
+    nbh = neighbourhood(["a", "b", "c", "d", "e"], [1.0, 2.0, 3.0, 4.0, 0.0], [""] * 5)
+    rng = np.random.default_rng(0)
+    weight = (lambda c: 1.0) if coverage else None
+    draws = Counter(choose(nbh, {"b", "zz"}, rng, weight) for _ in range(8000))
+    assert set(draws) == {0, 2, 3}  # never the visited b, never the zero-weight e
+    for i, expected in ((0, 1 / 8), (2, 3 / 8), (3, 4 / 8)):
+        assert abs(draws[i] / 8000 - expected) < 0.02
+    assert choose(nbh, {"a", "c", "d"}, rng, weight) in (1, 4)
+    assert choose(nbh, {"a", "b", "c", "d", "e"}, rng, weight) is None
 
 
 def test_recorded_edge():

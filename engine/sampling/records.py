@@ -25,9 +25,13 @@ def strategy_salt(strategy: str) -> int:
 
 
 def sample_rng(seed: int, strategy: str, index: int) -> np.random.Generator:
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return np.random.default_rng([seed, strategy_salt(strategy), index])
+    """A counter-based generator (Philox) keyed by (seed, strategy, index): independent streams, and half
+    the set-up cost of ``default_rng``'s seed hashing, which shows at 10k samples."""
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    if not 0 <= index < 2**32:
+        raise ValueError(f"sample index out of range: {index}")
+    return np.random.Generator(np.random.Philox(key=(seed << 64) | (strategy_salt(strategy) << 32) | index))
 
 
 def write_samples(path: str | Path, samples: Iterable[Sample]) -> int:

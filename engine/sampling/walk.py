@@ -15,9 +15,11 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -139,33 +141,37 @@ def detail_of(e: EdgeRow) -> str:
 
 
 def best_edge(rows: Iterable[EdgeRow]) -> EdgeRow:
-    """The edge recorded for a step: highest score, then the smallest detail string (as ``neighbourhood``)."""
-    return min(rows, key=lambda e: (-float(e[1] or 0.0), detail_of(e)))
+    """The edge recorded for a step: highest score, then the largest detail string (as ``neighbourhood``)."""
+    return max(rows, key=lambda e: (float(e[1] or 0.0), detail_of(e)))
 
 
 #: A tool's neighbourhood, aligned lists sorted by neighbour id: the neighbours, the summed score of the
-#: edges joining each, and the strongest of those edges as (score, detail); see ``parse_detail``.
-Neighbourhood = tuple[list[str], list[float], list[tuple[float, str]]]
+#: edges joining each, the strongest of those edges as (score, detail) (see ``parse_detail``), and the
+#: running sum of the weights (so a draw is a bisection, not a pass over a hub's 200 neighbours).
+Neighbourhood = tuple[list[str], list[float], list[tuple[float, str]], list[float]]
 
 
 def neighbourhood(cands: Iterable[str], scores: Iterable[float], details: Iterable[str]) -> Neighbourhood:
     """Edges of one tool (any order) → neighbours sorted by id, weighted by the sum of their edge scores.
 
-    Sorting first makes the weights (float sums included) and the recorded edge depend only on the graph,
-    not on the order a store returned the edges in.
+    Sorting first makes the weights (float sums included) and the recorded edge (the highest score, then
+    the largest detail: the last of its group) depend only on the graph, not on the order a store
+    returned the edges in.
     """
     ids: list[str] = []
     weights: list[float] = []
     best: list[tuple[float, str]] = []
-    rows = sorted(zip(cands, (-float(x or 0.0) for x in scores), details, strict=True))
-    for c, neg, d in rows:
-        if ids and ids[-1] == c:
-            weights[-1] -= neg
+    last = None
+    for c, sc, d in sorted(zip(cands, scores, details, strict=True)):
+        if c == last:
+            weights[-1] += sc
+            best[-1] = (sc, d)
         else:
             ids.append(c)
-            weights.append(-neg)
-            best.append((-neg, d))
-    return ids, weights, best
+            weights.append(sc)
+            best.append((sc, d))
+            last = c
+    return ids, weights, best, list(accumulate(weights))
 
 
 def parse_detail(detail: str) -> tuple[str, bool, str, str] | None:
@@ -182,14 +188,40 @@ def choose(
     rng: np.random.Generator,
     weight: Callable[[str], float] | None = None,
 ) -> int | None:
-    """Index of an unvisited neighbour drawn in proportion to its edge weight (times the coverage weight)."""
-    ids, weights, _ = nbh
-    keep = [i for i, c in enumerate(ids) if c not in visited]
-    if not keep:
+    """Index of an unvisited neighbour drawn in proportion to its edge weight (times the coverage weight).
+
+    Without coverage weights the draw bisects the running sums and steps over the few visited
+    neighbours; with them it weighs every unvisited neighbour afresh.
+    """
+    ids, weights, _, cum = nbh
+    if weight is not None:
+        keep = [i for i, c in enumerate(ids) if c not in visited]
+        if not keep:
+            return None
+        return keep[weighted_index(rng, [weights[i] * weight(ids[i]) for i in keep])]
+    skip = sorted(i for i in (_position(ids, v) for v in visited) if i is not None)
+    if len(skip) == len(ids):
         return None
-    if weight is None:
-        return keep[weighted_index(rng, [weights[i] for i in keep])]
-    return keep[weighted_index(rng, [weights[i] * weight(ids[i]) for i in keep])]
+    total = (cum[-1] if cum else 0.0) - sum(weights[i] for i in skip)
+    if total <= 0.0:  # all remaining weights are zero: uniform over the unvisited
+        free = [i for i in range(len(ids)) if i not in skip]
+        return free[int(rng.integers(len(free)))]
+    u = rng.random() * total
+    pos = bisect_right(cum, u)
+    for i in skip:  # each visited neighbour at or before the landing point pushes it one item on
+        if i <= pos:
+            u += weights[i]
+            pos = bisect_right(cum, u)
+    while pos < len(ids) and (pos in skip or weights[pos] == 0.0):  # float edge: land on a real candidate
+        pos += 1
+    if pos >= len(ids):
+        pos = max(i for i in range(len(ids)) if i not in skip)
+    return pos
+
+
+def _position(ids: list[str], tool_id: str) -> int | None:
+    i = bisect_left(ids, tool_id)
+    return i if i < len(ids) and ids[i] == tool_id else None
 
 
 class NeighbourCache:
@@ -224,7 +256,7 @@ class NeighbourCache:
 
     def taken(self, src: str, k: int) -> EdgeTaken | tuple[str, str]:
         """The record of a step from src to its k-th neighbour; (src, cand) when only a query can tell."""
-        ids, _, best = self.adj[src]
+        ids, _, best, _ = self.adj[src]
         score, detail = best[k]
         parts = parse_detail(detail)
         if parts is None:
