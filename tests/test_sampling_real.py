@@ -1,9 +1,10 @@
 """Real data: on the graph of the 7 raw ToolBench categories, walks are far more composable than baselines.
 
-Measured (seed 0, 2000 samples of 2–5 tools; 3404 tools, 317 FEEDS and 9596 SHARES_INPUT edges):
-FEEDS between consecutive tools — walk over FEEDS+SHARES_INPUT 6.5%, walk over FEEDS 87%,
-category 0.1%, random 0.0%. FEEDS is sparse in ToolBench (few tools declare returns), so the default walk,
-which mostly steps over SHARES_INPUT, reaches a few percent; the FEEDS-only walk shows the data flow.
+Measured (seed 0, 2000 samples of 2–5 tools; 3404 tools, 317 FEEDS and 9596 SHARES_INPUT edges): FEEDS
+between consecutive tools — walk over FEEDS+SHARES_INPUT 5.8%, walk over FEEDS alone 85%, category 0.06%,
+random 0.0%; FEEDS chains x→y→z in 2.5% / 31% / 0% / 0% of samples; mean description similarity 0.57 /
+0.55 / 0.26 / 0.14. FEEDS is sparse in ToolBench (few tools declare or show returns), so the default walk
+mostly steps over SHARES_INPUT; the FEEDS-only walk shows the data flow.
 """
 
 from __future__ import annotations
