@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
+
 from toolflow.engine.llm.base import UsageTracker
 from toolflow.engine.llm.client import OpenAIClientLLM
 from toolflow.engine.llm.errors import LLMError, LLMTransportError, StructuredOutputError
@@ -352,3 +353,90 @@ async def test_fake_server_responder_answers_when_script_is_empty() -> None:
         srv.push(Reply(status=503))
         assert await llm.structured("planner", ASK, City) == City(name="fake", population=1)
     assert srv.request_count == 2
+
+
+# -- raw JSON schemas and tool_choice -----------------------------------------------------------------
+
+HOTEL = {
+    "type": "function",
+    "function": {
+        "name": "book_hotel",
+        "description": "Book a hotel.",
+        "parameters": {"type": "object", "properties": {"hotel_id": {"type": "string", "examples": ["H1"]}},
+                       "required": ["hotel_id"]},
+    },
+}
+
+
+async def test_structured_json_sends_the_raw_schema_and_feeds_back_validation(server: FakeOpenAIServer) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "enum": [1, 2]}}, "required": ["n"]}
+
+    def check(value: Any) -> int:
+        if value["n"] != 2:
+            raise ValueError("n must be 2 here")
+        return value["n"]
+
+    server.push(Reply(content='{"n": 1}'), Reply(content='{"n": 2}'))
+    async with make_llm(server, structured_mode="json_object") as llm:
+        out = await llm.structured_json("tool", ASK, schema, validate=check, name="pick", describe=False)
+    assert out == 2
+    first, second = server.requests
+    assert first["response_format"] == {"type": "json_object", "schema": schema}
+    assert all("JSON schema" not in str(m["content"]) for m in first["messages"])  # describe=False
+    assert "n must be 2 here" in last_user_text(second)
+
+
+async def test_structured_json_repair_budget_can_be_lowered(server: FakeOpenAIServer) -> None:
+    server.push(*[Reply(content="not json")] * 3)
+    async with make_llm(server) as llm:
+        with pytest.raises(StructuredOutputError, match="after 1 attempts"):
+            await llm.structured_json("user", ASK, {"type": "object"}, max_repairs=0)
+    assert server.request_count == 1
+
+
+async def test_emulated_tool_choice_narrows_the_schema_not_the_prompt(server: FakeOpenAIServer) -> None:
+    server.push(Reply(content='{"message": "Which hotel?"}'),
+                Reply(content='{"tool_calls": [{"name": "book_hotel", "arguments": {"hotel_id": "H1"}}]}'),
+                Reply(content='{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}]}'),
+                Reply(content='{"message": "ok"}'))
+    allowed = {"type": "allowed_tools", "allowed_tools": {
+        "mode": "required", "tools": [{"type": "function", "function": {"name": "book_hotel"}}]}}
+    async with make_llm(server, native_tools="off", structured_mode="json_object") as llm:
+        text = await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice="none")
+        call = await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice=allowed)
+        refused = await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice="none")
+    none_schema, allowed_schema = (r["response_format"]["schema"] for r in server.requests[:2])
+    assert none_schema["properties"] == {"message": {"type": "string", "minLength": 1, "maxLength": 500}}
+    branch = allowed_schema["properties"]["tool_calls"]["items"]
+    assert branch["properties"]["name"] == {"const": "book_hotel"} and "anyOf" not in allowed_schema
+    assert allowed_schema["properties"]["tool_calls"]["maxItems"] == 1  # one call per allowed tool
+    assert "examples" not in json.dumps(branch)  # grammar-safe copy of the parameters
+    assert server.requests[0]["messages"][0] == server.requests[1]["messages"][0]  # same prompt prefix
+    assert "get_weather" in server.requests[1]["messages"][0]["content"]
+    assert text.content == "Which hotel?" and call.tool_calls[0]["function"]["name"] == "book_hotel"
+    assert "do not call tools now" in last_user_text(server.requests[3]) and refused.content == "ok"
+
+
+async def test_native_tool_choice_is_passed_on(server: FakeOpenAIServer) -> None:
+    allowed = {"type": "allowed_tools", "allowed_tools": {
+        "mode": "auto", "tools": [{"type": "function", "function": {"name": "book_hotel"}}]}}
+    named = {"type": "function", "function": {"name": "get_weather"}}
+    async with make_llm(server, native_tools="on") as llm:
+        await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice="none")
+        await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice=allowed)
+        await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice=named)
+        await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL])
+    none, narrowed, forced, auto = server.requests
+    assert none["tool_choice"] == "none" and len(none["tools"]) == 2
+    assert "tool_choice" not in narrowed and [t["function"]["name"] for t in narrowed["tools"]] == ["book_hotel"]
+    assert forced["tool_choice"] == named and len(forced["tools"]) == 2
+    assert "tool_choice" not in auto
+
+
+def test_unknown_tool_choice_is_an_error() -> None:
+    from toolflow.engine.llm.client import resolve_tool_choice
+
+    with pytest.raises(ValueError):
+        resolve_tool_choice([WEATHER], {"type": "function", "function": {"name": "nope"}})
+    with pytest.raises(ValueError):
+        resolve_tool_choice([WEATHER], "sometimes")

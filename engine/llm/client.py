@@ -33,7 +33,7 @@ from .cache import ResponseCache, request_key
 from .errors import LLMError, LLMTransportError, StructuredOutputError
 from .messages import add_system_text, call_id, normalize_messages
 from .retry import RetryPolicy, is_transient, with_retries
-from .schema import compact_schema, schema_of
+from .schema import compact_schema, grammar_schema, schema_of
 from .settings import LLMSettings, ResolvedRole
 
 log = logging.getLogger("toolflow.llm")
@@ -191,6 +191,33 @@ class OpenAIClientLLM:
             rs, messages, schema_of(schema), schema.__name__, schema.model_validate, tracker, hint=""
         )
 
+    async def structured_json(
+        self,
+        role: Role,
+        messages: list[dict[str, Any]],
+        json_schema: dict[str, Any],
+        *,
+        validate: Callable[[Any], Any] | None = None,
+        name: str = "output",
+        tracker: UsageTracker | None = None,
+        describe: bool = True,
+        max_repairs: int | None = None,
+    ) -> Any:
+        """A JSON value following the raw JSON schema `json_schema` (no pydantic model needed), e.g. a
+        schema built per request: enums of this sample's tool names, a tool's own return schema.
+
+        `validate(value)` may return a converted value or raise ValueError; the error is fed back like a
+        parse error (``max_repairs``). ``describe=False`` keeps the schema out of the prompt in JSON
+        mode, for prompts that already show the shape (the schema still goes in ``response_format``,
+        where llama.cpp enforces it as a grammar). `max_repairs` overrides the settings' budget for
+        callers that have a cheaper fallback than another re-ask.
+        """
+        rs = self._resolve(role)
+        check = validate if validate is not None else (lambda value: value)
+        return await self._structured(
+            rs, messages, json_schema, name, check, tracker, hint="", describe=describe, max_repairs=max_repairs
+        )
+
     async def chat(
         self,
         role: Role,
@@ -198,19 +225,33 @@ class OpenAIClientLLM:
         *,
         tools: list[dict[str, Any]] | None = None,
         tracker: UsageTracker | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
     ) -> ChatReply:
-        """A chat completion; with `tools`, OpenAI-shaped ``tool_calls`` (native or emulated)."""
+        """A chat completion; with `tools`, OpenAI-shaped ``tool_calls`` (native or emulated).
+
+        `tool_choice` takes OpenAI's values: ``"auto"`` (default), ``"none"``, ``"required"``,
+        ``{"type": "function", "function": {"name": ...}}`` or ``{"type": "allowed_tools",
+        "allowed_tools": {"mode": "auto" | "required", "tools": [{"type": "function", "function":
+        {"name": ...}}]}}``. Native endpoints get it as ``tool_choice`` (allowed_tools as the filtered
+        `tools` plus the mode, which more servers understand); emulation narrows the reply schema, so
+        the prompt (and a server's prompt cache) stays the same whatever the choice.
+        """
         rs = self._resolve(role)
         native = self._native_tools_for(rs)
         if not tools:
             convo = normalize_messages(messages, flatten_tools=native is False)
             comp = await self._call(rs, convo, self._base_params(rs), tracker)
             return ChatReply(content=comp.content, finish_reason=comp.finish_reason)
+        offered, mode = resolve_tool_choice(tools, tool_choice)
         if native is not False:
-            reply = await self._native_chat(rs, messages, tools, tracker, probing=native is None)
+            named = isinstance(tool_choice, dict) and tool_choice.get("type") == "function"
+            reply = await self._native_chat(
+                rs, messages, tools if named else offered, tracker, probing=native is None,
+                tool_choice=tool_choice if named else (None if mode == "auto" else mode),
+            )  # fmt: skip
             if reply is not None:
                 return reply
-        return await self._emulated_chat(rs, messages, tools, tracker)
+        return await self._emulated_chat(rs, messages, tools, tracker, offered=offered, mode=mode)
 
     # -- structured outputs ------------------------------------------------------------------------
 
@@ -224,16 +265,19 @@ class OpenAIClientLLM:
         tracker: UsageTracker | None,
         *,
         hint: str,
+        describe: bool = True,
+        max_repairs: int | None = None,
     ) -> T:
         convo = normalize_messages(messages, flatten_tools=self._native_tools_for(rs) is False)
         if hint:
             convo = add_system_text(convo, hint)
         errors: list[str] = []
         text = ""
-        for attempt in range(self.settings.max_repairs + 1):
+        repairs = self.settings.max_repairs if max_repairs is None else max(0, max_repairs)
+        for attempt in range(repairs + 1):
             if attempt:
                 self.stats["repairs"] += 1
-            comp = await self._structured_request(rs, convo, json_schema, name, tracker)
+            comp = await self._structured_request(rs, convo, json_schema, name, tracker, describe=describe)
             text = comp.content or ""
             if comp.finish_reason == "length":
                 error = f"output truncated at max_tokens={rs.max_tokens} (finish_reason=length)"
@@ -254,7 +298,7 @@ class OpenAIClientLLM:
                 {"role": "user", "content": feedback},
             ]
         raise StructuredOutputError(
-            f"{rs.role}: no valid {name} after {self.settings.max_repairs + 1} attempts; last error: {errors[-1][:500]}",
+            f"{rs.role}: no valid {name} after {repairs + 1} attempts; last error: {errors[-1][:500]}",
             last_output=text,
             errors=errors,
         )
@@ -266,22 +310,24 @@ class OpenAIClientLLM:
         json_schema: dict[str, Any],
         name: str,
         tracker: UsageTracker | None,
+        *,
+        describe: bool = True,
     ) -> Completion:
         mode = self._structured_mode_for(rs)
         if mode is not None:
             return await self._call(
-                rs, *self._structured_payload(rs, convo, json_schema, name, mode), tracker
+                rs, *self._structured_payload(rs, convo, json_schema, name, mode, describe), tracker
             )
         lock = self._probe_locks.setdefault(rs.endpoint, asyncio.Lock())
         async with lock:  # one probe per endpoint; the others wait for its verdict
             mode = self._structured_mode_for(rs)
             if mode is not None:
                 return await self._call(
-                    rs, *self._structured_payload(rs, convo, json_schema, name, mode), tracker
+                    rs, *self._structured_payload(rs, convo, json_schema, name, mode, describe), tracker
                 )
             try:
                 comp = await self._call(
-                    rs, *self._structured_payload(rs, convo, json_schema, name, "json_schema"), tracker,
+                    rs, *self._structured_payload(rs, convo, json_schema, name, "json_schema", describe), tracker,
                     retry_if=_retry_only_throttling,
                 )  # fmt: skip
             except LLMError as exc:
@@ -293,7 +339,7 @@ class OpenAIClientLLM:
                     exc.__cause__,
                 )
                 comp = await self._call(
-                    rs, *self._structured_payload(rs, convo, json_schema, name, "json_object"), tracker
+                    rs, *self._structured_payload(rs, convo, json_schema, name, "json_object", describe), tracker
                 )
                 self._structured_mode[rs.endpoint] = "json_object"
                 self.stats["fallbacks"] += 1
@@ -302,7 +348,13 @@ class OpenAIClientLLM:
             return comp
 
     def _structured_payload(
-        self, rs: ResolvedRole, convo: list[dict[str, Any]], json_schema: dict[str, Any], name: str, mode: str
+        self,
+        rs: ResolvedRole,
+        convo: list[dict[str, Any]],
+        json_schema: dict[str, Any],
+        name: str,
+        mode: str,
+        describe: bool = True,
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         params = self._base_params(rs)
         if mode == "json_schema":
@@ -313,6 +365,8 @@ class OpenAIClientLLM:
             return convo, params
         compact = compact_schema(json_schema)  # fewer prompt tokens, no $ref for small models to copy
         params["response_format"] = {"type": "json_object", "schema": compact}
+        if not describe:
+            return convo, params
         instruction = "Reply with only a JSON object that matches this JSON schema:\n" + json.dumps(
             compact, ensure_ascii=False, separators=(",", ":")
         )
@@ -340,10 +394,13 @@ class OpenAIClientLLM:
         tracker: UsageTracker | None,
         *,
         probing: bool,
+        tool_choice: str | dict[str, Any] | None = None,
     ) -> ChatReply | None:
         """Native tool calling; None if a probed endpoint rejected `tools=` (then we emulate)."""
         convo = normalize_messages(messages)
         params = {**self._base_params(rs), "tools": tools}
+        if tool_choice is not None:
+            params["tool_choice"] = tool_choice
         try:
             comp = await self._call(
                 rs, convo, params, tracker, retry_if=_retry_only_throttling if probing else None
@@ -377,16 +434,32 @@ class OpenAIClientLLM:
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]],
         tracker: UsageTracker | None,
+        *,
+        offered: list[dict[str, Any]] | None = None,
+        mode: str = "auto",
     ) -> ChatReply:
-        """Tool calling via a union schema: ``{"message": str}`` or ``{"tool_calls": [{"name", "arguments"}]}``."""
-        functions = {t["function"]["name"]: t["function"] for t in tools if t.get("function", {}).get("name")}
-        schema = emulation_schema(list(functions.values()))
+        """Tool calling via a union schema: ``{"message": str}`` or ``{"tool_calls": [{"name", "arguments"}]}``.
+
+        The prompt always lists all `tools`; the schema allows only the `offered` ones, and only the
+        message branch (``mode="none"``) or only the calls branch (``mode="required"``) when asked.
+        """
+        every = {t["function"]["name"]: t["function"] for t in tools if t.get("function", {}).get("name")}
+        names = {t.get("function", {}).get("name") for t in (tools if offered is None else offered)}
+        functions = {n: fn for n, fn in every.items() if n in names}
+        # narrowed to some tools (allowed_tools / a named function): one call per tool, as asked for;
+        # otherwise parallel calls of one tool stay possible
+        max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
+        schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls)
         convo = normalize_messages(messages, flatten_tools=True)
-        hint = emulation_prompt(list(functions.values()))
+        hint = emulation_prompt(list(every.values()))
 
         def to_reply(data: Any) -> ChatReply:
             if not isinstance(data, dict):
                 raise ValueError("expected a JSON object")
+            if data.get("tool_calls") and mode == "none":
+                raise ValueError('do not call tools now: answer the user with {"message": "..."}')
+            if mode == "required" and not data.get("tool_calls"):
+                raise ValueError(f"call a tool now; available: {sorted(functions)}")
             if data.get("tool_calls"):
                 calls = []
                 for i, call in enumerate(data["tool_calls"]):
@@ -410,12 +483,18 @@ class OpenAIClientLLM:
                     )
                 return ChatReply(content=None, tool_calls=calls, finish_reason="tool_calls")
             if isinstance(data.get("message"), str):
+                if not data["message"].strip():
+                    raise ValueError('"message" is empty: write your answer to the user')
                 return ChatReply(content=data["message"], finish_reason="stop")
             raise ValueError(
                 'expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}'
             )
 
-        return await self._structured(rs, convo, schema, "reply_or_tool_calls", to_reply, tracker, hint=hint)
+        # The hint already shows the reply format and every tool's parameters: repeating them as a
+        # schema would double the prompt (JSON mode still gets the schema as a grammar).
+        return await self._structured(
+            rs, convo, schema, "reply_or_tool_calls", to_reply, tracker, hint=hint, describe=False
+        )
 
     # -- one request ---------------------------------------------------------------------------------
 
@@ -511,13 +590,57 @@ class OpenAIClientLLM:
 # -- tool-call emulation schema ----------------------------------------------------------------------
 
 
-def emulation_schema(functions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Union schema for emulated tool calling; one branch per tool so a grammar keeps arguments valid."""
+#: Bounds on emulated replies, so a small model under a grammar cannot ramble until max_tokens.
+EMULATED_MESSAGE_CHARS = 500
+EMULATED_ARGUMENT_CHARS = 200
+EMULATED_ARGUMENT_ITEMS = 8
+
+
+def resolve_tool_choice(
+    tools: list[dict[str, Any]], tool_choice: str | dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], str]:
+    """(the tools a reply may call, ``"auto" | "none" | "required"``) for an OpenAI `tool_choice`."""
+    if tool_choice is None or tool_choice == "auto":
+        return tools, "auto"
+    if tool_choice in ("none", "required"):
+        return tools, str(tool_choice)
+    if isinstance(tool_choice, dict):
+        if tool_choice.get("type") == "function":
+            wanted = {(tool_choice.get("function") or {}).get("name")}
+            mode = "required"
+        elif tool_choice.get("type") == "allowed_tools":
+            spec = tool_choice.get("allowed_tools") or {}
+            wanted = {(t.get("function") or {}).get("name") for t in spec.get("tools") or []}
+            mode = spec.get("mode") or "auto"
+        else:
+            raise ValueError(f"unsupported tool_choice {tool_choice!r}")
+        offered = [t for t in tools if (t.get("function") or {}).get("name") in wanted]
+        if not offered or mode not in ("auto", "required"):
+            raise ValueError(f"tool_choice {tool_choice!r} names no offered tool or has an unknown mode")
+        return offered, mode
+    raise ValueError(f"unsupported tool_choice {tool_choice!r}")
+
+
+def emulation_schema(
+    functions: list[dict[str, Any]], *, mode: str = "auto", max_calls: int | None = None
+) -> dict[str, Any]:
+    """Union schema for emulated tool calling; one branch per tool so a grammar keeps arguments valid.
+
+    Each branch is ``{"name": {"const": tool}, "arguments": <that tool's parameters>}``, made
+    grammar-safe (:func:`.schema.grammar_schema`): arguments follow the tool's schema by construction.
+    ``mode="none"`` leaves only the message branch, ``"required"`` only the tool-calls branch;
+    `max_calls` bounds the calls in one reply (default: the number of tools, at least 2).
+    """
+    message = {
+        "type": "object",
+        "properties": {"message": {"type": "string", "minLength": 1, "maxLength": EMULATED_MESSAGE_CHARS}},
+        "required": ["message"],
+    }
+    if mode == "none" or not functions:
+        return message
     variants = []
     for fn in functions:
-        params = fn.get("parameters")
-        if not isinstance(params, dict) or params.get("type") != "object":
-            params = {"type": "object"}
+        params = _grammar_params(fn)
         variants.append(
             {
                 "type": "object",
@@ -526,26 +649,65 @@ def emulation_schema(functions: list[dict[str, Any]]) -> dict[str, Any]:
             }
         )
     call = variants[0] if len(variants) == 1 else {"anyOf": variants}
-    return {
-        "anyOf": [
-            {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-            {
-                "type": "object",
-                "properties": {"tool_calls": {"type": "array", "items": call, "minItems": 1}},
-                "required": ["tool_calls"],
-            },
-        ]
+    calls = {
+        "type": "object",
+        "properties": {
+            "tool_calls": {
+                "type": "array",
+                "items": call,
+                "minItems": 1,
+                "maxItems": max_calls if max_calls else max(2, len(functions)),
+            }
+        },
+        "required": ["tool_calls"],
     }
+    return calls if mode == "required" else {"anyOf": [message, calls]}
+
+
+def _grammar_params(fn: dict[str, Any]) -> dict[str, Any]:
+    params = fn.get("parameters")
+    if not isinstance(params, dict) or params.get("type", "object") != "object":
+        return {"type": "object"}
+    return grammar_schema(
+        {**params, "type": "object"}, max_string=EMULATED_ARGUMENT_CHARS, max_items=EMULATED_ARGUMENT_ITEMS
+    )
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    """A short human type for one parameter: ``string``, ``one of "a", "b"``, ``array of number``;
+    compact JSON for anything nested."""
+    if "enum" in schema:
+        return "one of " + ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(str(k) for k in kind)
+    items = schema.get("items")
+    if kind == "array" and isinstance(items, dict) and set(items) <= {"type", "description"}:
+        return f"array of {items.get('type', 'values')}"
+    if kind in ("string", "number", "integer", "boolean", "null"):
+        return str(kind)
+    shape = {k: v for k, v in schema.items() if k != "description"}
+    return json.dumps(shape, ensure_ascii=False, separators=(",", ":"))
+
+
+def tool_line(fn: dict[str, Any]) -> str:
+    """One tool as the emulation prompt lists it: name, description, then its arguments one by one
+    (``name (type, required): description``), a third shorter than the JSON schema in prompt tokens."""
+    params = grammar_schema(fn.get("parameters") or {})
+    required = set(params.get("required") or [])
+    args = [
+        f"{name} ({_type_text(sub)}{', required' if name in required else ''})"
+        + (f": {sub['description'].strip()[:200]}" if (sub.get("description") or "").strip() else "")
+        for name, sub in (params.get("properties") or {}).items()
+    ]
+    head = f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]}"
+    return head + ("\n  arguments: " + "; ".join(args) if args else "\n  arguments: none")
 
 
 def emulation_prompt(functions: list[dict[str, Any]]) -> str:
     lines = [
         "You can call these tools:",
-        *(
-            f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]} parameters: "
-            + json.dumps(fn.get("parameters") or {}, ensure_ascii=False, separators=(",", ":"))
-            for fn in functions
-        ),
+        *(tool_line(fn) for fn in functions),
         'Reply with JSON only: {"tool_calls": [{"name": "<tool>", "arguments": {...}}]} to call tools, '
         'or {"message": "<text>"} to answer the user.',
     ]

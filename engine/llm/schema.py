@@ -60,3 +60,108 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(compact_schema(schema), ensure_ascii=False, separators=(",", ":"))
+
+
+# -- schemas for grammar-constrained decoding ------------------------------------------------------
+
+#: String formats llama.cpp's json-schema-to-grammar turns into rules; others are dropped (it ignores them).
+GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid3", "uuid4", "uuid5"})
+_GRAMMAR_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+#: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
+_TYPE_ALIASES = {
+    "dict": "object", "float": "number", "int": "integer", "str": "string", "bool": "boolean",
+    "list": "array", "tuple": "array", "double": "number", "long": "integer",
+}
+#: Annotations that change nothing a grammar enforces but cost prompt tokens or break converters.
+_DROP_KEYS = frozenset({"examples", "example", "title", "$schema", "$id", "$comment", "default", "pattern",
+                        "nullable", "readOnly", "writeOnly", "deprecated"})
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+#: Keys that give a node a shape a grammar converter understands; a node without any means "any value".
+_STRUCTURAL_KEYS = frozenset({"type", "$ref", "anyOf", "oneOf", "allOf", "const", "enum", "properties", "items",
+                              "prefixItems", "additionalProperties"})
+_ANY_TYPE = ("string", "number", "boolean", "object", "array", "null")
+#: llama.cpp turns ``maxLength: n`` into n nested optional groups; its grammar parser fails (and
+#: llama-cpp-python's server dies) somewhere above 1000. Longer bounds are dropped, not enforced.
+GRAMMAR_MAX_LENGTH = 500
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+
+
+def _grammar_type(value: Any) -> Any:
+    if isinstance(value, str):
+        t = _TYPE_ALIASES.get(value.lower(), value.lower())
+        return t if t in _GRAMMAR_TYPES else None
+    if isinstance(value, list):
+        kept = [t for t in (_grammar_type(v) for v in value) if t]
+        return list(dict.fromkeys(kept)) or None
+    return None
+
+
+def grammar_schema(
+    schema: Any,
+    *,
+    max_string: int | None = None,
+    max_items: int | None = None,
+    min_items: int | None = None,
+    require_all: bool = False,
+) -> dict[str, Any]:
+    """A copy of `schema` that grammar-constrained decoders (llama.cpp's json-schema-to-grammar) take
+    as meant: `examples`, `x-*` vendor keys, `pattern` (unanchored regexes make the converter give
+    up on the whole schema) and unsupported `format`s are dropped, alias type names mapped
+    (``dict`` → ``object``), unknown ones (``any``) dropped.
+
+    `max_string` / `max_items` add ``maxLength`` / ``maxItems`` where the schema sets none, so a small
+    model cannot ramble until the token limit; `min_items` adds ``minItems`` (no empty lists) and
+    `require_all` makes every declared property required (no ``{}`` answers). Everything here only
+    narrows or annotates: a value valid under the result is valid under `schema`, except for the
+    dropped `pattern`s, which the caller's own validation still checks.
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _DROP_KEYS or key.startswith("x-"):
+                continue
+            if key == "type":
+                t = _grammar_type(value)
+                if t is not None:
+                    out["type"] = t
+            elif key == "format":
+                if value in GRAMMAR_FORMATS:
+                    out[key] = value
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {k: walk(v) for k, v in value.items() if isinstance(v, dict | bool)}
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                out[key] = [walk(v) for v in value]
+            elif key in ("items", "additionalProperties", "not", "contains") and isinstance(value, dict | list):
+                out[key] = walk(value)
+            else:
+                out[key] = value
+        props = out.get("properties")
+        if isinstance(out.get("required"), list) and (isinstance(props, dict) or out.get("type") == "object"):
+            undeclared = [r for r in out["required"] if isinstance(r, str) and r not in (props or {})]
+            if undeclared:  # a grammar only emits declared properties: declare them (any value)
+                out["properties"] = {**(props or {}), **{r: {"type": list(_ANY_TYPE)} for r in undeclared}}
+        if not _STRUCTURAL_KEYS & out.keys():  # {"description": ...} alone: converters reject it
+            out["type"] = list(_ANY_TYPE)
+        for bound in ("minLength", "maxLength"):
+            if isinstance(out.get(bound), int) and out[bound] > GRAMMAR_MAX_LENGTH:
+                del out[bound]
+        plain_string = out.get("type") == "string" and not {"enum", "const", "format"} & out.keys()
+        if max_string is not None and plain_string and "maxLength" not in out:
+            out["maxLength"] = min(max(max_string, int(out.get("minLength", 0))), GRAMMAR_MAX_LENGTH)
+        if out.get("type") == "array" and isinstance(out.get("items"), dict):
+            if min_items is not None and "minItems" not in out:
+                out["minItems"] = min(min_items, int(out.get("maxItems", min_items)))
+            if max_items is not None and "maxItems" not in out:
+                out["maxItems"] = max(max_items, int(out.get("minItems", 0)))
+        if require_all and isinstance(out.get("properties"), dict) and out["properties"]:
+            declared = [r for r in out.get("required", []) if isinstance(r, str)]
+            out["required"] = list(dict.fromkeys([*declared, *out["properties"]]))
+        return out
+
+    result = walk(schema if isinstance(schema, dict) else {})
+    return result
