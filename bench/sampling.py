@@ -21,6 +21,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,7 +88,9 @@ def neo4j_uri() -> tuple[str, bool]:
 
 
 def stop_neo4j() -> None:
+    """Stop the server this run started and delete its temporary home."""
     subprocess.run([str(REPO / "devserver" / "neo4j" / "neo4j-dev"), "stop"], capture_output=True, text=True)
+    shutil.rmtree(os.environ["NEO4J_DEV_RUN"], ignore_errors=True)
 
 
 def timed(sampler, n: int, seed: int) -> dict:
