@@ -45,7 +45,10 @@ class Neo4jStore(GraphStore):
 
     def _read(self, text: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
         def work(tx):
-            return [r.data() for r in tx.run(text, params or {})]
+            # dict(zip(...)) instead of Record.data(): data() walks every list element (walk queries return lists)
+            res = tx.run(text, params or {})
+            keys = res.keys()
+            return [dict(zip(keys, r.values(), strict=True)) for r in res]
 
         with self._session(read=True) as s:
             return s.execute_read(work)
