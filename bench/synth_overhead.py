@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fake_openai_server import FakeOpenAIServer, FakeServerProcess  # noqa: E402
+
 from toolflow.engine.llm.client import OpenAIClientLLM  # noqa: E402
 from toolflow.engine.llm.settings import LLMSettings  # noqa: E402
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
+
 from toolflow.engine.models import Dialogue
 
 #: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+
 from toolflow.engine.llm.base import LLM
 from toolflow.engine.models import Sample, Tool
 from toolflow.engine.run import (

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
 from toolflow.engine.models import FUNCTION_NAME_RE, Tool, to_function_name
 
 from .errors import LoadError, OnError, raise_error

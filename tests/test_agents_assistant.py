@@ -3,6 +3,7 @@
 import json
 
 from fake_llm import ScriptedLLM, fixture_tools, tool_call
+
 from toolflow.engine.agents.assistant import respond, system_prompt
 from toolflow.engine.llm.base import ChatReply
 

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 from fake_llm import fixture_tools
+
 from toolflow.engine.checks import (
     NearDuplicateIndex,
     check_dialogue,

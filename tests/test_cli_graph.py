@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from graph_helpers import EXAMPLE_TOOLS
+
 from toolflow.engine.cli import main
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from fake_llm import AutoLLM, fixture_tools
+
 from toolflow.engine.cli_synth import FileSampleSource, export_cmd
 from toolflow.engine.export import ExportError, export, to_sharegpt
 from toolflow.engine.models import Dialogue, Sample

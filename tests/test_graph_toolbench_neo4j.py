@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from graph_helpers import real_graph, toolbench_raw_categories
+
 from toolflow.engine.cli import main
 from toolflow.engine.stores import open_store
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
+
 from toolflow.engine.llm.base import UsageTracker
 from toolflow.engine.llm.client import OpenAIClientLLM
 from toolflow.engine.llm.errors import LocalLLMUnavailable

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+
 from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from toolflow.loaders import LoadError, load_tools
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "loaders"

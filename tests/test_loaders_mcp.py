@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from toolflow.loaders import LoadError, load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from toolflow.loaders import load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from toolflow.loaders.returns import infer_returns
 from toolflow.loaders.schema_norm import loose_type, normalize_schema
 

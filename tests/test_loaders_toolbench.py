@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from toolflow.loaders import LoadError, load_tools
 from toolflow.loaders.toolbench import function_name
 

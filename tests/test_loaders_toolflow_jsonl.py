@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from toolflow.loaders import LoadError, load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from graph_helpers import example_tools, hashing_graph
+
 from toolflow.engine.stores import ReadOnlyViolation, open_store
 
 

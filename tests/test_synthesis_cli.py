@@ -5,6 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from fake_llm import FIXTURES, AutoLLM, fixture_tools
+
 from toolflow.engine import cli_synth
 from toolflow.engine.run import read_records
 from toolflow.engine.synthesis import dialogue_id, models_of

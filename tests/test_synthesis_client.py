@@ -8,6 +8,7 @@ import re
 import pytest
 from fake_llm import fixture_tools
 from fake_openai_server import FakeOpenAIServer, Reply
+
 from toolflow.engine.llm.client import OpenAIClientLLM
 from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 from toolflow.engine.models import Sample
