@@ -33,7 +33,7 @@ from .cache import ResponseCache, request_key
 from .errors import LLMError, LLMTransportError, StructuredOutputError
 from .messages import add_system_text, call_id, normalize_messages
 from .retry import RetryPolicy, is_transient, with_retries
-from .schema import compact_schema, grammar_schema, schema_of
+from .schema import compact_schema, grammar_schema, schema_of, tool_line
 from .settings import LLMSettings, ResolvedRole
 
 log = logging.getLogger("toolflow.llm")
@@ -671,37 +671,6 @@ def _grammar_params(fn: dict[str, Any]) -> dict[str, Any]:
     return grammar_schema(
         {**params, "type": "object"}, max_string=EMULATED_ARGUMENT_CHARS, max_items=EMULATED_ARGUMENT_ITEMS
     )
-
-
-def _type_text(schema: dict[str, Any]) -> str:
-    """A short human type for one parameter: ``string``, ``one of "a", "b"``, ``array of number``;
-    compact JSON for anything nested."""
-    if "enum" in schema:
-        return "one of " + ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " or ".join(str(k) for k in kind)
-    items = schema.get("items")
-    if kind == "array" and isinstance(items, dict) and set(items) <= {"type", "description"}:
-        return f"array of {items.get('type', 'values')}"
-    if kind in ("string", "number", "integer", "boolean", "null"):
-        return str(kind)
-    shape = {k: v for k, v in schema.items() if k != "description"}
-    return json.dumps(shape, ensure_ascii=False, separators=(",", ":"))
-
-
-def tool_line(fn: dict[str, Any]) -> str:
-    """One tool as the emulation prompt lists it: name, description, then its arguments one by one
-    (``name (type, required): description``), a third shorter than the JSON schema in prompt tokens."""
-    params = grammar_schema(fn.get("parameters") or {})
-    required = set(params.get("required") or [])
-    args = [
-        f"{name} ({_type_text(sub)}{', required' if name in required else ''})"
-        + (f": {sub['description'].strip()[:200]}" if (sub.get("description") or "").strip() else "")
-        for name, sub in (params.get("properties") or {}).items()
-    ]
-    head = f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]}"
-    return head + ("\n  arguments: " + "; ".join(args) if args else "\n  arguments: none")
 
 
 def emulation_prompt(functions: list[dict[str, Any]]) -> str:
