@@ -1,8 +1,13 @@
 """Planner agent: semantic plan validation and the bounded repair re-ask."""
 
+import json
+
+import jsonschema
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
-from toolflow.engine.agents.planner import PlanError, make_plan, validate_plan
+
+from toolflow.engine.agents.planner import PlanError, make_plan, plan_schema, validate_plan
+from toolflow.engine.llm.schema import compact_schema
 from toolflow.engine.models import Plan
 
 TOOLS = [t for t in fixture_tools() if t.name in ("search_hotels", "book_hotel")]
@@ -67,19 +72,83 @@ async def test_invalid_plan_is_repaired_with_the_problems_fed_back():
 
 
 async def test_plan_error_after_bounded_repairs():
-    bad = {"turns": [{"kind": "tool_call", "intent": "x", "tools": ["nope"]}]}
-    llm = ScriptedLLM({"planner": [bad, bad, bad, GOOD]})
+    worse = {"turns": [{"kind": "tool_call", "intent": "find hotels", "tools": ["nope"]},
+                       {"kind": "chitchat", "intent": "say thanks", "tools": ["book_hotel"]}]}
+    bad = {"turns": [{"kind": "tool_call", "intent": "find hotels", "tools": ["nope"]}]}
+    llm = ScriptedLLM({"planner": [worse, bad, bad, GOOD]})
     with pytest.raises(PlanError) as err:
         await make_plan(llm, TOOLS, target_turns=3, max_turns=6, max_repairs=2)
-    assert len(llm.calls_for("planner")) == 3
+    assert len(llm.calls_for("planner")) == 3  # the first re-ask helped (fewer problems), so a second came
     assert any("unknown tools" in p for p in err.value.problems)
+
+
+async def test_re_asking_stops_when_it_does_not_help():
+    bad = {"turns": [{"kind": "tool_call", "intent": "find hotels", "tools": ["nope"]}]}
+    llm = ScriptedLLM({"planner": [bad, bad, GOOD]})
+    with pytest.raises(PlanError):
+        await make_plan(llm, TOOLS, target_turns=3, max_turns=6, max_repairs=2)
+    assert len(llm.calls_for("planner")) == 2
+
+
+async def test_a_plan_of_non_sentences_is_not_re_asked():
+    junk = {"scenario": "...", "turns": [
+        {"kind": "tool_call", "intent": "... }, {", "tools": ["search_hotels"]},
+        {"kind": "tool_call", "intent": "- - -", "tools": ["book_hotel"]},
+        {"kind": "chitchat", "intent": "say thanks"}]}
+    llm = ScriptedLLM({"planner": [junk, GOOD]})
+    with pytest.raises(PlanError, match="plain"):
+        await make_plan(llm, TOOLS, target_turns=3, max_turns=6, max_repairs=2)
+    assert len(llm.calls_for("planner")) == 1
+
+
+def test_placeholder_and_markup_intents_and_repeated_turns_are_problems():
+    turns = [GOOD["turns"][0], {"kind": "chitchat", "intent": "- - -"},
+             {"kind": "chitchat", "intent": "say [thanks] {here}"}, GOOD["turns"][0], GOOD["turns"][1]]
+    problems = validate_plan(Plan.model_validate({"scenario": "...", "turns": turns}), TOOLS)
+    assert any("turn 1" in p and "plain words" in p for p in problems)
+    assert any("turn 2" in p and "no brackets" in p for p in problems)
+    assert any("turn 3" in p and "repeats turn 0" in p for p in problems)
+    assert any(p.startswith("scenario") for p in problems)
+
+
+def test_plan_schema_pins_names_kinds_and_length():
+    schema = plan_schema(TOOLS, 3)
+    turns = schema["properties"]["turns"]
+    assert turns["minItems"] == turns["maxItems"] == len(turns["prefixItems"]) == 3
+    first, second = turns["prefixItems"][0]["anyOf"], turns["prefixItems"][1]["anyOf"]
+    kinds = [b["properties"]["kind"]["const"] for b in first]
+    assert "follow_up" not in kinds and {"tool_call", "multi_tool", "clarify", "chitchat"} <= set(kinds)
+    follow = next(b for b in second if b["properties"]["kind"]["const"] == "follow_up")
+    assert follow["properties"]["depends_on"]["items"]["enum"] == [0]
+    call = next(b for b in first if b["properties"]["kind"]["const"] == "tool_call")
+    assert call["properties"]["tools"]["items"]["enum"] == ["search_hotels", "book_hotel"]
+    assert call["properties"]["tools"]["minItems"] == 1
+    clarify = [b for b in first if b["properties"]["kind"]["const"] == "clarify"]
+    book = next(b for b in clarify if b["properties"]["tools"]["items"] == {"const": "book_hotel"})
+    assert book["properties"]["missing"]["items"]["enum"] == ["hotel_id", "guests"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(GOOD | {"turns": [dict(t, depends_on=t.get("depends_on", []), missing=t.get("missing", []))
+                                          for t in GOOD["turns"]]}, schema)
+
+
+def test_plan_schema_becomes_a_llama_cpp_grammar():
+    grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    text = grammar.json_schema_to_gbnf(json.dumps(compact_schema(plan_schema(TOOLS, 4))))
+    assert '"\\"book_hotel\\""' in text and "turns-tuple-3" in text
+
+
+async def test_the_request_carries_the_per_sample_schema():
+    llm = ScriptedLLM({"planner": [GOOD]})
+    await make_plan(llm, TOOLS, target_turns=3, max_turns=6)
+    [call] = llm.calls_for("planner")
+    assert call["json_schema"] == plan_schema(TOOLS, 3)
 
 
 async def test_prompt_carries_tools_and_target_length():
     llm = ScriptedLLM({"planner": [GOOD]})
     await make_plan(llm, TOOLS, target_turns=3, max_turns=6)
     system = llm.calls_for("planner")[0]["messages"][0]["content"]
-    assert '"name": "book_hotel"' in system and "about 3 user turns" in system and "$" not in system
+    assert "\n- book_hotel: Book a room" in system and "guests (integer, required)" in system and "about 3 user turns" in system and "$" not in system
 
 
 async def test_unambiguous_slips_are_normalized_without_a_re_ask():

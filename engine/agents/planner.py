@@ -1,15 +1,17 @@
 """Planner agent: tools + a target length → a validated dialogue Plan.
 
-The plan is what makes ToolFlow dialogues coherent: every later agent follows it. The LLM layer's
-`structured()` already retries on *shape* errors; this module adds the *semantic* checks (tools exist,
-`depends_on` points backwards, clarify turns leave out a real required value) and a bounded re-ask.
+The plan is what makes ToolFlow dialogues coherent: every later agent follows it. The request
+carries a schema built for the sample (:func:`plan_schema`: its tool names, the turn count, what each
+kind of turn needs), which schema-enforcing backends satisfy by construction and the LLM layer
+re-asks on; this module adds the *semantic* checks a schema cannot express (every tool used,
+intents that are plain sentences without tool names) and a bounded re-ask.
 """
 
 from __future__ import annotations
 
 import re
 
-from toolflow.engine.agents.prompting import render, tool_specs_json
+from toolflow.engine.agents.prompting import ask_json, render, tool_list
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import Plan, Tool
 
@@ -33,6 +35,23 @@ def is_identifier_like(name: str) -> bool:
     Plain words like "search" or "weather" are excluded: a user saying them is not leaking a tool name.
     """
     return bool(re.search(r"[_\-0-9]|[a-z][A-Z]", name))
+
+
+_MARKUP = re.compile(r"[{}\[\]<>`*|\\]")
+_PLACEHOLDER = re.compile(r"\s*(\.\.\.|…|\.?/)")  # the prompt's "..." copied, or a /command
+_IDENTIFIER = re.compile(r"[A-Za-z]+_[A-Za-z0-9_]+")  # snake_case words: code, not speech
+
+
+def prose_problem(text: str, *, identifiers: bool = True) -> str | None:
+    """Why `text` is not a plain sentence (placeholders, markup, no words at all, and with `identifiers`
+    snake_case code words), or None."""
+    if not re.search(r"[^\W\d_]{2,}", text):
+        return "write it in plain words"
+    if _PLACEHOLDER.match(text):
+        return "write your own text, not the placeholder or a command"
+    if "\n" in text.strip() or _MARKUP.search(text) or (identifiers and _IDENTIFIER.search(text)):
+        return "one plain sentence: no brackets, markup, code or placeholders"
+    return None
 
 
 def normalize_plan(plan: Plan, tools: list[Tool]) -> Plan:
@@ -98,10 +117,75 @@ def validate_plan(plan: Plan, tools: list[Tool], *, max_turns: int | None = None
             problems.append(f"{where}: the intent names tools {named}; describe the need in plain words")
         if not turn.intent.strip():
             problems.append(f"{where}: empty intent")
+        elif (why := prose_problem(turn.intent)) is not None:
+            problems.append(f"{where}: intent {turn.intent[:60]!r}: {why}")
+        same = next((j for j, other in enumerate(plan.turns[:i])
+                     if (other.kind, other.tools, other.intent.strip()) == (turn.kind, turn.tools, turn.intent.strip())),
+                    None)
+        if same is not None:
+            problems.append(f"{where}: repeats turn {same}; every turn asks for something new")
+    if plan.scenario.strip() and (why := prose_problem(plan.scenario)) is not None:
+        problems.append(f"scenario {plan.scenario[:60]!r}: {why}")
     unused = sorted(set(by_name) - used)
     if plan.turns and unused:
         problems.append(f"tools never used by any turn: {unused}")
     return problems
+
+
+#: Bounds of the planner's free text: a plan of 8 turns stays far below a 512-token output budget.
+INTENT_CHARS = 140
+SCENARIO_CHARS = 160
+
+
+def _array(items: dict, low: int, high: int) -> dict:
+    return {"type": "array", "items": items, "minItems": low, "maxItems": high}
+
+
+def _turn_schema(index: int, tools: list[Tool]) -> dict:
+    """Every acceptable shape of turn `index`: one `anyOf` branch per kind (per tool for clarify), so
+    a schema-enforcing backend cannot produce a tool-less tool turn, a forward `depends_on` or a
+    `missing` value that is not a required parameter of the turn's tool."""
+    names = {"type": "string", "enum": [t.name for t in tools]}
+    none_int, none_str = _array({"type": "integer"}, 0, 0), _array({"type": "string"}, 0, 0)
+    earlier = {"type": "integer", "enum": list(range(index))}
+    intent = {"type": "string", "minLength": 8, "maxLength": INTENT_CHARS}
+
+    def branch(kind: str, tool_list: dict, depends_on: dict, missing: dict) -> dict:
+        props = {"kind": {"const": kind}, "tools": tool_list, "depends_on": depends_on, "missing": missing,
+                 "intent": intent}
+        return {"type": "object", "properties": props, "required": list(props)}
+
+    branches = [branch("tool_call", _array(names, 1, 1), none_int, none_str)]
+    if len(tools) >= 2:
+        branches.append(branch("multi_tool", _array(names, 2, min(3, len(tools))), none_int, none_str))
+    if index > 0:
+        branches.append(branch("follow_up", _array(names, 1, 2), _array(earlier, 1, min(index, 2)), none_str))
+    for t in tools:
+        if t.required:
+            deps = _array(earlier, 0, 1) if index > 0 else none_int
+            branches.append(branch("clarify", _array({"const": t.name}, 1, 1), deps,
+                                   _array({"type": "string", "enum": t.required}, 1, 1)))
+    branches.append(branch("chitchat", _array(names, 0, 0), none_int, none_str))
+    return {"anyOf": branches}
+
+
+def plan_schema(tools: list[Tool], n_turns: int) -> dict:
+    """The JSON schema of a plan for exactly these tools and `n_turns` turns.
+
+    Stricter than the `Plan` model (every value it allows is a valid `Plan`): tool names are an enum of
+    the sample's tools, turn count fixed, per-position `depends_on` enums. What a schema cannot say
+    (every tool used somewhere, intents without tool names) is left to `validate_plan`.
+    """
+    turns = [_turn_schema(i, tools) for i in range(n_turns)]
+    return {
+        "type": "object",
+        "properties": {
+            "scenario": {"type": "string", "minLength": 10, "maxLength": SCENARIO_CHARS},
+            "turns": {"type": "array", "prefixItems": turns, "items": False, "minItems": n_turns,
+                      "maxItems": n_turns},
+        },
+        "required": ["scenario", "turns"],
+    }
 
 
 async def make_plan(
@@ -113,22 +197,33 @@ async def make_plan(
     tracker: UsageTracker | None = None,
     max_repairs: int = 2,
 ) -> Plan:
-    """Ask for a plan, re-asking with the listed problems up to `max_repairs` times.
+    """Ask for a plan, re-asking with the listed problems up to `max_repairs` times (fewer when a
+    re-ask does not reduce the number of problems, none when most intents are not even sentences).
 
-    Raises PlanError with the last problems when no valid plan came back.
+    The request carries :func:`plan_schema` for this tool set (enforced as a grammar by llama.cpp,
+    as ``response_format`` by json_schema endpoints). Raises PlanError with the last problems when no
+    valid plan came back.
     """
     target_turns = max(1, min(target_turns, max_turns))
+    schema = plan_schema(tools, target_turns)
     messages = [
-        {"role": "system", "content": render("planner", tools=tool_specs_json(tools), target_turns=target_turns,
+        {"role": "system", "content": render("planner", tools=tool_list(tools), target_turns=target_turns,
                                              max_turns=max_turns)},
         {"role": "user", "content": "Write the plan now."},
     ]
     problems: list[str] = []
-    for _ in range(max_repairs + 1):
-        plan = normalize_plan(await llm.structured("planner", messages, Plan, tracker=tracker), tools)
+    for attempt in range(max_repairs + 1):
+        before = problems
+        # describe=False: the prompt shows the shape; the full per-sample schema would triple its length
+        raw = await ask_json(llm, "planner", messages, Plan, schema, tracker=tracker, describe=False)
+        plan = normalize_plan(raw, tools)
         problems = validate_plan(plan, tools, max_turns=max_turns)
         if not problems:
             return plan
+        if attempt and len(problems) >= len(before):
+            break  # the re-ask did not help; another one is unlikely to (the caller may fall back)
+        if 2 * sum(prose_problem(t.intent) is not None for t in plan.turns) > len(plan.turns):
+            break  # most intents are not even sentences: a model that cannot plan (the caller may fall back)
         messages = [
             *messages,
             {"role": "assistant", "content": plan.model_dump_json()},

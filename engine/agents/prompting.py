@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from toolflow.engine.llm.base import LLM, Role, UsageTracker
+from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.llm.schema import tool_line
 from toolflow.engine.models import Tool
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @lru_cache(maxsize=64)
@@ -37,6 +45,12 @@ def render(name: str, **values: Any) -> str:
     return Template(load_prompt(name)).substitute({k: str(v) for k, v in values.items()}).strip()
 
 
+def tool_list(tools: list[Tool]) -> str:
+    """Tools as the planner reads them: one ``- name: description`` entry each with its arguments
+    (types, required, descriptions): the JSON schema's information in a third fewer prompt tokens."""
+    return "\n".join(tool_line(t.openai_tool()["function"]) for t in tools)
+
+
 def tool_specs_json(tools: list[Tool], *, returns: bool = False) -> str:
     """Tools as the JSON the agents read: name, description, parameters (and return schema)."""
     specs = []
@@ -45,7 +59,42 @@ def tool_specs_json(tools: list[Tool], *, returns: bool = False) -> str:
         if returns and t.returns is not None:
             spec["returns"] = t.returns
         specs.append(spec)
-    return json.dumps(specs, ensure_ascii=False, indent=1)
+    return json.dumps(specs, ensure_ascii=False)  # one line: indentation costs prompt tokens
+
+
+async def ask_json(
+    llm: LLM,
+    role: Role,
+    messages: list[dict[str, Any]],
+    model: type[M],
+    json_schema: dict[str, Any],
+    *,
+    check: Callable[[M], M] | None = None,
+    tracker: UsageTracker | None = None,
+    describe: bool = True,
+    max_repairs: int | None = None,
+) -> M:
+    """An instance of `model`, asked for with `json_schema`: a schema built for this request (enums of
+    the sample's tool names, fixed lengths) that every value of it also satisfies `model`.
+
+    LLMs with ``structured_json`` get the raw schema (JSON mode: enforced as a grammar) and
+    `check` as extra validation whose ValueError is fed back like a parse error; LLMs with only
+    ``structured`` get `model`, and `check` runs once on the result. Either way an unusable answer
+    ends as StructuredOutputError.
+    `max_repairs` (None: the LLM's own budget) is for callers with a cheaper fallback than a re-ask.
+    """
+    checked = check or (lambda value: value)
+    structured_json = getattr(llm, "structured_json", None)
+    if callable(structured_json):
+        extra = {} if max_repairs is None else {"max_repairs": max_repairs}
+        return await structured_json(role, messages, json_schema,
+                                     validate=lambda data: checked(model.model_validate(data)),
+                                     name=model.__name__, tracker=tracker, describe=describe, **extra)
+    out = await llm.structured(role, messages, model, tracker=tracker)
+    try:
+        return checked(out)
+    except ValueError as exc:  # the same error the structured_json path raises after its re-asks
+        raise StructuredOutputError(f"{role}: {exc}", last_output=out.model_dump_json(), errors=[str(exc)]) from exc
 
 
 def transcript(messages: list[dict[str, Any]]) -> str:
