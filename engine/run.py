@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, field_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
 from toolflow.engine.checks import NearDuplicateIndex, dedup_text, reason_code
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import Dialogue, Sample, Tool
@@ -87,6 +88,8 @@ class RunSummary(BaseModel):
     rejected: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     flags: dict[str, int] = Field(default_factory=dict)
+    plan_sources: dict[str, int] = Field(
+        default_factory=dict, description="Finished dialogues by where their plan came from: llm | skeleton.")
     usage: UsageTracker = Field(default_factory=UsageTracker)
     elapsed_s: float = 0.0
 
@@ -227,6 +230,7 @@ async def run_synthesis(
     rejected: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    plan_sources: Counter[str] = Counter()
     shown_errors: set[str] = set()
     items = iter(todo)
 
@@ -242,6 +246,8 @@ async def run_synthesis(
                 d.checks = {**d.checks, "passed": False,
                             "failed": [*d.checks.get("failed", []), f"near_duplicate: of {match}"]}
         flags.update(reason_code(f) for f in d.checks.get("flags", []))
+        if d.meta.get("plan_source"):
+            plan_sources[d.meta["plan_source"]] += 1
         if d.checks.get("passed"):
             out_w.write(d)
             summary.kept += 1
@@ -292,6 +298,7 @@ async def run_synthesis(
         rej_w.close()
         summary.errors = dict(errors)
         summary.flags = dict(flags)
+        summary.plan_sources = dict(plan_sources)
         summary.rejected = dict(rejected)
         summary.elapsed_s = time.monotonic() - started
     return summary
@@ -310,6 +317,8 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_row(f"  [red]reason: {reason}", str(count))
     for name, count in sorted(summary.errors.items()):
         table.add_row(f"[yellow]errored (rerun retries): {name}", str(count))
+    for source, count in sorted(summary.plan_sources.items()):
+        table.add_row(f"plan from {source}", str(count))
     for flag, count in sorted(summary.flags.items()):
         table.add_row(f"flagged: {flag}", str(count))
     for role, usage in sorted(summary.usage.by_role.items()):

@@ -2,9 +2,14 @@
 assistant/tool steps until the assistant answers in text.
 
 Deliberately thin and explicit: every decision (when the user speaks again, when to stop) is here in
-plain code; the agents only produce text. The dialogue is checked at the end; the run decides
-keep/reject. Expected failures (no valid plan, a tool result that cannot be simulated) become failed
-checks; unexpected exceptions (network, server) propagate so the run can retry the dialogue.
+plain code; the agents only produce text. The plan also guides the assistant's tool choice
+(:func:`plan_tool_choice`). The dialogue is checked at the end; the run decides keep/reject.
+
+When the planner LLM cannot write a valid plan, the plan is built from the sample's own structure
+(:mod:`.agents.skeleton`) and ``meta["plan_source"]`` says so; a user message the user agent cannot
+produce is replaced by the turn's intent. Other expected failures (a tool result that cannot be
+simulated, unusable LLM output) become failed checks; unexpected exceptions (network, server)
+propagate so the run can retry the dialogue.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import random
 from typing import Any
 
 from pydantic import BaseModel, Field
+
 from toolflow.engine import __version__
 from toolflow.engine.agents.assistant import reply_problems, respond, system_prompt
 from toolflow.engine.agents.planner import PlanError, make_plan
+from toolflow.engine.agents.skeleton import plan_from_skeleton
 from toolflow.engine.agents.tool_sim import ToolSimError, simulate
-from toolflow.engine.agents.user import next_user_message
+from toolflow.engine.agents.user import UserTurn, next_user_message
 from toolflow.engine.checks import check_dialogue
 from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
 from toolflow.engine.llm.cache import cache_scope
@@ -37,6 +44,11 @@ class SynthConfig(BaseModel):
     max_user_replies: int = Field(default=2, ge=0, description="Extra user replies in one turn (clarifications).")
     seed: int = 0
     strategy: str = "unknown"
+    plan_repairs: int = Field(default=2, ge=0, description="Re-asks of the planner with its plan's problems.")
+    plan_fallback: bool = Field(
+        default=True, description="When the planner fails, plan from the sample's skeleton instead of rejecting.")
+    guide_tools: bool = Field(
+        default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
 
 
 def dialogue_id(seed: int, index: int) -> str:
@@ -86,6 +98,31 @@ def _parse_args(raw: str) -> Any:
         return raw
 
 
+def plan_tool_choice(turn: PlanTurn | None, called: set[str], *, user_answered: bool) -> str | dict[str, Any]:
+    """The assistant's OpenAI `tool_choice` for its next reply in plan turn `turn`.
+
+    The plan knows what the turn needs, so the assistant is kept to it: a chitchat turn is answered in
+    words (``"none"``), as is a turn whose tools have all been called (their results are in: time to
+    answer, not to loop); a clarify turn starts with a question for the value the user left out;
+    otherwise the turn's tools not called yet are the ones offered (``allowed_tools``; no loops on one
+    tool of a multi_tool turn): mode auto at first (the assistant may still ask in words), required
+    once the user has answered within the turn. The dialogue keeps the whole tool list; only the
+    choice is narrowed.
+    """
+    if turn is None:
+        return "auto"
+    if turn.kind == "chitchat" or not turn.tools:
+        return "none"
+    pending = [n for n in turn.tools if n not in called]
+    if not pending:
+        return "none"
+    if turn.kind == "clarify" and not user_answered:
+        return "none"
+    return {"type": "allowed_tools", "allowed_tools": {
+        "mode": "required" if user_answered else "auto",
+        "tools": [{"type": "function", "function": {"name": n}} for n in pending]}}
+
+
 def _turn_needs_answer(turn: PlanTurn | None, called: set[str]) -> bool:
     """After a text reply, does the user speak again within this turn? Yes while its tools are uncalled
     (the assistant asked something, e.g. for the value a clarify turn left out)."""
@@ -122,6 +159,7 @@ async def _synthesize(
     failed: list[str] = []
     stopped: str | None = None
     plan: Plan | None = None
+    plan_meta: dict[str, Any] = {}
 
     def build() -> Dialogue:
         d = Dialogue(
@@ -132,6 +170,7 @@ async def _synthesize(
                 "target_turns": config.target_turns, "models": models_of(llm),
                 "tokens": {r: u.model_dump() for r, u in tracker.by_role.items()},
                 "toolflow_version": __version__, "turns": turn_log, "finish_reasons": finish, "stopped": stopped,
+                **plan_meta,
             },
         )
         d.checks = check_dialogue(d)
@@ -142,17 +181,26 @@ async def _synthesize(
         failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return build()
     if config.plan:
+        problem = None
         try:
             plan = await make_plan(llm, tools, target_turns=config.target_turns, max_turns=config.max_turns,
-                                   tracker=tracker)
+                                   tracker=tracker, max_repairs=config.plan_repairs)
+            plan_meta["plan_source"] = "llm"
         except PlanError as exc:
-            failed.append(f"plan_invalid: {exc}")
-            return build()
+            problem = f"plan_invalid: {exc}"
         except StructuredOutputError as exc:
-            failed.append(f"llm_output_invalid: planner: {exc}")
-            return build()
+            problem = f"llm_output_invalid: planner: {exc}"
+        if problem is not None:
+            if not config.plan_fallback:
+                failed.append(problem)
+                return build()
+            # the planner's problems stay on record; the dialogue goes on with the sample's own structure
+            plan, intents = await plan_from_skeleton(llm, sample, tools, target_turns=config.target_turns,
+                                                     max_turns=config.max_turns, seed=config.seed, tracker=tracker)
+            plan_meta.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
     try:
-        stopped = await _play(llm, tools, plan, config, dlg_id, messages, finish, turn_log, failed, tracker)
+        stopped = await _play(llm, tools, plan, config, dlg_id, messages, finish, turn_log, failed, tracker,
+                              plan_meta)
     except StructuredOutputError as exc:
         failed.append(f"llm_output_invalid: {exc}")
         stopped = "llm_output_invalid"
@@ -170,8 +218,10 @@ async def _play(
     turn_log: list[dict[str, Any]],
     failed: list[str],
     tracker: UsageTracker,
+    notes: dict[str, Any],
 ) -> str | None:
-    """The turn loop; appends to `messages`/`finish`/`turn_log`/`failed` and returns why it stopped early."""
+    """The turn loop; appends to `messages`/`finish`/`turn_log`/`failed`, counts fallbacks in `notes`
+    (merged into meta) and returns why it stopped early."""
     stopped: str | None = None
     by_name = {t.name: t for t in tools}
     earlier: list[dict[str, Any]] = []
@@ -180,9 +230,20 @@ async def _play(
     scenario = plan.scenario if plan else ""
 
     async def user_says(turn: PlanTurn | None, t_idx: int, answering: bool) -> bool:
-        """Append the user's message; False when the (plan-less) user is done."""
-        ut = await next_user_message(llm, messages[1:], turn=turn, tools=tools, scenario=scenario,
-                                     answering=answering, turn_number=t_idx, max_turns=n_turns, tracker=tracker)
+        """Append the user's message; False when the (plan-less) user is done.
+
+        With a plan, a user agent that cannot produce a usable message (after one re-ask) is replaced
+        by the turn's intent: a validated plain-words request without tool names (counted in meta).
+        """
+        try:
+            ut = await next_user_message(llm, messages[1:], turn=turn, tools=tools, scenario=scenario,
+                                         answering=answering, turn_number=t_idx, max_turns=n_turns,
+                                         tracker=tracker, max_repairs=1 if turn is not None else None)
+        except StructuredOutputError:
+            if turn is None:
+                raise
+            notes["user_fallbacks"] = notes.get("user_fallbacks", 0) + 1
+            ut = UserTurn(message=turn.intent)
         if turn is None and ut.done and not answering and t_idx > 0:
             return False
         messages.append({"role": "user", "content": ut.message})
@@ -198,7 +259,8 @@ async def _play(
         replies = 0
         answered = False
         for _ in range(config.max_steps):
-            reply = await respond(llm, tools, messages, tracker=tracker)
+            choice = plan_tool_choice(turn, called, user_answered=replies > 0) if config.guide_tools else "auto"
+            reply = await respond(llm, tools, messages, tracker=tracker, tool_choice=choice)
             msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
             if reply.tool_calls:
                 for call in reply.tool_calls:

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
 from toolflow.engine.llm.base import ChatReply, Usage, UsageTracker
+from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import Tool
 
 
@@ -59,8 +61,32 @@ class ScriptedLLM:
         item = self._next(role, messages, schema)
         return item if isinstance(item, schema) else schema.model_validate(item)
 
-    async def chat(self, role, messages, *, tools=None, tracker: UsageTracker | None = None) -> ChatReply:
-        self.calls.append({"role": role, "messages": messages, "tools": tools})
+    async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
+                              tracker: UsageTracker | None = None, describe=True, max_repairs=None):
+        """Like the real client's: the scripted item (dict / model / JSON text / ChatReply) parsed, then
+        `validate`; unparsable or invalid output raises StructuredOutputError (no internal re-asks)."""
+        self.calls.append({"role": role, "messages": messages, "json_schema": json_schema, "name": name})
+        if tracker is not None:
+            tracker.record(role, Usage(prompt_tokens=10, completion_tokens=5, requests=1))
+        item = self._next(role, messages, json_schema)
+        if isinstance(item, ChatReply):
+            item = item.content or ""
+        if isinstance(item, BaseModel):
+            item = item.model_dump()
+        if isinstance(item, str):
+            try:
+                item = json.loads(item, strict=False)
+            except ValueError as exc:
+                raise StructuredOutputError(f"{role}: invalid JSON: {exc}", last_output=item) from exc
+        try:
+            return validate(item) if validate is not None else item
+        except ValueError as exc:
+            raise StructuredOutputError(f"{role}: does not match the schema: {exc}",
+                                        last_output=json.dumps(item)) from exc
+
+    async def chat(self, role, messages, *, tools=None, tracker: UsageTracker | None = None,
+                   tool_choice=None) -> ChatReply:
+        self.calls.append({"role": role, "messages": messages, "tools": tools, "tool_choice": tool_choice})
         if tracker is not None:
             tracker.record(role, Usage(prompt_tokens=20, completion_tokens=7, requests=1))
         item = self._next(role, messages, tools)
@@ -137,14 +163,16 @@ class AutoLLM:
         await self._tick(role, tracker)
         prompt = "\n".join(str(m.get("content")) for m in messages)
         if role == "planner":
-            names = [n for n in self.by_name if f'"name": "{n}"' in prompt]
+            names = [n for n in self.by_name if f"\n- {n}: " in prompt]
             turns = [{"kind": "tool_call", "intent": f"sort out the {self._sentence()}", "tools": [n]}
                      for n in names]
             return schema.model_validate({"scenario": "a busy person", "turns": turns})
         return schema.model_validate({"message": f"Please help with my {self._sentence()}.", "done": False})
 
-    async def chat(self, role, messages, *, tools=None, tracker=None) -> ChatReply:
+    async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None) -> ChatReply:
         await self._tick(role, tracker)
+        if tool_choice == "none":
+            return ChatReply(content=f"Here you are: {self._sentence()}.", finish_reason="stop")
         if role == "tool":
             call = json.loads(re.search(r"## The call to answer now\n```json\n(.*?)\n```",
                                         messages[1]["content"], re.DOTALL).group(1))
@@ -154,6 +182,9 @@ class AutoLLM:
             return ChatReply(content=f"Done: {self._sentence()}.", finish_reason="stop")
         called = {c["function"]["name"] for m in messages for c in m.get("tool_calls") or []}
         offered = [t["function"]["name"] for t in tools or []]
+        if isinstance(tool_choice, dict) and tool_choice.get("type") == "allowed_tools":
+            allowed = {t["function"]["name"] for t in tool_choice["allowed_tools"]["tools"]}
+            offered = [n for n in offered if n in allowed]
         todo = [n for n in offered if n not in called]
         if not todo:
             return ChatReply(content="Anything else?", finish_reason="stop")

@@ -2,7 +2,16 @@
 
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
-from toolflow.engine.agents.tool_sim import ToolSimError, parse_json_reply, simulate
+
+from toolflow.engine.agents.tool_sim import (
+    RESULT_ARRAY_ITEMS,
+    RESULT_STRING_CHARS,
+    ToolSimError,
+    parse_json_reply,
+    relevant_earlier,
+    result_schema,
+    simulate,
+)
 
 TOOLS = {t.name: t for t in fixture_tools()}
 
@@ -66,3 +75,23 @@ async def test_schema_echo_is_refused():
                                                               "to_currency": "EUR"}, [])
     assert result == {"converted": 91.5, "rate": 0.915}
     assert "that is the schema" in llm.calls[1]["messages"][-1]["content"]
+
+
+async def test_the_request_carries_the_bounded_complete_return_schema():
+    llm = ScriptedLLM({"tool": ['{"hotels": [{"hotel_id": "H-1", "name": "Roma Inn", "price": 90}]}']})
+    await simulate(llm, TOOLS["search_hotels"], {"city": "Rome", "check_in": "2025-06-01"}, [])
+    schema = llm.calls_for("tool")[0]["json_schema"]
+    assert schema == result_schema(TOOLS["search_hotels"])
+    hotels = schema["properties"]["hotels"]
+    assert (hotels["minItems"], hotels["maxItems"]) == (1, RESULT_ARRAY_ITEMS)
+    assert hotels["items"]["required"] == ["hotel_id", "name", "price"]
+    assert hotels["items"]["properties"]["name"]["maxLength"] == RESULT_STRING_CHARS
+    assert result_schema(TOOLS["convert_currency"]) == {"type": "object"}  # no return schema: any object
+
+
+def test_earlier_results_shown_are_the_grounding_ones_and_the_latest():
+    earlier = [{"name": f"t{i}", "arguments": {}, "result": {"id": f"ID-{i}"}} for i in range(6)]
+    shown = relevant_earlier(earlier, {"hotel_id": "ID-0"}, limit=3)
+    assert [e["name"] for e in shown] == ["t0", "t4", "t5"]  # the result it builds on, then the latest
+    assert relevant_earlier(earlier[:2], {}, limit=3) == earlier[:2]
+    assert relevant_earlier([], {"x": 1}) == []

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from fake_llm import FIXTURES, AutoLLM, ScriptedLLM, TransientError, fixture_tools
+from rich.console import Console
+
 from toolflow.engine.cli_synth import FileSampleSource
-from toolflow.engine.run import RunConfig, read_records, rejects_path_for, run_synthesis
+from toolflow.engine.run import RunConfig, read_records, rejects_path_for, run_synthesis, summary_table
 from toolflow.engine.synthesis import dialogue_id
 
 WORKER = FIXTURES / "run_worker.py"
@@ -170,3 +172,11 @@ def test_near_duplicates_rejected_across_the_run_and_after_resume(tmp_path):
 def test_bad_shard_is_refused(tmp_path, bad):
     with pytest.raises(ValueError):
         RunConfig(n=1, out=tmp_path / "d.jsonl", shard=bad)
+
+
+def test_summary_counts_where_plans_came_from(tmp_path):
+    summary = run(AutoLLM(fixture_tools(), seed=5), n=4, out=tmp_path / "d.jsonl", seed=3, concurrency=2)
+    assert summary.plan_sources == {"llm": 4}
+    console = Console(record=True, width=120)
+    console.print(summary_table(summary))
+    assert "plan from llm" in console.export_text()

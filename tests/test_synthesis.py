@@ -3,11 +3,12 @@
 import json
 
 from fake_llm import ScriptedLLM, fixture_tools, tool_call
+
 from toolflow.engine import __version__
 from toolflow.engine.llm.base import ChatReply
 from toolflow.engine.llm.errors import StructuredOutputError
-from toolflow.engine.models import Sample
-from toolflow.engine.synthesis import SynthConfig, dialogue_id, synthesize
+from toolflow.engine.models import PlanTurn, Sample
+from toolflow.engine.synthesis import SynthConfig, dialogue_id, plan_tool_choice, synthesize
 
 ALL = {t.name: t for t in fixture_tools()}
 
@@ -141,13 +142,47 @@ async def test_endless_tool_calls_hit_max_steps():
     assert any(r.startswith("unfinished") for r in d.checks["failed"])
 
 
-async def test_invalid_plan_becomes_a_reject_without_turns():
+async def test_invalid_plan_without_fallback_becomes_a_reject_without_turns():
     bad = {"turns": [{"kind": "tool_call", "intent": "x", "tools": ["nope"]}]}
     llm = ScriptedLLM({"planner": [bad] * 3})
-    d = await run(llm, tools("get_forecast"))
+    d = await run(llm, tools("get_forecast"), plan_fallback=False)
     assert roles(d) == ["system"]
     assert len(d.checks["failed"]) == 1 and d.checks["failed"][0].startswith("plan_invalid:")
     assert not d.checks["passed"]  # and no "unfinished" noise: the plan failure explains it
+
+
+async def test_invalid_plan_falls_back_to_the_sample_skeleton():
+    ts = tools("search_hotels", "book_hotel")
+    s = Sample(id="s1", tool_ids=[t.id for t in ts], path=[ts[0].id, ts[1].id], strategy="walk",
+               edges=[{"source": ts[0].id, "target": ts[1].id, "type": "FEEDS", "score": 0.9,
+                       "fields": ["hotel_id", "hotel_id"]}])
+    bad = {"turns": [{"kind": "tool_call", "intent": "find a hotel", "tools": ["nope"]}]}
+    intents = {"scenario": "A nurse planning a weekend in Rome.",
+               "intents": ["Find me a hotel in Rome from June 1.", "Book the first one for two of us."]}
+    llm = ScriptedLLM({
+        "planner": [bad, bad, intents],
+        "user": [{"message": "Hotels in Rome from June 1?"}, {"message": "Book the first, 2 of us."}],
+        "assistant": [calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})), "Roma Inn.",
+                      calls(("book_hotel", {"hotel_id": "H-77", "guests": 2})), "Booked."],
+        "tool": [HOTELS, BOOKED],
+    })
+    d = await synthesize(llm, s, ts, index=3, config=SynthConfig(seed=7, target_turns=2))
+    assert d.checks["passed"], d.checks
+    assert (d.meta["plan_source"], d.meta["plan_intents"]) == ("skeleton", "llm")
+    assert d.meta["planner_problem"].startswith("plan_invalid:")
+    assert [(t.kind, t.tools, t.depends_on) for t in d.plan.turns] == [
+        ("tool_call", ["search_hotels"], []), ("follow_up", ["book_hotel"], [0])]
+    assert d.plan.scenario == "A nurse planning a weekend in Rome."
+    assert "Rome from June 1" in llm.calls_for("user")[0]["messages"][-1]["content"]
+
+
+async def test_llm_plan_is_recorded_as_such():
+    plan = {"turns": [{"kind": "tool_call", "intent": "weather in Oslo", "tools": ["get_forecast"]}]}
+    llm = ScriptedLLM({"planner": [plan], "user": [{"message": "Weather in Oslo?"}],
+                       "assistant": [calls(("get_forecast", {"city": "Oslo"})), "Rain."],
+                       "tool": ['{"city": "Oslo", "forecast": ["rain"]}']})
+    d = await run(llm, tools("get_forecast"))
+    assert d.meta["plan_source"] == "llm" and "planner_problem" not in d.meta
 
 
 async def test_tool_simulation_failure_is_a_reject():
@@ -160,10 +195,49 @@ async def test_tool_simulation_failure_is_a_reject():
 
 
 async def test_structured_output_error_is_a_reject_not_a_crash():
-    plan = {"turns": [{"kind": "tool_call", "intent": "weather in Oslo", "tools": ["get_forecast"]}]}
-    llm = ScriptedLLM({"planner": [plan], "user": [StructuredOutputError("no valid JSON after 2 repairs")]})
-    d = await run(llm, tools("get_forecast"))
+    llm = ScriptedLLM({"user": [StructuredOutputError("no valid JSON after 2 repairs")]})
+    d = await run(llm, tools("get_forecast"), plan=False)
     assert any(r.startswith("llm_output_invalid") for r in d.checks["failed"])
+
+
+async def test_unusable_user_message_is_replaced_by_the_plan_intent():
+    plan = {"turns": [{"kind": "tool_call", "intent": "What's the weather in Oslo tomorrow?", "tools": ["get_forecast"]}]}
+    llm = ScriptedLLM({"planner": [plan], "user": [StructuredOutputError("no valid UserTurn")],
+                       "assistant": [calls(("get_forecast", {"city": "Oslo"})), "Rain."],
+                       "tool": ['{"city": "Oslo", "forecast": ["rain"]}']})
+    d = await run(llm, tools("get_forecast"))
+    assert d.messages[1] == {"role": "user", "content": "What's the weather in Oslo tomorrow?"}
+    assert d.meta["user_fallbacks"] == 1 and d.checks["passed"], d.checks
+
+
+async def test_plan_guided_tool_choice():
+    ts = tools("search_hotels")
+    plan = {"turns": [
+        {"kind": "clarify", "intent": "find hotels in Rome", "tools": ["search_hotels"], "missing": ["check_in"]},
+        {"kind": "chitchat", "intent": "say thanks"}]}
+    def script():
+        return ScriptedLLM({
+            "planner": [plan],
+            "user": [{"message": "Any hotels in Rome?"}, {"message": "From June 1."}, {"message": "Thanks!"}],
+            "assistant": ["From which date?", calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})),
+                          "Roma Inn.", "You're welcome."],
+            "tool": [HOTELS],
+        })
+
+    llm = script()
+    d = await run(llm, ts)
+    assert d.checks["passed"], d.checks
+    choices = [c["tool_choice"] for c in llm.calls_for("assistant")]
+    allowed = {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [
+        {"type": "function", "function": {"name": "search_hotels"}}]}}
+    assert choices == ["none", allowed, "none", "none"]  # ask first; call once answered; then answer in words
+    unguided = script()
+    await run(unguided, ts, guide_tools=False)
+    assert [c["tool_choice"] for c in unguided.calls_for("assistant")] == [None] * 4  # "auto" is not even sent
+    assert plan_tool_choice(None, set(), user_answered=False) == "auto"
+    first_call = plan_tool_choice(PlanTurn(kind="tool_call", intent="x", tools=["search_hotels"]), set(),
+                                  user_answered=False)
+    assert first_call["allowed_tools"]["mode"] == "auto"
 
 
 async def test_no_plan_user_improvises_and_may_finish():

@@ -48,17 +48,21 @@ async def respond(
     *,
     tracker: UsageTracker | None = None,
     max_repairs: int = 1,
+    tool_choice: str | dict[str, Any] | None = None,
 ) -> ChatReply:
     """The assistant's next message. `history` starts with the system message.
 
+    `tool_choice` (OpenAI's values) is passed on only when it is not the default ``"auto"``, so an
+    LLM without that keyword still works for unguided dialogues.
     On unusable calls the correction goes into the system message of a retry (not into the
     dialogue): every chat template accepts a leading system message, not all accept extra ones.
     """
     openai_tools = [t.openai_tool() for t in tools]
+    extra: dict[str, Any] = {} if tool_choice in (None, "auto") else {"tool_choice": tool_choice}
     messages = history
     reply = ChatReply()
     for attempt in range(max_repairs + 1):
-        reply = await llm.chat("assistant", messages, tools=openai_tools, tracker=tracker)
+        reply = await llm.chat("assistant", messages, tools=openai_tools, tracker=tracker, **extra)
         reply = ChatReply(content=reply.content, tool_calls=[normalize_call(c) for c in reply.tool_calls],
                           finish_reason=reply.finish_reason)
         problems = reply_problems(reply, tools)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
-from toolflow.engine.agents.prompting import render, transcript
+
+from toolflow.engine.agents.planner import is_identifier_like, mentions_name, prose_problem
+from toolflow.engine.agents.prompting import ask_json, render, transcript
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import PlanTurn, Tool
 
@@ -69,8 +71,13 @@ async def next_user_message(
     turn_number: int = 0,
     max_turns: int = 1,
     tracker: UsageTracker | None = None,
+    max_repairs: int | None = None,
 ) -> UserTurn:
-    """The user's next message; `turn=None` means no plan (improvise); `answering` = reply within a turn."""
+    """The user's next message; `turn=None` means no plan (improvise); `answering` = reply within a turn.
+
+    An empty message (unless an improvising user is done), markup or a tool name is fed back for a
+    re-ask (`max_repairs`, default the LLM's budget).
+    """
     seen = transcript(history)
     if turn is None:
         capabilities = "\n".join(f"- {t.description or t.name.replace('_', ' ')}" for t in tools)
@@ -84,5 +91,39 @@ async def next_user_message(
         {"role": "system", "content": render("user", scenario=scenario or "an ordinary person who needs help.")},
         {"role": "user", "content": prompt},
     ]
-    reply = await llm.structured("user", messages, UserTurn, tracker=tracker)
+    reply = await ask_json(llm, "user", messages, UserTurn, user_turn_schema(),
+                           check=_checker(tools, may_finish=turn is None and not answering), tracker=tracker,
+                           describe=False, max_repairs=max_repairs)
     return UserTurn(message=reply.message.strip(), done=reply.done)
+
+
+#: A chat message, not an essay: also keeps a small model from rambling until the token limit.
+MESSAGE_CHARS = 400
+
+
+def user_turn_schema() -> dict[str, Any]:
+    """`UserTurn` with both fields required (a grammar would otherwise allow ``{}``, an empty turn)."""
+    return {
+        "type": "object",
+        "properties": {"message": {"type": "string", "maxLength": MESSAGE_CHARS}, "done": {"type": "boolean"}},
+        "required": ["message", "done"],
+    }
+
+
+def _checker(tools: list[Tool], *, may_finish: bool) -> Any:
+    """What makes a user message unusable, fed back for a re-ask: empty (unless an improvising user
+    finishes with ``done``), no words or markup, tool names."""
+    named = [t.name for t in tools if is_identifier_like(t.name)]
+
+    def check(turn: UserTurn) -> UserTurn:
+        if not turn.message.strip() and not (may_finish and turn.done):
+            raise ValueError('"message" is empty: write what you say to the assistant')
+        if turn.message.strip() and (why := prose_problem(turn.message, identifiers=False)) is not None:
+            raise ValueError(f'"message" is not something a person types: {why}')
+        leaked = [n for n in named if mentions_name(turn.message, n)]
+        if leaked:
+            raise ValueError(f"you wrote {leaked}: people do not know function names; say what you want "
+                             "in plain words")
+        return turn
+
+    return check
