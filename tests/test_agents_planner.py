@@ -114,18 +114,20 @@ def test_placeholder_and_markup_intents_and_repeated_turns_are_problems():
 def test_plan_schema_pins_names_kinds_and_length():
     schema = plan_schema(TOOLS, 3)
     turns = schema["properties"]["turns"]
-    assert turns["minItems"] == turns["maxItems"] == len(turns["prefixItems"]) == 3
-    first, second = turns["prefixItems"][0]["anyOf"], turns["prefixItems"][1]["anyOf"]
-    kinds = [b["properties"]["kind"]["const"] for b in first]
-    assert "follow_up" not in kinds and {"tool_call", "multi_tool", "clarify", "chitchat"} <= set(kinds)
-    follow = next(b for b in second if b["properties"]["kind"]["const"] == "follow_up")
-    assert follow["properties"]["depends_on"]["items"]["enum"] == [0]
-    call = next(b for b in first if b["properties"]["kind"]["const"] == "tool_call")
+    assert turns["minItems"] == turns["maxItems"] == 3
+    branches = turns["items"]["anyOf"]
+    kinds = [b["properties"]["kind"]["const"] for b in branches]
+    assert {"tool_call", "multi_tool", "follow_up", "clarify", "chitchat"} == set(kinds)
+    follow = next(b for b in branches if b["properties"]["kind"]["const"] == "follow_up")
+    assert follow["properties"]["depends_on"]["items"]["enum"] == [0, 1]
+    assert follow["properties"]["depends_on"]["minItems"] == 1
+    call = next(b for b in branches if b["properties"]["kind"]["const"] == "tool_call")
     assert call["properties"]["tools"]["items"]["enum"] == ["search_hotels", "book_hotel"]
     assert call["properties"]["tools"]["minItems"] == 1
-    clarify = [b for b in first if b["properties"]["kind"]["const"] == "clarify"]
+    clarify = [b for b in branches if b["properties"]["kind"]["const"] == "clarify"]
     book = next(b for b in clarify if b["properties"]["tools"]["items"] == {"const": "book_hotel"})
     assert book["properties"]["missing"]["items"]["enum"] == ["hotel_id", "guests"]
+    assert "follow_up" not in str(plan_schema(TOOLS, 1))  # a one-turn plan has nothing to follow up on
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(GOOD | {"turns": [dict(t, depends_on=t.get("depends_on", []), missing=t.get("missing", []))
                                           for t in GOOD["turns"]]}, schema)
@@ -134,7 +136,7 @@ def test_plan_schema_pins_names_kinds_and_length():
 def test_plan_schema_becomes_a_llama_cpp_grammar():
     grammar = pytest.importorskip("llama_cpp.llama_grammar")
     text = grammar.json_schema_to_gbnf(json.dumps(compact_schema(plan_schema(TOOLS, 4))))
-    assert '"\\"book_hotel\\""' in text and "turns-tuple-3" in text
+    assert '"\\"book_hotel\\""' in text and "turns-item" in text
 
 
 async def test_the_request_carries_the_per_sample_schema():

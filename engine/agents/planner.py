@@ -141,13 +141,15 @@ def _array(items: dict, low: int, high: int) -> dict:
     return {"type": "array", "items": items, "minItems": low, "maxItems": high}
 
 
-def _turn_schema(index: int, tools: list[Tool]) -> dict:
-    """Every acceptable shape of turn `index`: one `anyOf` branch per kind (per tool for clarify), so
-    a schema-enforcing backend cannot produce a tool-less tool turn, a forward `depends_on` or a
-    `missing` value that is not a required parameter of the turn's tool."""
+def _turn_schema(n_turns: int, tools: list[Tool]) -> dict:
+    """Every acceptable shape of a turn: one `anyOf` branch per kind (per tool for clarify), so a
+    schema-enforcing backend cannot produce a tool-less tool turn, a `depends_on` outside the plan or
+    a `missing` value that is not a required parameter of the turn's tool. (One schema for all
+    positions: per-position `prefixItems` would pin `depends_on` to earlier turns, but not every
+    structured-output backend accepts them; `validate_plan` checks the direction.)"""
     names = {"type": "string", "enum": [t.name for t in tools]}
     none_int, none_str = _array({"type": "integer"}, 0, 0), _array({"type": "string"}, 0, 0)
-    earlier = {"type": "integer", "enum": list(range(index))}
+    earlier = {"type": "integer", "enum": list(range(n_turns - 1))}
     intent = {"type": "string", "minLength": 8, "maxLength": INTENT_CHARS}
 
     def branch(kind: str, tool_list: dict, depends_on: dict, missing: dict) -> dict:
@@ -158,11 +160,12 @@ def _turn_schema(index: int, tools: list[Tool]) -> dict:
     branches = [branch("tool_call", _array(names, 1, 1), none_int, none_str)]
     if len(tools) >= 2:
         branches.append(branch("multi_tool", _array(names, 2, min(3, len(tools))), none_int, none_str))
-    if index > 0:
-        branches.append(branch("follow_up", _array(names, 1, 2), _array(earlier, 1, min(index, 2)), none_str))
+    if n_turns > 1:
+        branches.append(branch("follow_up", _array(names, 1, 2), _array(earlier, 1, min(n_turns - 1, 2)),
+                               none_str))
     for t in tools:
         if t.required:
-            deps = _array(earlier, 0, 1) if index > 0 else none_int
+            deps = _array(earlier, 0, 1) if n_turns > 1 else none_int
             branches.append(branch("clarify", _array({"const": t.name}, 1, 1), deps,
                                    _array({"type": "string", "enum": t.required}, 1, 1)))
     branches.append(branch("chitchat", _array(names, 0, 0), none_int, none_str))
@@ -173,16 +176,15 @@ def plan_schema(tools: list[Tool], n_turns: int) -> dict:
     """The JSON schema of a plan for exactly these tools and `n_turns` turns.
 
     Stricter than the `Plan` model (every value it allows is a valid `Plan`): tool names are an enum of
-    the sample's tools, turn count fixed, per-position `depends_on` enums. What a schema cannot say
-    (every tool used somewhere, intents without tool names) is left to `validate_plan`.
+    the sample's tools, the turn count is fixed, each kind has the fields it needs. What a schema
+    cannot say (every tool used somewhere, `depends_on` pointing backwards, intents without tool
+    names) is left to `validate_plan`.
     """
-    turns = [_turn_schema(i, tools) for i in range(n_turns)]
     return {
         "type": "object",
         "properties": {
             "scenario": {"type": "string", "minLength": 10, "maxLength": SCENARIO_CHARS},
-            "turns": {"type": "array", "prefixItems": turns, "items": False, "minItems": n_turns,
-                      "maxItems": n_turns},
+            "turns": _array(_turn_schema(n_turns, tools), n_turns, n_turns),
         },
         "required": ["scenario", "turns"],
     }

@@ -191,8 +191,7 @@ def intents_schema(n_turns: int) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "scenario": {"type": "string", "minLength": 10, "maxLength": SCENARIO_CHARS},
-            "intents": {"type": "array", "prefixItems": [intent] * n_turns, "items": False,
-                        "minItems": n_turns, "maxItems": n_turns},
+            "intents": {"type": "array", "items": intent, "minItems": n_turns, "maxItems": n_turns},
         },
         "required": ["scenario", "intents"],
     }
