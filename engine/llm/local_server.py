@@ -116,6 +116,8 @@ class LocalLLMServer:
             "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
             "--n_ctx", str(self.n_ctx),
             "--model_alias", self.model,
+            # RAM prompt cache: agent prompts share long prefixes (measured: ~90 s → ~70 s per dialogue)
+            "--cache", "true",
             *self.extra_args,
         ]  # fmt: skip
 
