@@ -14,7 +14,12 @@ from pydantic import BaseModel, Field
 
 from toolflow.engine.llm.base import UsageTracker
 from toolflow.engine.llm.client import OpenAIClientLLM
-from toolflow.engine.llm.errors import LLMError, LLMTransportError, StructuredOutputError
+from toolflow.engine.llm.errors import (
+    ContextOverflowError,
+    LLMError,
+    LLMTransportError,
+    StructuredOutputError,
+)
 from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 
 try:
@@ -144,6 +149,17 @@ async def test_transport_errors_give_up_after_max_retries(server: FakeOpenAIServ
         with pytest.raises(LLMTransportError, match="502"):
             await llm.structured("tool", ASK, City)
     assert server.request_count == 3
+
+
+async def test_context_overflow_is_a_structured_output_failure_not_retried(server: FakeOpenAIServer) -> None:
+    # llama.cpp's wording; a too-long prompt fails the same way on every rerun, so callers must reject it
+    msg = "This model's maximum context length is 4096 tokens. However, you requested 11231 tokens."
+    server.push(Reply(status=400, body={"error": {"message": msg, "type": "invalid_request_error"}}))
+    async with make_llm(server) as llm:
+        with pytest.raises(ContextOverflowError, match="maximum context length") as info:
+            await llm.structured("tool", ASK, City)
+    assert isinstance(info.value, StructuredOutputError)
+    assert server.request_count == 1
 
 
 async def test_client_errors_are_not_retried(server: FakeOpenAIServer) -> None:

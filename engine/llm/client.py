@@ -30,7 +30,13 @@ import openai
 
 from .base import ChatReply, Role, T, Usage, UsageTracker
 from .cache import ResponseCache, request_key
-from .errors import LLMError, LLMTransportError, StructuredOutputError
+from .errors import (
+    ContextOverflowError,
+    LLMError,
+    LLMTransportError,
+    StructuredOutputError,
+    is_context_overflow,
+)
 from .messages import add_system_text, call_id, normalize_messages
 from .retry import RetryPolicy, is_transient, with_retries
 from .schema import compact_schema, grammar_schema, schema_of, tool_line
@@ -574,8 +580,11 @@ class OpenAIClientLLM:
         try:
             resp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_if)
         except openai.OpenAIError as exc:
+            what = f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}"
+            if is_context_overflow(exc):
+                raise ContextOverflowError(what) from exc
             kind = LLMTransportError if is_transient(exc) else LLMError
-            raise kind(f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}") from exc
+            raise kind(what) from exc
         comp = Completion.from_response(resp)
         self._record(
             rs,

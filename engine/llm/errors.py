@@ -22,5 +22,22 @@ class StructuredOutputError(LLMError):
         self.errors = errors or []
 
 
+class ContextOverflowError(StructuredOutputError):
+    """The prompt does not fit the model's context window.
+
+    Deterministic for a given dialogue (a rerun would fail the same way), so it is a kind of "no valid
+    output": callers that reject on StructuredOutputError reject here too, instead of retrying forever.
+    """
+
+
+#: How servers say a prompt is too long (OpenAI's error code, llama.cpp's and vLLM's messages).
+CONTEXT_OVERFLOW_MARKERS = ("context_length_exceeded", "maximum context length", "context window")
+
+
+def is_context_overflow(exc: BaseException) -> bool:
+    text = f"{getattr(exc, 'code', '')} {exc}".lower()
+    return getattr(exc, "status_code", None) == 400 and any(m in text for m in CONTEXT_OVERFLOW_MARKERS)
+
+
 class LocalLLMUnavailable(LLMError):
     """The embedded model cannot run here (package missing, server did not come up)."""
