@@ -7,6 +7,7 @@ OpenAI-compatible endpoint).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -71,6 +72,22 @@ class LLM(Protocol):
         *,
         tools: list[dict[str, Any]] | None = None,
         tracker: UsageTracker | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
     ) -> ChatReply:
-        """A plain chat completion; with `tools`, may return OpenAI tool calls."""
+        """A plain chat completion; with `tools`, may return OpenAI tool calls (`tool_choice` as in OpenAI)."""
+        ...
+
+    async def structured_json(
+        self,
+        role: Role,
+        messages: list[dict[str, Any]],
+        json_schema: dict[str, Any],
+        *,
+        validate: Callable[[Any], Any] | None = None,
+        name: str = "output",
+        tracker: UsageTracker | None = None,
+        describe: bool = True,
+        max_repairs: int | None = None,
+    ) -> Any:
+        """Like `structured`, for a per-request JSON schema (e.g. tool-name enums); `validate` may reject."""
         ...
