@@ -101,6 +101,12 @@ class ScriptedLLM:
     def calls_for(self, role: str) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["role"] == role]
 
+    def model_for(self, role: str) -> str:
+        return getattr(self, "models", {}).get(role, f"scripted-{role}")
+
+    async def aclose(self) -> None:
+        return None
+
 
 def example_for(schema: dict[str, Any] | None, rng: random.Random) -> Any:
     """A value that satisfies simple JSON Schemas (type/properties/required/items/enum)."""
@@ -159,15 +165,38 @@ class AutoLLM:
     def _sentence(self) -> str:
         return " ".join(self.rng.choice(_WORDS) for _ in range(8))
 
-    async def structured(self, role, messages, schema, *, tracker=None):
-        await self._tick(role, tracker)
+    def _answer(self, role: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         prompt = "\n".join(str(m.get("content")) for m in messages)
         if role == "planner":
             names = [n for n in self.by_name if f"\n- {n}: " in prompt]
             turns = [{"kind": "tool_call", "intent": f"sort out the {self._sentence()}", "tools": [n]}
                      for n in names]
-            return schema.model_validate({"scenario": "a busy person", "turns": turns})
-        return schema.model_validate({"message": f"Please help with my {self._sentence()}.", "done": False})
+            return {"scenario": "a busy person", "turns": turns}
+        return {"message": f"Please help with my {self._sentence()}.", "done": False}
+
+    async def structured(self, role, messages, schema, *, tracker=None):
+        await self._tick(role, tracker)
+        return schema.model_validate(self._answer(role, messages))
+
+    async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
+                              tracker=None, describe=True, max_repairs=None):
+        """The production contract: a dict for `json_schema`, passed through `validate`."""
+        await self._tick(role, tracker)
+        if role == "tool":
+            data: Any = example_for(json_schema, self.rng)
+        else:
+            data = self._answer(role, messages)
+        try:
+            return validate(data) if validate is not None else data
+        except ValueError as exc:
+            raise StructuredOutputError(f"{role}: does not match the schema: {exc}",
+                                        last_output=json.dumps(data)) from exc
+
+    def model_for(self, role: str) -> str:
+        return self.models.get(role, "auto")
+
+    async def aclose(self) -> None:
+        return None
 
     async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None) -> ChatReply:
         await self._tick(role, tracker)
