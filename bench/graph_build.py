@@ -50,7 +50,7 @@ def neo4j_uri() -> tuple[str, bool]:
 
 def embed_alone_seconds(texts: list[str], sample: int) -> tuple[float, float]:
     """(texts/s of pure encode calls on a random sample, extrapolated seconds for all texts)."""
-    from toolflow.engine.embedding import SentenceTransformerEmbedder
+    from toolflow.engine.graph.embedding import SentenceTransformerEmbedder
 
     emb = SentenceTransformerEmbedder()
     emb.embed(texts[:64])  # warm-up: first batch pays one-off kernel setup
@@ -62,8 +62,8 @@ def embed_alone_seconds(texts: list[str], sample: int) -> tuple[float, float]:
 
 
 def build_once(tools, cache_dir: Path, stores: dict[str, str], threshold: float) -> dict:
-    from toolflow.engine.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
-    from toolflow.engine.graph_build import build_graph
+    from toolflow.engine.graph.build import build_graph
+    from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.engine.stores import open_store
 
     cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
@@ -95,8 +95,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from toolflow.engine.fields import tool_fields, tool_text
-    from toolflow.engine.graph_build import is_matchable
+    from toolflow.engine.graph.build import is_matchable
+    from toolflow.engine.graph.fields import tool_fields, tool_text
     from toolflow.loaders import load_tools
 
     t0 = time.perf_counter()

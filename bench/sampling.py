@@ -66,9 +66,9 @@ def cache_path(cache_dir: str | None) -> Path:
 
 def missing_texts(tools, cache) -> tuple[int, int]:
     """(texts the build needs, texts not yet in the cache), counted the way build_graph collects them."""
-    from toolflow.engine.embedding import DEFAULT_MODEL, text_key
-    from toolflow.engine.fields import tool_fields, tool_text
-    from toolflow.engine.graph_build import is_matchable
+    from toolflow.engine.graph.build import is_matchable
+    from toolflow.engine.graph.embedding import DEFAULT_MODEL, text_key
+    from toolflow.engine.graph.fields import tool_fields, tool_text
 
     texts = {f.text for t in tools for f in tool_fields(t) if is_matchable(f)} | {tool_text(t) for t in tools}
     keys = [text_key(t) for t in texts]
@@ -142,8 +142,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     args = ap.parse_args()
 
-    from toolflow.engine.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
-    from toolflow.engine.graph_build import build_graph
+    from toolflow.engine.graph.build import build_graph
+    from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.engine.stores import open_store
 
     categories = [c.strip() for c in args.categories.split(",")] if args.categories else None

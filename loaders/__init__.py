@@ -14,12 +14,11 @@ from pathlib import Path
 from types import ModuleType
 
 from toolflow.engine.models import Tool
-
-from . import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
-from .build import FileContext
-from .detect import SAMPLE, detect_format
-from .errors import LoadError, OnError
-from .sources import DATA_SUFFIXES, data_suffix, read_records
+from toolflow.loaders import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.detect import SAMPLE, detect_format
+from toolflow.loaders.errors import LoadError, OnError
+from toolflow.loaders.sources import DATA_SUFFIXES, data_suffix, read_records
 
 __all__ = ["FORMATS", "LoadError", "LoadResult", "load_file", "load_tools"]
 

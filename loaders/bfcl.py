@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .build import FileContext
-from .errors import json_pointer
-from .functions import add_function
-from .schema_norm import JSON_TYPES
-from .sources import Record
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.errors import json_pointer
+from toolflow.loaders.functions import add_function
+from toolflow.loaders.schema_norm import JSON_TYPES
+from toolflow.loaders.sources import Record
 
 FORMAT = "bfcl"
 SOURCE = "bfcl"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
-from .errors import LoadError
-from .sources import Record
+from toolflow.loaders import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
+from toolflow.loaders.errors import LoadError
+from toolflow.loaders.sources import Record
 
 #: How many leading records detection looks at.
 SAMPLE = 20

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .build import FileContext
-from .sources import data_suffix
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.sources import data_suffix
 
 #: Keys of a function declaration that become Tool fields; the rest is kept in `extra`.
 _KNOWN = frozenset({"name", "description", "parameters", "response", "returns", "required"})

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .build import FileContext
-from .errors import json_pointer
-from .sources import Record
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.errors import json_pointer
+from toolflow.loaders.sources import Record
 
 FORMAT = "mcp"
 SOURCE = "mcp"

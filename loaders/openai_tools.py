@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .build import FileContext
-from .errors import json_pointer
-from .functions import add_function
-from .sources import Record
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.errors import json_pointer
+from toolflow.loaders.functions import add_function
+from toolflow.loaders.sources import Record
 
 FORMAT = "openai"
 SOURCE = "openai"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .build import FileContext, function_name
-from .errors import LoadError, json_pointer
-from .refs import RefResolver
-from .sources import Record
+from toolflow.loaders.build import FileContext, function_name
+from toolflow.loaders.errors import LoadError, json_pointer
+from toolflow.loaders.refs import RefResolver
+from toolflow.loaders.sources import Record
 
 FORMAT = "openapi"
 SOURCE = "openapi"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import LoadError
+from toolflow.loaders.errors import LoadError
 
 #: How many `$ref`s deep a schema is inlined before the rest is cut to `{"type": "object"}`.
 MAX_REF_DEPTH = 6

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LoadError, OnError, json_pointer, raise_error
+from toolflow.loaders.errors import LoadError, OnError, json_pointer, raise_error
 
 JSON_SUFFIXES = (".json", ".snap")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

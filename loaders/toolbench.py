@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .build import FileContext
-from .errors import json_pointer
-from .returns import infer_returns
-from .sources import Record
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.errors import json_pointer
+from toolflow.loaders.returns import infer_returns
+from toolflow.loaders.sources import Record
 
 FORMAT = "toolbench"
 SOURCE = "toolbench"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .build import FileContext
-from .returns import infer_returns
-from .sources import Record
+from toolflow.loaders.build import FileContext
+from toolflow.loaders.returns import infer_returns
+from toolflow.loaders.sources import Record
 
 FORMAT = "toolflow"
 REQUIRED_KEYS = ("name", "source", "source_id")

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from toolflow.engine.llm.base import ChatReply, Usage, UsageTracker
-from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.llm.repair import DEFAULT_REPAIRS, structured_with_repairs
 from toolflow.engine.models import Tool
 
 
@@ -63,26 +63,24 @@ class ScriptedLLM:
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker: UsageTracker | None = None, describe=True, max_repairs=None):
-        """Like the real client's: the scripted item (dict / model / JSON text / ChatReply) parsed, then
-        `validate`; unparsable or invalid output raises StructuredOutputError (no internal re-asks)."""
-        self.calls.append({"role": role, "messages": messages, "json_schema": json_schema, "name": name})
-        if tracker is not None:
-            tracker.record(role, Usage(prompt_tokens=10, completion_tokens=5, requests=1))
-        item = self._next(role, messages, json_schema)
-        if isinstance(item, ChatReply):
-            item = item.content or ""
-        if isinstance(item, BaseModel):
-            item = item.model_dump()
-        if isinstance(item, str):
-            try:
-                item = json.loads(item, strict=False)
-            except ValueError as exc:
-                raise StructuredOutputError(f"{role}: invalid JSON: {exc}", last_output=item) from exc
-        try:
-            return validate(item) if validate is not None else item
-        except ValueError as exc:
-            raise StructuredOutputError(f"{role}: does not match the schema: {exc}",
-                                        last_output=json.dumps(item)) from exc
+        """The real client's contract: each scripted item (dict / model / JSON text / ChatReply) is one
+        request's output, through the LLM layer's own repair policy (`structured_with_repairs`)."""
+
+        async def request(attempt: int, convo: list[dict[str, Any]]) -> tuple[str, str | None]:
+            self.calls.append({"role": role, "messages": list(convo), "json_schema": json_schema, "name": name})
+            if tracker is not None:
+                tracker.record(role, Usage(prompt_tokens=10, completion_tokens=5, requests=1))
+            item = self._next(role, convo, json_schema)
+            finish = "stop"
+            if isinstance(item, ChatReply):
+                item, finish = item.content or "", item.finish_reason or "stop"
+            if isinstance(item, BaseModel):
+                item = item.model_dump()
+            return (item if isinstance(item, str) else json.dumps(item)), finish
+
+        return await structured_with_repairs(request, messages, validate or (lambda value: value),
+                                             budget=DEFAULT_REPAIRS if max_repairs is None else max_repairs,
+                                             role=role, name=name)
 
     async def chat(self, role, messages, *, tools=None, tracker: UsageTracker | None = None,
                    tool_choice=None) -> ChatReply:
@@ -102,7 +100,7 @@ class ScriptedLLM:
         return [c for c in self.calls if c["role"] == role]
 
     def model_for(self, role: str) -> str:
-        return getattr(self, "models", {}).get(role, f"scripted-{role}")
+        return getattr(self, "models", {}).get(role, "unknown")
 
     async def aclose(self) -> None:
         return None
@@ -180,17 +178,16 @@ class AutoLLM:
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker=None, describe=True, max_repairs=None):
-        """The production contract: a dict for `json_schema`, passed through `validate`."""
-        await self._tick(role, tracker)
-        if role == "tool":
-            data: Any = example_for(json_schema, self.rng)
-        else:
-            data = self._answer(role, messages)
-        try:
-            return validate(data) if validate is not None else data
-        except ValueError as exc:
-            raise StructuredOutputError(f"{role}: does not match the schema: {exc}",
-                                        last_output=json.dumps(data)) from exc
+        """The production contract: an answer for `json_schema`, through the LLM layer's repair policy."""
+
+        async def request(attempt: int, convo: list[dict[str, Any]]) -> tuple[str, str | None]:
+            await self._tick(role, tracker)
+            data = example_for(json_schema, self.rng) if role == "tool" else self._answer(role, convo)
+            return json.dumps(data), "stop"
+
+        return await structured_with_repairs(request, messages, validate or (lambda value: value),
+                                             budget=DEFAULT_REPAIRS if max_repairs is None else max_repairs,
+                                             role=role, name=name)
 
     def model_for(self, role: str) -> str:
         return self.models.get(role, "auto")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from toolflow.engine.embedding import EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
-from toolflow.engine.graph_build import GraphData, build_graph
+from toolflow.engine.graph.build import GraphData, build_graph
+from toolflow.engine.graph.embedding import EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
 from toolflow.engine.models import Tool
 from toolflow.loaders import load_tools
 

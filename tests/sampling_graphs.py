@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolflow.engine.graph_build import GraphData
+from toolflow.engine.graph.build import GraphData
 from toolflow.engine.models import Tool, to_function_name
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -117,8 +117,8 @@ def real_graph(categories: tuple[str, ...] = RAW_CATEGORIES) -> GraphData:
     """The graph of real ToolBench categories, embedded with all-MiniLM-L6-v2 through the persistent cache."""
     from platformdirs import user_cache_dir
 
-    from toolflow.engine.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
-    from toolflow.engine.graph_build import build_graph
+    from toolflow.engine.graph.build import build_graph
+    from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
 
     cache_db = EmbeddingCache(Path(user_cache_dir("toolflow")) / "embeddings.sqlite")
     try:

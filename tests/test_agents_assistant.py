@@ -4,8 +4,8 @@ import json
 
 from fake_llm import ScriptedLLM, fixture_tools, tool_call
 
-from toolflow.engine.agents.assistant import respond, system_prompt
 from toolflow.engine.llm.base import ChatReply
+from toolflow.engine.synth.agents.assistant import respond, system_prompt
 
 TOOLS = fixture_tools()
 HISTORY = [{"role": "system", "content": system_prompt()}, {"role": "user", "content": "Weather in Rome and Paris?"}]

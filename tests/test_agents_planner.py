@@ -6,9 +6,9 @@ import jsonschema
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
 
-from toolflow.engine.agents.planner import PlanError, make_plan, plan_schema, validate_plan
 from toolflow.engine.llm.schema import compact_schema
 from toolflow.engine.models import Plan
+from toolflow.engine.synth.agents.planner import PlanError, make_plan, plan_schema, validate_plan
 
 TOOLS = [t for t in fixture_tools() if t.name in ("search_hotels", "book_hotel")]
 

@@ -3,10 +3,10 @@
 import pytest
 from fake_llm import ScriptedLLM
 
-from toolflow.engine.agents.planner import validate_plan
-from toolflow.engine.agents.skeleton import plan_from_skeleton, skeleton_plan, template_intent
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import EdgeTaken, Sample, Tool
+from toolflow.engine.synth.agents.planner import validate_plan
+from toolflow.engine.synth.agents.skeleton import plan_from_skeleton, skeleton_plan, template_intent
 
 
 def tool(name: str, desc: str, required: list[str]) -> Tool:

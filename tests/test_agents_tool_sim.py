@@ -3,11 +3,11 @@
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
 
-from toolflow.engine.agents.tool_sim import (
+from toolflow.engine.llm.messages import parse_json_text
+from toolflow.engine.synth.agents.tool_sim import (
     RESULT_ARRAY_ITEMS,
     RESULT_STRING_CHARS,
     ToolSimError,
-    parse_json_reply,
     relevant_earlier,
     result_schema,
     simulate,
@@ -17,10 +17,10 @@ TOOLS = {t.name: t for t in fixture_tools()}
 
 
 def test_parse_json_reply_tolerates_fences_and_prose():
-    assert parse_json_reply('```json\n{"a": 1}\n```') == {"a": 1}
-    assert parse_json_reply('Sure! {"a": [1, 2]} hope that helps') == {"a": [1, 2]}
+    assert parse_json_text('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json_text('Sure! {"a": [1, 2]} hope that helps') == {"a": [1, 2]}
     with pytest.raises(ValueError):
-        parse_json_reply("no json here")
+        parse_json_text("no json here")
 
 
 async def test_invalid_json_then_schema_error_then_valid():
@@ -33,14 +33,14 @@ async def test_invalid_json_then_schema_error_then_valid():
     assert result == {"booking_id": "B1", "status": "confirmed"}
     calls = llm.calls_for("tool")
     assert len(calls) == 3
-    assert "not valid JSON" in calls[1]["messages"][-1]["content"]
+    assert "invalid JSON" in calls[1]["messages"][-1]["content"]
     assert "is not one of" in calls[2]["messages"][-1]["content"]
 
 
 async def test_gives_up_with_tool_sim_error():
     llm = ScriptedLLM({"tool": ['{"hotels": "none"}'] * 3})
     with pytest.raises(ToolSimError, match="search_hotels"):
-        await simulate(llm, TOOLS["search_hotels"], {"city": "Rome", "check_in": "2025-01-01"}, [], max_attempts=3)
+        await simulate(llm, TOOLS["search_hotels"], {"city": "Rome", "check_in": "2025-01-01"}, [], max_repairs=2)
     assert len(llm.calls) == 3
 
 
@@ -63,8 +63,8 @@ async def test_earlier_results_and_return_schema_are_in_the_prompt():
 
 
 def test_parse_json_reply_takes_the_first_value_when_text_follows():
-    assert parse_json_reply('{"a": 1}\n\n{"b": 2}') == {"a": 1}
-    assert parse_json_reply('Result: [1, {"x": 2}] and {"y": 3}') == [1, {"x": 2}]
+    assert parse_json_text('{"a": 1}\n\n{"b": 2}') == {"a": 1}
+    assert parse_json_text('Result: [1, {"x": 2}] and {"y": 3}') == [1, {"x": 2}]
 
 
 async def test_schema_echo_is_refused():

@@ -3,9 +3,10 @@
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
 
-from toolflow.engine.agents.user import UserTurn, next_user_message, user_turn_schema
 from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.llm.repair import DEFAULT_REPAIRS
 from toolflow.engine.models import PlanTurn
+from toolflow.engine.synth.agents.user import UserTurn, next_user_message, user_turn_schema
 
 TOOLS = fixture_tools()
 HISTORY = [
@@ -69,10 +70,12 @@ async def test_no_plan_mode_improvises_from_capabilities():
     ({"message": "", "done": True}, "is empty"),
 ])
 async def test_unusable_messages_are_refused_for_a_re_ask(answer, why):
-    llm = ScriptedLLM({"user": [answer]})
+    llm = ScriptedLLM({"user": [answer] * (DEFAULT_REPAIRS + 1)})
     turn = PlanTurn(kind="tool_call", intent="find a hotel in Porto", tools=["search_hotels"])
     with pytest.raises(StructuredOutputError, match=why):
         await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
+    assert len(llm.calls_for("user")) == DEFAULT_REPAIRS + 1  # the one repair policy's budget, then the error
+    assert why in llm.calls_for("user")[1]["messages"][-1]["content"]  # the problem was fed back
     schema = llm.calls_for("user")[0]["json_schema"]
     assert schema == user_turn_schema() and schema["required"] == ["message", "done"]
 
@@ -82,19 +85,3 @@ async def test_email_addresses_and_plain_messages_pass():
     turn = PlanTurn(kind="tool_call", intent="email the plan", tools=["search_hotels"])
     out = await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
     assert out.message == "Send it to jo_smith@example.com, please."
-
-
-class StructuredOnly:
-    """An LLM with the protocol's two methods only (no structured_json)."""
-
-    def __init__(self, inner: ScriptedLLM):
-        self.structured, self.chat = inner.structured, inner.chat
-
-
-async def test_llms_without_structured_json_get_the_model_and_the_same_checks():
-    inner = ScriptedLLM({"user": [{"message": "Find hotels in Porto"}, {"message": "use search_hotels"}]})
-    turn = PlanTurn(kind="tool_call", intent="find a hotel in Porto", tools=["search_hotels"])
-    out = await next_user_message(StructuredOnly(inner), HISTORY, turn=turn, tools=TOOLS)
-    assert out.message == "Find hotels in Porto" and inner.calls[0]["schema"] is UserTurn
-    with pytest.raises(StructuredOutputError, match="function names"):
-        await next_user_message(StructuredOnly(inner), HISTORY, turn=turn, tools=TOOLS)

@@ -5,14 +5,14 @@ import copy
 import pytest
 from fake_llm import fixture_tools
 
-from toolflow.engine.checks import (
+from toolflow.engine.models import Dialogue, Plan, Sample
+from toolflow.engine.synth.checks import (
     NearDuplicateIndex,
     check_dialogue,
     dedup_text,
     reason_code,
     validate_against,
 )
-from toolflow.engine.models import Dialogue, Plan, Sample
 
 ALL = {t.name: t for t in fixture_tools()}
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from graph_helpers import EXAMPLE_TOOLS
 
-from toolflow.engine.cli import main
+from toolflow.engine.cli.main import cli as main
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 from fake_llm import AutoLLM, fixture_tools
 
-from toolflow.engine.cli_synth import FileSampleSource, export_cmd
-from toolflow.engine.export import ExportError, export, to_sharegpt
+from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.models import Dialogue, Sample
-from toolflow.engine.run import RunConfig, run_synthesis
+from toolflow.engine.sampling.sources import FileSampleSource
+from toolflow.engine.synth.export import ExportError, export, to_sharegpt
+from toolflow.engine.synth.job import RunConfig, run_synthesis
 
 ALL = {t.name: t for t in fixture_tools()}
 

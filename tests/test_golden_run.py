@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from fake_llm import FIXTURES, AutoLLM
 
-from toolflow.engine.cli_synth import FileSampleSource
-from toolflow.engine.run import RunConfig, run_synthesis
+from toolflow.engine.sampling.sources import FileSampleSource
+from toolflow.engine.synth.job import RunConfig, run_synthesis
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
 
 def _run(out: Path, **cfg) -> None:
     source = FileSampleSource.from_paths(FIXTURES / "tools.jsonl", FIXTURES / "samples.jsonl")
-    llm = AutoLLM(source.tools([t.id for t in source._tools]), seed=3)
-    config = RunConfig(n=6, out=out, seed=5, concurrency=1, **cfg)
+    llm = AutoLLM(source.tools([t.id for t in source.all_tools]), seed=3)
+    config = RunConfig(n=6, out=out, seed=5, concurrency=1, strategy="random", **cfg)
     asyncio.run(run_synthesis(llm, source, config, show_progress=False))
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from graph_helpers import example_tools, hashing_graph, real_graph
 
-from toolflow.engine.embedding import HashingEmbedder
-from toolflow.engine.fields import param_fields, return_fields
-from toolflow.engine.graph_build import build_graph, is_matchable, types_compatible
+from toolflow.engine.graph.build import build_graph, is_matchable, types_compatible
+from toolflow.engine.graph.embedding import HashingEmbedder
+from toolflow.engine.graph.fields import param_fields, return_fields
 from toolflow.engine.models import FieldNode, Tool
 
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from graph_helpers import real_graph, toolbench_raw_categories
 
-from toolflow.engine.cli import main
+from toolflow.engine.cli.main import cli as main
 from toolflow.engine.stores import open_store
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]

@@ -405,7 +405,7 @@ async def test_structured_json_sends_the_raw_schema_and_feeds_back_validation(se
 async def test_structured_json_repair_budget_can_be_lowered(server: FakeOpenAIServer) -> None:
     server.push(*[Reply(content="not json")] * 3)
     async with make_llm(server) as llm:
-        with pytest.raises(StructuredOutputError, match="after 1 attempts"):
+        with pytest.raises(StructuredOutputError, match="after 1 attempt"):
             await llm.structured_json("user", ASK, {"type": "object"}, max_repairs=0)
     assert server.request_count == 1
 

@@ -13,9 +13,11 @@ import pytest
 from fake_llm import FIXTURES, AutoLLM, ScriptedLLM, TransientError, fixture_tools
 from rich.console import Console
 
-from toolflow.engine.cli_synth import FileSampleSource
-from toolflow.engine.run import RunConfig, read_records, rejects_path_for, run_synthesis, summary_table
-from toolflow.engine.synthesis import dialogue_id
+from toolflow.engine.cli.synth import summary_table
+from toolflow.engine.sampling.sources import FileSampleSource
+from toolflow.engine.seeds import dialogue_id
+from toolflow.engine.synth.job import RunConfig, run_synthesis
+from toolflow.engine.synth.jsonl import read_records, rejects_path_for
 
 WORKER = FIXTURES / "run_worker.py"
 N = 12

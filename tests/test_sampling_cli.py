@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sampling_graphs import mixed_graph
 
-from toolflow.engine.cli_sample import sample
+from toolflow.engine.cli.sample import sample
 from toolflow.engine.sampling import read_samples
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
@@ -85,5 +85,5 @@ def test_missing_store(tmp_path):
 
 
 def test_module_help():
-    res = subprocess.run([sys.executable, "-m", "toolflow.engine.cli_sample", "--help"], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "toolflow.engine.cli.sample", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--strategy" in res.stdout and "--report" in res.stdout

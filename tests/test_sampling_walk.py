@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sampling_graphs import chain_graph, hub_graph, isolated_graph, make_graph, make_tool, mixed_graph
 
-from toolflow.engine.graph_build import GraphData
+from toolflow.engine.graph.build import GraphData
 from toolflow.engine.sampling import JUMP, WalkSampler
 from toolflow.engine.sampling.report import coverage, gini, usage_counts
 from toolflow.engine.sampling.walk import (

@@ -8,7 +8,8 @@ from toolflow.engine import __version__
 from toolflow.engine.llm.base import ChatReply
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import PlanTurn, Sample
-from toolflow.engine.synthesis import SynthConfig, dialogue_id, plan_tool_choice, synthesize
+from toolflow.engine.seeds import dialogue_id
+from toolflow.engine.synth.loop import SynthConfig, plan_tool_choice, synthesize
 
 ALL = {t.name: t for t in fixture_tools()}
 
@@ -233,7 +234,7 @@ async def test_plan_guided_tool_choice():
     assert choices == ["none", allowed, "none", "none"]  # ask first; call once answered; then answer in words
     unguided = script()
     await run(unguided, ts, guide_tools=False)
-    assert [c["tool_choice"] for c in unguided.calls_for("assistant")] == [None] * 4  # "auto" is not even sent
+    assert [c["tool_choice"] for c in unguided.calls_for("assistant")] == ["auto"] * 4  # OpenAI's default, sent as is
     assert plan_tool_choice(None, set(), user_answered=False) == "auto"
     first_call = plan_tool_choice(PlanTurn(kind="tool_call", intent="x", tools=["search_hotels"]), set(),
                                   user_answered=False)

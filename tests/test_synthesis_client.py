@@ -12,7 +12,7 @@ from fake_openai_server import FakeOpenAIServer, Reply
 from toolflow.engine.llm.client import OpenAIClientLLM
 from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 from toolflow.engine.models import Sample
-from toolflow.engine.synthesis import SynthConfig, synthesize
+from toolflow.engine.synth.loop import SynthConfig, synthesize
 
 ALL = {t.name: t for t in fixture_tools()}
 PLAN = {"scenario": "A weekend in Rome", "turns": [

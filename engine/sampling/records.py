@@ -1,37 +1,23 @@
-"""Sample records: deterministic ids and per-sample random streams, and JSONL in/out.
+"""Sample records: deterministic ids and JSONL in/out.
 
-Every sample draws from its own generator seeded by (seed, strategy, index), so sample i is the same
-whatever the batch size, and two strategies with one seed do not share a random stream.
+Every sample draws from its own generator (`toolflow.engine.seeds.sample_rng`, keyed by seed, strategy and
+index), so sample i is the same whatever the batch size.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
+from toolflow.engine.models import Sample
+from toolflow.engine.seeds import sample_rng, strategy_salt
 
-from ..models import Sample
+__all__ = ["iter_samples", "read_samples", "sample_id", "sample_rng", "strategy_salt", "write_samples"]
 
 
 def sample_id(strategy: str, seed: int, index: int) -> str:
     """Readable and deterministic: the same run gives the same ids, so JSONL files diff cleanly."""
     return f"{strategy}-{seed}-{index:06d}"
-
-
-def strategy_salt(strategy: str) -> int:
-    return zlib.crc32(strategy.encode("utf-8"))
-
-
-def sample_rng(seed: int, strategy: str, index: int) -> np.random.Generator:
-    """A counter-based generator (Philox) keyed by (seed, strategy, index): independent streams, and half
-    the set-up cost of ``default_rng``'s seed hashing, which shows at 10k samples."""
-    if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
-    if not 0 <= index < 2**32:
-        raise ValueError(f"sample index out of range: {index}")
-    return np.random.Generator(np.random.Philox(key=(seed << 64) | (strategy_salt(strategy) << 32) | index))
 
 
 def write_samples(path: str | Path, samples: Iterable[Sample]) -> int:

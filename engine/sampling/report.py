@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..stores.base import GraphStore
-from . import make_sampler
+from toolflow.engine.sampling import make_sampler
+from toolflow.engine.stores.base import GraphStore
 
 METRICS = ("feeds_pair_share", "chain_share", "mean_similarity", "coverage", "gini", "distinct_combinations")
 ID_CHUNK = 10_000

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..models import EdgeTaken, Sample
-from ..stores.base import TOOL_EDGE_TYPES, GraphStore
-from .records import sample_id, sample_rng
+from toolflow.engine.models import EdgeTaken, Sample
+from toolflow.engine.sampling.records import sample_id, sample_rng
+from toolflow.engine.stores.base import TOOL_EDGE_TYPES, GraphStore
 
 DEFAULT_TYPES: tuple[str, ...] = ("FEEDS", "SHARES_INPUT")
 DEFAULT_MIN_TOOLS = 2

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import EDGE_TYPES, TOOL_EDGE_TYPES, GraphStore, ReadOnlyViolation, check_read_only
+from toolflow.engine.paths import default_store_path
+from toolflow.engine.stores.base import (
+    EDGE_TYPES,
+    TOOL_EDGE_TYPES,
+    GraphStore,
+    ReadOnlyViolation,
+    check_read_only,
+)
 
 BOLT_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
-
-
-def default_store_path() -> Path:
-    """The embedded graph lives under the user's data dir unless --store / TOOLFLOW_STORE says otherwise."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("toolflow")) / "graph"
 
 
 def resolve_store_spec(spec: str | None) -> str:
@@ -25,10 +25,10 @@ def open_store(spec: str | None = None, read_only: bool = False) -> GraphStore:
     """A Bolt URI opens Neo4j (credentials from NEO4J_USER / NEO4J_PASSWORD); anything else is a directory."""
     spec = resolve_store_spec(spec)
     if spec.startswith(BOLT_SCHEMES):
-        from .neo4j_store import Neo4jStore
+        from toolflow.engine.stores.neo4j_store import Neo4jStore
 
         return Neo4jStore(spec)
-    from .ladybug_store import LadybugStore
+    from toolflow.engine.stores.ladybug_store import LadybugStore
 
     return LadybugStore(Path(spec).expanduser(), read_only=read_only)
 

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...cypher import load
-from ..graph_build import GraphData
-from ..models import Tool
+from toolflow.cypher import load
+from toolflow.engine.graph.edges import GraphData
+from toolflow.engine.models import Tool
 
 EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR", "MATCHES")
 TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")

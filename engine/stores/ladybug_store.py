@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ...cypher import load_statements
-from ..graph_build import GraphData
-from .base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
+from toolflow.cypher import load_statements
+from toolflow.engine.graph.edges import GraphData
+from toolflow.engine.stores.base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

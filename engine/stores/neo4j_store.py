@@ -12,9 +12,9 @@ import os
 import uuid
 from typing import Any
 
-from ...cypher import load_statements
-from ..graph_build import GraphData
-from .base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
+from toolflow.cypher import load_statements
+from toolflow.engine.graph.edges import GraphData
+from toolflow.engine.stores.base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
 
 BATCH = 2000
 DELETE_BATCH = 10_000

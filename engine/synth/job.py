@@ -17,39 +17,23 @@ cut a line another process is writing at that very moment.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from toolflow.engine.checks import NearDuplicateIndex, dedup_text, reason_code
 from toolflow.engine.llm.base import LLM, UsageTracker
-from toolflow.engine.models import Dialogue, Sample, Tool
-from toolflow.engine.synthesis import SynthConfig, dialogue_id, synthesize, target_turns_for
-
-
-@runtime_checkable
-class SampleSource(Protocol):
-    """Where a run gets its tool combinations. The seam between sampling and synthesis.
-
-    Contract: ``samples(n, seed, strategy)`` is deterministic (same arguments → same sequence), since
-    the i-th sample belongs to dialogue i across reruns and shards; it may yield fewer than n.
-    ``tools(ids)`` returns the Tool objects for a sample's ``tool_ids``, in that order, raising
-    KeyError for an unknown id.
-    """
-
-    def samples(self, n: int, seed: int, strategy: str) -> Iterator[Sample]: ...
-
-    def tools(self, ids: Sequence[str]) -> list[Tool]: ...
+from toolflow.engine.models import Dialogue, Sample
+from toolflow.engine.progress import progress_bar
+from toolflow.engine.sampling.sources import SampleSource
+from toolflow.engine.seeds import dialogue_id
+from toolflow.engine.synth.checks import NearDuplicateIndex, dedup_text, reason_code
+from toolflow.engine.synth.jsonl import JsonlAppender, read_records, rejects_path_for
+from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
 
 
 class RunConfig(BaseModel):
@@ -57,7 +41,7 @@ class RunConfig(BaseModel):
     out: Path
     rejects: Path | None = Field(default=None, description="Default: <out stem>.rejects.jsonl beside out.")
     seed: int = 0
-    strategy: str = "random"
+    strategy: Literal["walk", "random", "category"] = "walk"
     plan: bool = True
     turns: tuple[int, int] = (3, 5)
     max_turns: int = Field(default=8, ge=1)
@@ -102,90 +86,8 @@ class RunSummary(BaseModel):
         return self.finished / self.elapsed_s * 60 if self.elapsed_s > 0 else 0.0
 
 
-def rejects_path_for(out: Path) -> Path:
-    """``dialogues.jsonl`` → ``dialogues.rejects.jsonl`` in the same folder."""
-    return out.with_name(f"{out.stem}.rejects{out.suffix or '.jsonl'}")
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'2/8' → (2, 8)."""
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError as exc:
-        raise ValueError(f"shard must look like i/n, got {text!r}") from exc
-    if n < 1 or not 0 <= i < n:
-        raise ValueError(f"shard must be i/n with 0 <= i < n, got {text!r}")
-    return i, n
-
-
-def parse_turns(text: str) -> tuple[int, int]:
-    """'4' → (4, 4); '3-5' → (3, 5)."""
-    lo, _, hi = text.partition("-")
-    low, high = int(lo), int(hi or lo)
-    if low < 1 or high < low:
-        raise ValueError(f"turns must be N or LOW-HIGH with 1 <= LOW <= HIGH, got {text!r}")
-    return low, high
-
-
 def in_shard(index: int, shard: tuple[int, int]) -> bool:
     return index % shard[1] == shard[0]
-
-
-def read_records(path: Path, *, repair: bool = True) -> list[dict[str, Any]]:
-    """All complete records of a JSONL file written by this module.
-
-    A last line without its newline is the trace of a crash mid-write: if it does not parse it is cut
-    off (``repair``), if it does the newline is added. Bad lines elsewhere are skipped, never deleted.
-    """
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    cut = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
-    body, tail = data[:cut], data[cut:]
-    records = []
-    for line in body.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    if tail.strip():
-        try:
-            records.append(json.loads(tail))
-            fixed = b"\n"
-        except ValueError:
-            fixed = None
-        if repair:
-            with open(path, "r+b") as f:
-                if fixed is None:
-                    f.truncate(len(data) - len(tail))
-                else:
-                    f.seek(0, os.SEEK_END)
-                    f.write(fixed)
-                f.flush()
-                os.fsync(f.fileno())
-    return records
-
-
-class JsonlAppender:
-    """Append-only JSONL writer: one ``os.write`` per record, then fsync."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-
-    def write(self, record: dict[str, Any] | BaseModel) -> None:
-        text = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record, ensure_ascii=False)
-        data = (text.replace("\n", "\\n") + "\n").encode("utf-8")
-        written = os.write(self.fd, data)
-        while written < len(data):  # regular files do not short-write in practice; never lose the rest
-            written += os.write(self.fd, data[written:])
-        os.fsync(self.fd)
-
-    def close(self) -> None:
-        os.close(self.fd)
 
 
 def _reject_without_dialogue(dlg_id: str, index: int, sample: Sample, reason: str, config: RunConfig) -> Dialogue:
@@ -234,9 +136,8 @@ async def run_synthesis(
     shown_errors: set[str] = set()
     items = iter(todo)
 
-    progress = Progress(TextColumn("[bold]synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("kept {task.fields[kept]} · rejected {task.fields[rej]}"),
-                        console=console, disable=not show_progress, transient=False)
+    progress = progress_bar(console, disable=not show_progress,
+                            extra="kept {task.fields[kept]} · rejected {task.fields[rej]}")
     task = progress.add_task("synth", total=len(todo), kept=0, rej=0)
 
     def record(d: Dialogue) -> None:
@@ -302,28 +203,3 @@ async def run_synthesis(
         summary.rejected = dict(rejected)
         summary.elapsed_s = time.monotonic() - started
     return summary
-
-
-def summary_table(summary: RunSummary) -> Table:
-    """The end-of-run table: outcomes by reason, tokens per role, throughput."""
-    table = Table(title="synth run", show_lines=False)
-    table.add_column("what")
-    table.add_column("count / tokens", justify="right")
-    table.add_row("in this shard", str(summary.in_shard))
-    table.add_row("skipped (already done)", str(summary.skipped))
-    table.add_row("[green]kept", str(summary.kept))
-    table.add_row("[red]rejected", str(summary.rejected_total))
-    for reason, count in sorted(summary.rejected.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"  [red]reason: {reason}", str(count))
-    for name, count in sorted(summary.errors.items()):
-        table.add_row(f"[yellow]errored (rerun retries): {name}", str(count))
-    for source, count in sorted(summary.plan_sources.items()):
-        table.add_row(f"plan from {source}", str(count))
-    for flag, count in sorted(summary.flags.items()):
-        table.add_row(f"flagged: {flag}", str(count))
-    for role, usage in sorted(summary.usage.by_role.items()):
-        table.add_row(f"tokens {role}", f"{usage.prompt_tokens:,} in / {usage.completion_tokens:,} out "
-                                        f"({usage.requests} req)")
-    table.add_row("dialogues/min", f"{summary.per_minute:.1f}")
-    table.add_row("elapsed", f"{summary.elapsed_s:.1f}s")
-    return table

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .embedding import Embedder, EmbeddingCache, embed_texts
-from .fields import tool_fields, tool_text
-from .knn import build_index, threshold_pairs
-from .models import FieldNode, Tool
+from toolflow.engine.graph.edges import FeedsEdge, GraphData, MatchEdge, SharesEdge, SimilarEdge
+from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
+from toolflow.engine.graph.fields import tool_fields, tool_text
+from toolflow.engine.graph.knn import build_index, threshold_pairs
+from toolflow.engine.models import FieldNode, Tool
 
 DEFAULT_THRESHOLD = 0.82  # the paper's cosine threshold
 DEFAULT_FANOUT = 10
@@ -68,21 +69,6 @@ def is_matchable(f: FieldNode) -> bool:
     if f.role == "return" and name in ENVELOPE_RETURNS:
         return False
     return not (f.role == "param" and CREDENTIAL_RE.search(name))
-
-
-@dataclass
-class GraphData:
-    tools: list[Tool]
-    tool_embeddings: np.ndarray
-    fields: list[FieldNode]
-    feeds: list[dict] = field(default_factory=list)  # {src, dst, score, from_field, to_param}
-    shares: list[dict] = field(default_factory=list)  # {src, dst, score, param_a, param_b}
-    similar: list[dict] = field(default_factory=list)  # {src, dst, score}
-    matches: list[dict] = field(default_factory=list)  # {src, dst, score, kind}
-
-    @property
-    def categories(self) -> list[str]:
-        return sorted({t.category for t in self.tools if t.category})
 
 
 @dataclass
@@ -273,7 +259,7 @@ def _aggregate(
     dst_fields: list[FieldNode],
     directed: bool,
     kind: str,
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[FeedsEdge] | list[SharesEdge], list[MatchEdge]]:
     """Tool-level edges (best field pair per tool pair) and the field-level MATCHES behind them."""
     best: dict[tuple[str, str], tuple[float, FieldNode, FieldNode]] = {}
     for a, b, score in pairs:
@@ -284,7 +270,8 @@ def _aggregate(
         cur = best.get(key)
         if cur is None or (score, fb.id, fa.id) > (cur[0], cur[2].id, cur[1].id):
             best[key] = (score, fa, fb)
-    edges, matches = [], []
+    edges: list = []
+    matches: list[MatchEdge] = []
     for (src, dst), (score, fa, fb) in sorted(best.items()):
         s = round(float(score), 6)
         if directed:
@@ -295,7 +282,7 @@ def _aggregate(
     return edges, matches
 
 
-def _similar_edges(tools: list[Tool], pairs) -> list[dict]:
+def _similar_edges(tools: list[Tool], pairs) -> list[SimilarEdge]:
     best: dict[tuple[str, str], float] = {}
     for i, j, s in zip(pairs.qi.tolist(), pairs.bj.tolist(), pairs.score.tolist(), strict=True):
         a, b = tools[i].id, tools[j].id

@@ -18,6 +18,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from toolflow.engine.models import Dialogue
+from toolflow.engine.synth.text import is_identifier_like, mentions_name
 
 #: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
 _TYPE_ALIASES = {
@@ -103,14 +104,6 @@ def _tool_params(dialogue: Dialogue) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _is_identifier_like(name: str) -> bool:
-    return bool(re.search(r"[_\-0-9]|[a-z][A-Z]", name))
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text, re.IGNORECASE) is not None
-
-
 def _check_calls_and_results(dialogue: Dialogue, failed: list[str], flags: list[str]) -> list[tuple[int, dict]]:
     """Per-call validity and the tool-message pairing; returns (message index, call) for every call."""
     params = _tool_params(dialogue)
@@ -162,10 +155,10 @@ def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str])
         if role == "user":
             if not text.strip():
                 failed.append(f"empty_turn: user message {i}")
-            leaked = [n for n in names if _is_identifier_like(n) and _mentions(text, n)]
+            leaked = [n for n in names if is_identifier_like(n) and mentions_name(text, n)]
             if leaked:
                 failed.append(f"tool_name_in_user: {leaked} in message {i}")
-            leaked_params = [p for p in params if _is_identifier_like(p) and _mentions(text, p)]
+            leaked_params = [p for p in params if is_identifier_like(p) and mentions_name(text, p)]
             if leaked_params:
                 flags.append(f"param_name_in_user: {sorted(leaked_params)} in message {i}")
         elif role == "assistant" and not text.strip() and not m.get("tool_calls"):

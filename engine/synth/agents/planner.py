@@ -9,11 +9,12 @@ intents that are plain sentences without tool names) and a bounded re-ask.
 
 from __future__ import annotations
 
-import re
-
-from toolflow.engine.agents.prompting import ask_json, render, tool_list
 from toolflow.engine.llm.base import LLM, UsageTracker
+from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.llm.repair import RepairFeedback, Unrepairable
 from toolflow.engine.models import Plan, Tool
+from toolflow.engine.synth.agents.prompting import ask_json, render, tool_list
+from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
 
 class PlanError(Exception):
@@ -22,36 +23,6 @@ class PlanError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def mentions_name(text: str, name: str) -> bool:
-    """True if `name` occurs in `text` as a whole identifier (underscores count as part of words)."""
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text, re.IGNORECASE) is not None
-
-
-def is_identifier_like(name: str) -> bool:
-    """Names that no person would type by accident (snake_case, camelCase, digits, dashes).
-
-    Plain words like "search" or "weather" are excluded: a user saying them is not leaking a tool name.
-    """
-    return bool(re.search(r"[_\-0-9]|[a-z][A-Z]", name))
-
-
-_MARKUP = re.compile(r"[{}\[\]<>`*|\\]")
-_PLACEHOLDER = re.compile(r"\s*(\.\.\.|…|\.?/)")  # the prompt's "..." copied, or a /command
-_IDENTIFIER = re.compile(r"[A-Za-z]+_[A-Za-z0-9_]+")  # snake_case words: code, not speech
-
-
-def prose_problem(text: str, *, identifiers: bool = True) -> str | None:
-    """Why `text` is not a plain sentence (placeholders, markup, no words at all, and with `identifiers`
-    snake_case code words), or None."""
-    if not re.search(r"[^\W\d_]{2,}", text):
-        return "write it in plain words"
-    if _PLACEHOLDER.match(text):
-        return "write your own text, not the placeholder or a command"
-    if "\n" in text.strip() or _MARKUP.search(text) or (identifiers and _IDENTIFIER.search(text)):
-        return "one plain sentence: no brackets, markup, code or placeholders"
-    return None
 
 
 def normalize_plan(plan: Plan, tools: list[Tool]) -> Plan:
@@ -199,8 +170,9 @@ async def make_plan(
     tracker: UsageTracker | None = None,
     max_repairs: int = 2,
 ) -> Plan:
-    """Ask for a plan, re-asking with the listed problems up to `max_repairs` times (fewer when a
-    re-ask does not reduce the number of problems, none when most intents are not even sentences).
+    """Ask for a plan; the LLM layer's repair policy re-asks with the listed problems up to `max_repairs`
+    times (fewer when a re-ask does not reduce the number of problems, none when most intents are not
+    even sentences).
 
     The request carries :func:`plan_schema` for this tool set (enforced as a grammar by llama.cpp,
     as ``response_format`` by json_schema endpoints). Raises PlanError with the last problems when no
@@ -213,22 +185,27 @@ async def make_plan(
                                              max_turns=max_turns)},
         {"role": "user", "content": "Write the plan now."},
     ]
-    problems: list[str] = []
-    for attempt in range(max_repairs + 1):
-        before = problems
-        # describe=False: the prompt shows the shape; the full per-sample schema would triple its length
-        raw = await ask_json(llm, "planner", messages, Plan, schema, tracker=tracker, describe=False)
+    seen: dict[str, list[str]] = {}
+
+    def check(raw: Plan) -> Plan:
         plan = normalize_plan(raw, tools)
         problems = validate_plan(plan, tools, max_turns=max_turns)
         if not problems:
             return plan
-        if attempt and len(problems) >= len(before):
-            break  # the re-ask did not help; another one is unlikely to (the caller may fall back)
+        before = seen.get("problems")
+        seen["problems"] = problems
+        text = "; ".join(problems)
+        if before is not None and len(problems) >= len(before):
+            raise Unrepairable(text)  # the re-ask did not help; another one is unlikely to (the caller may fall back)
         if 2 * sum(prose_problem(t.intent) is not None for t in plan.turns) > len(plan.turns):
-            break  # most intents are not even sentences: a model that cannot plan (the caller may fall back)
-        messages = [
-            *messages,
-            {"role": "assistant", "content": plan.model_dump_json()},
-            {"role": "user", "content": render("planner_repair", problems="\n".join(f"- {p}" for p in problems))},
-        ]
-    raise PlanError(problems)
+            raise Unrepairable(text)  # most intents are not even sentences: a model that cannot plan
+        raise RepairFeedback(text, render("planner_repair", problems="\n".join(f"- {p}" for p in problems)))
+
+    try:
+        # describe=False: the prompt shows the shape; the full per-sample schema would triple its length
+        return await ask_json(llm, "planner", messages, Plan, schema, check=check, tracker=tracker, describe=False,
+                              max_repairs=max_repairs)
+    except StructuredOutputError:
+        if "problems" in seen:
+            raise PlanError(seen["problems"]) from None
+        raise

@@ -1,6 +1,7 @@
 """`toolflow graph build` end to end: load → build → write, with progress bars and a summary.
 
-Kept apart from the CLI so the benchmark and tests drive the very same code path.
+`run_build` is what the command runs; bench/graph_build.py times the same stages one by one (it calls
+`build_graph` and the store's `write_graph` itself, to time each with and without a warm cache).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from .embedding import DEFAULT_MODEL, EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
-from .graph_build import BuildReport, GraphData, build_graph
-from .models import Tool
+from toolflow.engine.graph.build import BuildReport, build_graph
+from toolflow.engine.graph.edges import GraphData
+from toolflow.engine.graph.embedding import (
+    DEFAULT_MODEL,
+    EmbeddingCache,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+)
+from toolflow.engine.models import Tool
+from toolflow.engine.paths import embedding_cache_path
+from toolflow.engine.progress import progress_bar
 
 
 def embedder_choice(name: str):
@@ -33,20 +34,8 @@ def embedder_choice(name: str):
     return SentenceTransformerEmbedder, DEFAULT_MODEL
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description:<14}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-
-
 def load_inputs(paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console) -> list[Tool]:
-    from ..loaders import load_tools
+    from toolflow.loaders import load_tools
 
     result = load_tools(paths, format=fmt, skip_invalid=skip_invalid, progress=True)
     if result.skipped:
@@ -69,9 +58,9 @@ def build_with_progress(
     console: Console,
 ) -> tuple[GraphData, BuildReport]:
     factory, model_name = embedder_choice(embedder)
-    cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
+    cache = EmbeddingCache(embedding_cache_path(cache_dir))
     try:
-        with _progress(console) as bar:
+        with progress_bar(console) as bar:
             task = bar.add_task("embedding", total=None)
 
             def tick(stage: str, advance: int, total: int | None) -> None:
@@ -88,7 +77,7 @@ def build_with_progress(
 
 def write_with_progress(store, data: GraphData, console: Console) -> float:
     t0 = time.perf_counter()
-    with _progress(console) as bar:
+    with progress_bar(console) as bar:
         tasks: dict[str, Any] = {}
 
         def tick(what: str, advance: int, total: int) -> None:
@@ -128,7 +117,7 @@ def run_build(
     cache_dir: Path,
     console: Console,
 ) -> dict[str, Any]:
-    from .stores import open_store, resolve_store_spec
+    from toolflow.engine.stores import open_store, resolve_store_spec
 
     t0 = time.perf_counter()
     tools = load_inputs(paths, fmt, skip_invalid, console)

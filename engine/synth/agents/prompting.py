@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from toolflow.engine.llm.base import LLM, Role, UsageTracker
-from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.schema import tool_line
 from toolflow.engine.models import Tool
 
@@ -32,7 +31,7 @@ def _read(name: str, override_dir: str | None) -> str:
         path = Path(override_dir) / f"{name}.md"
         if path.is_file():
             return path.read_text(encoding="utf-8")
-    return (resources.files("toolflow.engine.agents") / "prompts" / f"{name}.md").read_text(encoding="utf-8")
+    return (resources.files("toolflow.engine.synth.agents") / "prompts" / f"{name}.md").read_text(encoding="utf-8")
 
 
 def load_prompt(name: str) -> str:
@@ -77,24 +76,14 @@ async def ask_json(
     """An instance of `model`, asked for with `json_schema`: a schema built for this request (enums of
     the sample's tool names, fixed lengths) that every value of it also satisfies `model`.
 
-    LLMs with ``structured_json`` get the raw schema (JSON mode: enforced as a grammar) and
-    `check` as extra validation whose ValueError is fed back like a parse error; LLMs with only
-    ``structured`` get `model`, and `check` runs once on the result. Either way an unusable answer
-    ends as StructuredOutputError.
-    `max_repairs` (None: the LLM's own budget) is for callers with a cheaper fallback than a re-ask.
+    `check` is extra validation; its ValueError (or RepairFeedback / Unrepairable) drives the LLM
+    layer's one repair policy. An unusable answer ends as StructuredOutputError. `max_repairs` (None: the
+    settings' budget) is for callers with a cheaper fallback than a re-ask.
     """
     checked = check or (lambda value: value)
-    structured_json = getattr(llm, "structured_json", None)
-    if callable(structured_json):
-        extra = {} if max_repairs is None else {"max_repairs": max_repairs}
-        return await structured_json(role, messages, json_schema,
+    return await llm.structured_json(role, messages, json_schema,
                                      validate=lambda data: checked(model.model_validate(data)),
-                                     name=model.__name__, tracker=tracker, describe=describe, **extra)
-    out = await llm.structured(role, messages, model, tracker=tracker)
-    try:
-        return checked(out)
-    except ValueError as exc:  # the same error the structured_json path raises after its re-asks
-        raise StructuredOutputError(f"{role}: {exc}", last_output=out.model_dump_json(), errors=[str(exc)]) from exc
+                                     name=model.__name__, tracker=tracker, describe=describe, max_repairs=max_repairs)
 
 
 def transcript(messages: list[dict[str, Any]]) -> str:

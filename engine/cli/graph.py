@@ -1,66 +1,21 @@
-"""The `toolflow` command line.
-
-Heavy imports (torch via sentence-transformers, the Neo4j driver, FAISS) happen inside the commands that
-need them, so `toolflow --help` answers at once.
-"""
+"""`toolflow graph …`: build the tool graph from tool files and inspect it (stats, neighbours, Cypher)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .cli_sample import sample
-from .cli_synth import export_cmd, synth
-from .stores.base import TOOL_EDGE_TYPES
-
-console = Console(stderr=True)
-out = Console()
+from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, store_option
+from toolflow.engine.jsontext import loads_or_text
+from toolflow.engine.paths import cache_root
+from toolflow.engine.stores.base import TOOL_EDGE_TYPES
 
 
-def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("TOOLFLOW_CACHE_DIR") or user_cache_dir("toolflow"))
-
-
-STORE_HELP = (
-    "Where the graph lives: a Bolt URI (bolt://host:7687, neo4j://…; credentials from NEO4J_USER / "
-    "NEO4J_PASSWORD) or a directory for the embedded Ladybug store. Default: $TOOLFLOW_STORE or a "
-    "directory under your user data dir."
-)
-
-
-class _Fail(click.ClickException):
-    """A clean one-line error instead of a traceback."""
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="toolflow")
-def main() -> None:
-    """ToolFlow: synthesize coherent multi-turn tool-calling dialogues.
-
-    \b
-    The pipeline:
-      1. toolflow graph build TOOLS...   tool files → tool graph (embedded store or Neo4j)
-      2. toolflow sample -n N            random walks → related tool combinations
-      3. toolflow synth -n N             plan + user/assistant/tool agents → dialogues.jsonl
-      4. toolflow export FILE            → OpenAI / ShareGPT / Hugging Face datasets
-
-    \b
-    Quick start (no server needed; embedded graph + local model):
-      toolflow graph build examples/travel_tools.jsonl
-      toolflow synth -n 3 --out dialogues.jsonl
-    """
-
-
-@main.group()
+@click.group()
 def graph() -> None:
     """Build and inspect the tool graph.
 
@@ -73,7 +28,7 @@ def graph() -> None:
 
 @graph.command("build")
 @click.argument("tools", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@store_option
 @click.option("--format", "fmt", default=None, help="Input format (default: detected per file). See `--list-formats`.")
 @click.option("--threshold", default=0.82, show_default=True, type=click.FloatRange(0, 1),
               help="Cosine similarity a field pair needs to become an edge (the paper's value).")
@@ -98,26 +53,26 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
       toolflow graph build ../shared/data/toolbench_rapidapi_tools.jsonl.gz --store bolt://localhost:7687
       toolflow graph build specs/petstore.yaml mcp/tools.json --threshold 0.8 --store ./graph
     """
-    from .graph_runner import run_build
+    from toolflow.engine.cli.graph_build import run_build
 
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or default_cache_dir(), console)
+                           cache_dir or cache_root(), console)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
-        raise _Fail(str(exc)) from exc
+        raise Fail(str(exc)) from exc
     if as_json:
         out.print_json(json.dumps(report))
 
 
 @graph.command("stats")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--top", default=10, show_default=True, help="How many hubs to list.")
 def graph_stats(store_spec: str | None, as_json: bool, top: int) -> None:
     """Counts of tools, fields and edges by type; degree distribution, top hubs, categories."""
-    from .graph_stats import collect_stats
+    from toolflow.engine.stores.stats import collect_stats
 
-    with _open(store_spec) as store:
+    with open_store_or_fail(store_spec) as store:
         stats = collect_stats(store, top=top)
     if as_json:
         out.print_json(json.dumps(stats))
@@ -149,7 +104,7 @@ def graph_stats(store_spec: str | None, as_json: bool, top: int) -> None:
 
 @graph.command("neighbors")
 @click.argument("tool")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@store_option
 @click.option("--type", "types", multiple=True, type=click.Choice(TOOL_EDGE_TYPES),
               help="Edge types to follow (repeatable; default all tool-level types).")
 @click.option("--json", "as_json", is_flag=True)
@@ -160,13 +115,13 @@ def graph_neighbors(tool: str, store_spec: str | None, types: tuple[str, ...], a
     Example:
       toolflow graph neighbors geocode_for_dargan --type FEEDS
     """
-    with _open(store_spec) as store:
+    with open_store_or_fail(store_spec) as store:
         found = store.find_tools(tool)
         if not found:
-            raise _Fail(f"no tool with id or name {tool!r} in the graph")
+            raise Fail(f"no tool with id or name {tool!r} in the graph")
         if len(found) > 1 and not any(f["id"] == tool for f in found):
             ids = ", ".join(f["id"] for f in found[:5])
-            raise _Fail(f"{len(found)} tools are named {tool!r}; pass an id instead: {ids}")
+            raise Fail(f"{len(found)} tools are named {tool!r}; pass an id instead: {ids}")
         tool_id = next((f["id"] for f in found if f["id"] == tool), found[0]["id"])
         rows = store.neighbors(tool_id, list(types or TOOL_EDGE_TYPES))
     if as_json:
@@ -185,15 +140,12 @@ def _parse_param(raw: str) -> tuple[str, Any]:
     if "=" not in raw:
         raise click.BadParameter(f"expected k=v, got {raw!r}")
     key, value = raw.split("=", 1)
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+    return key, loads_or_text(value)
 
 
 @graph.command("query")
 @click.argument("cypher")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@store_option
 @click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
 def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool) -> None:
@@ -204,16 +156,16 @@ def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as
       toolflow graph query 'MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.score AS s LIMIT 5'
       toolflow graph query 'MATCH (t:Tool {name: $n}) RETURN t.description AS d' --param n=geocode_for_dargan
     """
-    from .stores import ReadOnlyViolation
+    from toolflow.engine.stores import ReadOnlyViolation
 
     values = dict(_parse_param(p) for p in params)
-    with _open(store_spec) as store:
+    with open_store_or_fail(store_spec) as store:
         try:
             rows = store.query(cypher, values)
         except ReadOnlyViolation as exc:
-            raise _Fail(str(exc)) from exc
+            raise Fail(str(exc)) from exc
         except Exception as exc:
-            raise _Fail(f"query failed: {exc}") from exc
+            raise Fail(f"query failed: {exc}") from exc
     rows = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
     if as_json:
         out.print_json(json.dumps(rows))
@@ -239,22 +191,3 @@ def _jsonable(v: Any) -> Any:
     if hasattr(v, "items"):  # driver nodes / relationships
         return {str(k): _jsonable(x) for k, x in dict(v.items()).items()}
     return str(v)
-
-
-def _open(store_spec: str | None):
-    from .stores import open_store
-
-    try:
-        return open_store(store_spec, read_only=True)
-    except (FileNotFoundError, ConnectionError) as exc:
-        raise _Fail(str(exc)) from exc
-
-
-# Commands that live in their own modules (each imports its heavy dependencies lazily).
-main.add_command(sample)
-main.add_command(synth)
-main.add_command(export_cmd)
-
-
-if __name__ == "__main__":
-    main()

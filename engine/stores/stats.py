@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from .stores.base import GraphStore
+from toolflow.engine.stores.base import GraphStore
 
 
 def degree_summary(degrees: list[int]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from toolflow.engine.agents.planner import is_identifier_like, mentions_name, prose_problem
-from toolflow.engine.agents.prompting import ask_json, render, transcript
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import PlanTurn, Tool
+from toolflow.engine.synth.agents.prompting import ask_json, render, transcript
+from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
 
 class UserTurn(BaseModel):

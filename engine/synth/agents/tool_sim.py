@@ -2,23 +2,22 @@
 
 Results must agree with earlier ones (same ids, same entities), so the agent sees the earlier calls
 and results that matter. The return schema itself is the output schema (`structured_json`; on
-llama.cpp a grammar, so the result fits by construction); LLMs without that answer in plain chat and
-the reply is parsed here. Either way invalid JSON or a schema mismatch is fed back, a bounded number
-of times.
+llama.cpp a grammar, so the result fits by construction); invalid JSON or a schema mismatch is fed back
+under the LLM layer's one repair policy (`max_repairs` re-asks, the settings' budget by default).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from toolflow.engine.agents.prompting import render
-from toolflow.engine.checks import validate_against
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.llm.repair import RepairFeedback
 from toolflow.engine.llm.schema import grammar_schema, tool_line
 from toolflow.engine.models import Tool
+from toolflow.engine.synth.agents.prompting import render
+from toolflow.engine.synth.checks import validate_against
 
 #: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
 #: (every prompt token costs time on a small local model).
@@ -49,27 +48,6 @@ def relevant_earlier(earlier: list[dict[str, Any]], arguments: Any, limit: int =
 
 class ToolSimError(Exception):
     """No acceptable result after the repair budget."""
-
-
-def parse_json_reply(text: str | None) -> Any:
-    """The JSON value in a model reply, tolerating code fences and prose around one object or array."""
-    if text is None:
-        raise ValueError("empty reply")
-    s = text.strip()
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", s, re.DOTALL)
-    if fenced:
-        s = fenced.group(1).strip()
-    try:
-        return json.loads(s)
-    except ValueError:
-        pass
-    decoder = json.JSONDecoder()
-    for start in sorted(i for i in (s.find("{"), s.find("[")) if i >= 0):
-        try:
-            return decoder.raw_decode(s, start)[0]  # the first whole value; trailing text ignored
-        except ValueError:
-            continue
-    raise ValueError("no JSON value found")
 
 
 def _echoes_schema(result: Any, returns: dict[str, Any] | None) -> bool:
@@ -113,7 +91,7 @@ async def simulate(
     earlier: list[dict[str, Any]],
     *,
     tracker: UsageTracker | None = None,
-    max_attempts: int = 3,
+    max_repairs: int | None = None,
 ) -> Any:
     """The simulated result of calling `tool` with `arguments`.
 
@@ -131,30 +109,17 @@ async def simulate(
             earlier="\n".join(json.dumps(e, ensure_ascii=False) for e in shown) or "(none)",
             call=json.dumps({"name": tool.name, "arguments": arguments}, ensure_ascii=False))},
     ]
-    problem = "no attempt made"
-    structured_json = getattr(llm, "structured_json", None)
-    for _ in range(max_attempts):
-        if callable(structured_json):
-            # the return schema as the output schema: a grammar on llama.cpp, so the result fits it by
-            # construction; the prompt already shows the schema (describe=False)
-            try:
-                result = await structured_json("tool", messages, result_schema(tool), name=f"{tool.name}_result",
-                                               tracker=tracker, describe=False)
-            except StructuredOutputError as exc:
-                text, problem = exc.last_output or "", f"not valid JSON ({exc})"
-            else:
-                text, problem = json.dumps(result, ensure_ascii=False), result_problem(tool, result)
-        else:
-            reply = await llm.chat("tool", messages, tracker=tracker)
-            text = reply.content or ""
-            try:
-                result = parse_json_reply(reply.content)
-            except ValueError as exc:
-                problem = f"not valid JSON ({exc})"
-            else:
-                problem = result_problem(tool, result)
-        if problem is None:
-            return result
-        messages = [*messages, {"role": "assistant", "content": text},
-                    {"role": "user", "content": render("tool_repair", problem=problem)}]
-    raise ToolSimError(f"{tool.name}: {problem}")
+    def check(result: Any) -> Any:
+        problem = result_problem(tool, result)
+        if problem is not None:
+            raise RepairFeedback(problem, render("tool_repair", problem=problem))
+        return result
+
+    try:
+        # the return schema as the output schema: a grammar on llama.cpp, so the result fits it by
+        # construction; the prompt already shows the schema (describe=False)
+        return await llm.structured_json("tool", messages, result_schema(tool), validate=check,
+                                         name=f"{tool.name}_result", tracker=tracker, describe=False,
+                                         max_repairs=max_repairs)
+    except StructuredOutputError as exc:
+        raise ToolSimError(f"{tool.name}: {exc.errors[-1] if exc.errors else exc}") from exc

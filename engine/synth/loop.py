@@ -16,22 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from toolflow.engine import __version__
-from toolflow.engine.agents.assistant import reply_problems, respond, system_prompt
-from toolflow.engine.agents.planner import PlanError, make_plan
-from toolflow.engine.agents.skeleton import plan_from_skeleton
-from toolflow.engine.agents.tool_sim import ToolSimError, simulate
-from toolflow.engine.agents.user import UserTurn, next_user_message
-from toolflow.engine.checks import check_dialogue
+from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
 from toolflow.engine.llm.cache import cache_scope
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import Dialogue, Plan, PlanTurn, Sample, Tool
+from toolflow.engine.seeds import dialogue_id, rng_for
+from toolflow.engine.synth.agents.assistant import reply_problems, respond, system_prompt
+from toolflow.engine.synth.agents.planner import PlanError, make_plan
+from toolflow.engine.synth.agents.skeleton import plan_from_skeleton
+from toolflow.engine.synth.agents.tool_sim import ToolSimError, simulate
+from toolflow.engine.synth.agents.user import UserTurn, next_user_message
+from toolflow.engine.synth.checks import check_dialogue
 
 
 class SynthConfig(BaseModel):
@@ -51,11 +52,6 @@ class SynthConfig(BaseModel):
         default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
 
 
-def dialogue_id(seed: int, index: int) -> str:
-    """Stable id of the index-th dialogue of a job: what makes reruns skip finished work."""
-    return "dlg-" + hashlib.sha1(f"{seed}:{index}".encode()).hexdigest()[:16]
-
-
 def call_id(dlg_id: str, k: int) -> str:
     """Deterministic tool-call id; 9 alphanumerics because some chat templates (Mistral) demand exactly that."""
     return hashlib.sha1(f"{dlg_id}:call:{k}".encode()).hexdigest()[:9]
@@ -63,40 +59,12 @@ def call_id(dlg_id: str, k: int) -> str:
 
 def target_turns_for(seed: int, index: int, low: int, high: int) -> int:
     """The planned length of dialogue `index`, varied but reproducible."""
-    return random.Random(f"{seed}:{index}:turns").randint(low, max(low, high))
+    return rng_for(seed, index, "turns").randint(low, max(low, high))
 
 
-def models_of(llm: Any) -> dict[str, str]:
-    """Model name per role, if the LLM object tells (`models` mapping, `model_for(role)` or `model`)."""
-    out = {}
-    for role in ROLES:
-        name = None
-        models = getattr(llm, "models", None)
-        if isinstance(models, dict):
-            name = models.get(role)
-        if name is None and callable(getattr(llm, "model_for", None)):
-            try:
-                name = llm.model_for(role)
-            except Exception:  # noqa: BLE001 - provenance is best effort
-                name = None
-        settings = getattr(llm, "settings", None)
-        if name is None and callable(getattr(settings, "for_role", None)):
-            try:
-                name = settings.for_role(role).model
-            except Exception:  # noqa: BLE001 - provenance is best effort
-                name = None
-        if name is None and isinstance(getattr(llm, "model", None), str):
-            name = llm.model
-        out[role] = str(name) if name else "unknown"
-    return out
-
-
-def _parse_args(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
+def models_of(llm: LLM) -> dict[str, str]:
+    """Model name per agent role, as the LLM reports it (recorded in every dialogue's meta)."""
+    return {role: llm.model_for(role) for role in ROLES}
 
 def plan_tool_choice(turn: PlanTurn | None, called: set[str], *, user_answered: bool) -> str | dict[str, Any]:
     """The assistant's OpenAI `tool_choice` for its next reply in plan turn `turn`.
@@ -279,7 +247,7 @@ async def _play(
                 try:
                     for call in reply.tool_calls:
                         fn = call["function"]
-                        args = _parse_args(fn["arguments"])
+                        args = loads_or_text(fn["arguments"])
                         result = await simulate(llm, by_name[fn["name"]], args, earlier, tracker=tracker)
                         content = json.dumps(result, ensure_ascii=False)
                         messages.append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .models import FieldNode, Tool
+from toolflow.engine.models import FieldNode, Tool
 
 #: Return schemas from examples can have hundreds of leaves; the shallow ones carry the meaning.
 MAX_RETURN_FIELDS = 40

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolflow.engine.agents.prompting import load_prompt, render
-from toolflow.engine.checks import call_problems
 from toolflow.engine.llm.base import LLM, ChatReply, UsageTracker
+from toolflow.engine.llm.messages import add_system_text
+from toolflow.engine.llm.repair import RepairsExhausted, Unrepairable, repair_loop
 from toolflow.engine.models import Tool
+from toolflow.engine.synth.agents.prompting import load_prompt, render
+from toolflow.engine.synth.checks import call_problems
 
 
 def system_prompt() -> str:
@@ -52,25 +54,32 @@ async def respond(
 ) -> ChatReply:
     """The assistant's next message. `history` starts with the system message.
 
-    `tool_choice` (OpenAI's values) is passed on only when it is not the default ``"auto"``, so an
-    LLM without that keyword still works for unguided dialogues.
-    On unusable calls the correction goes into the system message of a retry (not into the
-    dialogue): every chat template accepts a leading system message, not all accept extra ones.
+    Unusable calls are re-asked under the LLM layer's repair policy; the correction goes into the system
+    message of the retry (not into the dialogue): every chat template accepts a leading system message,
+    not all accept extra ones. After the budget the last reply is returned as it is, and the dialogue's
+    checks reject it with the problems.
     """
     openai_tools = [t.openai_tool() for t in tools]
-    extra: dict[str, Any] = {} if tool_choice in (None, "auto") else {"tool_choice": tool_choice}
-    messages = history
-    reply = ChatReply()
-    for attempt in range(max_repairs + 1):
-        reply = await llm.chat("assistant", messages, tools=openai_tools, tracker=tracker, **extra)
-        reply = ChatReply(content=reply.content, tool_calls=[normalize_call(c) for c in reply.tool_calls],
-                          finish_reason=reply.finish_reason)
+    convo = {"messages": history}
+
+    async def ask(attempt: int) -> ChatReply:
+        reply = await llm.chat("assistant", convo["messages"], tools=openai_tools, tracker=tracker,
+                               tool_choice=tool_choice)
+        return ChatReply(content=reply.content, tool_calls=[normalize_call(c) for c in reply.tool_calls],
+                         finish_reason=reply.finish_reason)
+
+    def check(reply: ChatReply) -> ChatReply:
         problems = reply_problems(reply, tools)
-        if not problems or attempt == max_repairs or reply.finish_reason == "length":
-            break
-        note = render("assistant_repair", problems="\n".join(f"- {p}" for p in problems))
-        system = dict(history[0]) if history and history[0].get("role") == "system" else {"role": "system", "content": ""}
-        system["content"] = f"{system.get('content') or ''}\n\n{note}".strip()
-        rest = history[1:] if history and history[0].get("role") == "system" else history
-        messages = [system, *rest]
-    return reply
+        if problems and reply.finish_reason == "length":
+            raise Unrepairable("; ".join(problems))
+        if problems:
+            raise ValueError("\n".join(f"- {p}" for p in problems))
+        return reply
+
+    def reject(reply: ChatReply, exc: ValueError) -> None:
+        convo["messages"] = add_system_text(history, render("assistant_repair", problems=str(exc)))
+
+    try:
+        return await repair_loop(ask, check, reject, max_repairs)
+    except RepairsExhausted as exc:
+        return exc.last

@@ -11,13 +11,16 @@ intent is made from the tool's description, so the fallback always yields a vali
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from toolflow.engine.agents.planner import (
+from toolflow.engine.llm.base import LLM, UsageTracker
+from toolflow.engine.llm.errors import StructuredOutputError
+from toolflow.engine.models import Plan, PlanTurn, Sample, Tool
+from toolflow.engine.seeds import rng_for
+from toolflow.engine.synth.agents.planner import (
     INTENT_CHARS,
     SCENARIO_CHARS,
     is_identifier_like,
@@ -25,10 +28,7 @@ from toolflow.engine.agents.planner import (
     prose_problem,
     validate_plan,
 )
-from toolflow.engine.agents.prompting import ask_json, render
-from toolflow.engine.llm.base import LLM, UsageTracker
-from toolflow.engine.llm.errors import StructuredOutputError
-from toolflow.engine.models import Plan, PlanTurn, Sample, Tool
+from toolflow.engine.synth.agents.prompting import ask_json, render
 
 TEMPLATE_SCENARIO = "Someone getting a few related things done with the help of an AI assistant."
 CHITCHAT_INTENT = "Thank the assistant for the help and say goodbye."
@@ -115,7 +115,7 @@ def skeleton_plan(sample: Sample, tools: list[Tool], *, target_turns: int, max_t
                   seed: int | str = 0) -> Plan:
     """A valid plan for `tools` derived from the sample's walk; intents are placeholders from the tool
     descriptions (:func:`template_intent`). Deterministic for a given sample and seed."""
-    rng = random.Random(f"{seed}:{sample.id}:skeleton")
+    rng = rng_for(seed, sample.id, "skeleton")
     by_name = {t.name: t for t in tools}
     flow = _tool_flow(sample, tools)
     feeds, shares = flow.feeds, flow.shares

@@ -1,20 +1,19 @@
 """`toolflow sample`: draw tool combinations from the graph, or compare the strategies (`--report`).
 
-The command object is ``sample``; the main CLI registers it, and ``python -m toolflow.engine.cli_sample``
-runs it on its own.
+The command object is ``sample``; the root group registers it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from .sampling import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, DEFAULT_TYPES, STRATEGIES
+from toolflow.engine.cli.options import open_store_or_fail, store_option
+from toolflow.engine.progress import counter
+from toolflow.engine.sampling import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, DEFAULT_TYPES, STRATEGIES
 
 PROGRESS_FROM = 1000  # show a progress bar from this many samples on
 REPORT_N = 1000
@@ -27,34 +26,6 @@ def _types(value: str | None) -> list[str] | None:
     if not types:
         raise click.BadParameter("give at least one relationship type, e.g. FEEDS,SHARES_INPUT")
     return types
-
-
-@contextmanager
-def _progress(total: int, label: str, enabled: bool) -> Iterator[Any]:
-    """A rich progress bar on stderr for long runs; a no-op callback otherwise."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda k: bar.advance(task, k)
-
-
-def _open(store_spec: str | None):
-    from .stores import open_store, resolve_store_spec
-
-    try:
-        return open_store(store_spec, read_only=True)
-    except (FileNotFoundError, ConnectionError) as exc:
-        raise click.ClickException(f"{exc}") from exc
-    except Exception as exc:  # a locked or foreign directory: say which store we tried
-        raise click.ClickException(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}") from exc
 
 
 def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
@@ -89,8 +60,7 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
 @click.option("--max-tools", type=click.IntRange(min=1), default=DEFAULT_MAX_TOOLS, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="samples.jsonl",
               show_default=True, help="JSONL output, one sample per line ('-' for stdout).")
-@click.option("--store", "store_spec", default=None,
-              help="Bolt URI (Neo4j) or directory (embedded store); default $TOOLFLOW_STORE or the user data dir.")
+@store_option
 @click.option("--types", "types_opt", default=None,
               help=f"Walk relationship types, comma-separated [default: {','.join(DEFAULT_TYPES)}].")
 @click.option("--coverage", is_flag=True, help="Walk: favour tools used less so far (weights 1/(1+uses)).")
@@ -120,15 +90,15 @@ def sample(
         raise click.UsageError("--types, --coverage, --strict and --any-start apply to --strategy walk only")
     sizes = {"min_tools": min_tools, "max_tools": max_tools}
 
-    store = _open(store_spec)
+    store = open_store_or_fail(store_spec)
     try:
         if report:
-            from .sampling.report import relatedness_report
+            from toolflow.engine.sampling.report import relatedness_report
 
             n = n or REPORT_N
             opts = {name: dict(sizes) for name in STRATEGIES}
             opts["walk"].update(walk_opts)
-            with _progress(n * len(STRATEGIES), "sampling", n * len(STRATEGIES) >= PROGRESS_FROM) as tick:
+            with counter(n * len(STRATEGIES), "sampling", n * len(STRATEGIES) >= PROGRESS_FROM) as tick:
                 result = relatedness_report(store, n, seed, sampler_options=opts, progress=tick)
             if as_json:
                 click.echo(json.dumps(result, indent=2))
@@ -136,7 +106,7 @@ def sample(
                 _print_report(result, n, seed)
             return
 
-        from .sampling import make_sampler, write_samples
+        from toolflow.engine.sampling import make_sampler, write_samples
 
         n = n or 100
         options = dict(sizes, **(walk_opts if strategy == "walk" else {}))
@@ -144,7 +114,7 @@ def sample(
             sampler = make_sampler(strategy, store, **options)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
-        with _progress(n, f"sampling ({strategy})", n >= PROGRESS_FROM) as tick:
+        with counter(n, f"sampling ({strategy})", n >= PROGRESS_FROM) as tick:
             samples = sampler.sample(n, seed, progress=tick)
         if out == "-":
             for s in samples:

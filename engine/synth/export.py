@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from toolflow.engine.run import read_records
+from toolflow.engine.jsontext import loads_or_text
+from toolflow.engine.synth.jsonl import read_records
 
 Format = Literal["openai", "sharegpt", "hf"]
 FORMATS: tuple[str, ...] = ("openai", "sharegpt", "hf")
@@ -58,7 +59,7 @@ def to_sharegpt(d: dict[str, Any]) -> dict[str, Any]:
     def flush_results() -> None:
         if pending_results:
             value = pending_results[0] if len(pending_results) == 1 else json.dumps(
-                [_loads_or_text(r) for r in pending_results], ensure_ascii=False)
+                [loads_or_text(r) for r in pending_results], ensure_ascii=False)
             conv.append({"from": "observation", "value": value})
             pending_results.clear()
 
@@ -86,13 +87,6 @@ def to_sharegpt(d: dict[str, Any]) -> dict[str, Any]:
             raise ExportError(f"{d.get('id')}: message {i} is {turn['from']!r}, sharegpt needs one of {expected}")
     return {"conversations": conv, "system": system,
             "tools": json.dumps([_function(t) for t in d["tools"]], ensure_ascii=False)}
-
-
-def _loads_or_text(s: str) -> Any:
-    try:
-        return json.loads(s)
-    except ValueError:
-        return s
 
 
 def _hf_row(d: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The `toolflow` command line (entry point: `toolflow.engine.cli.main:cli`)."""

@@ -1,0 +1,44 @@
+"""`toolflow export`: kept dialogues → training formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from toolflow.engine.cli.options import Fail
+
+
+@click.command("export")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "hf"]), default="openai",
+              show_default=True, help="Target format.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Output JSONL file (openai, sharegpt) or folder (hf).")
+def export_cmd(src: Path, fmt: str, out: Path) -> None:
+    """Convert kept dialogues (the JSONL `synth` writes) to a training format.
+
+    \b
+    Formats:
+      openai    one {"messages": [...], "tools": [...]} per line (OpenAI fine-tuning, TRL, axolotl)
+      sharegpt  LLaMA-Factory sharegpt: conversations with human/gpt/function_call/observation,
+                "system", and "tools" as a JSON string. dataset_info.json entry:
+                {"file_name": "d.sharegpt.jsonl", "formatting": "sharegpt",
+                 "columns": {"messages": "conversations", "system": "system", "tools": "tools"}}
+      hf        a Hugging Face `datasets` folder (save_to_disk); load with datasets.load_from_disk.
+                Columns: id, messages, tools (JSON string), sample_id, meta (JSON string).
+
+    \b
+    Examples:
+      toolflow export data/dialogues.jsonl --format openai --out train.jsonl
+      toolflow export data/dialogues.jsonl --format sharegpt --out llamafactory/data/toolflow.jsonl
+      toolflow export data/dialogues.jsonl --format hf --out data/toolflow_hf
+    """
+    from toolflow.engine.synth.export import ExportError, export
+
+    try:
+        count = export(src, fmt, out)
+    except ExportError as exc:
+        raise Fail(str(exc)) from exc
+    click.echo(json.dumps({"written": count, "format": fmt, "out": str(out)}))

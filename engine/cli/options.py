@@ -1,0 +1,46 @@
+"""What every command shares: the consoles, the one-line failure, the `--store` option and its opener."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from toolflow.engine.stores import GraphStore, open_store, resolve_store_spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console(stderr=True)  # progress, tables and summaries
+out = Console()  # results (JSON, query rows) on stdout
+
+STORE_HELP = (
+    "Where the graph lives: a Bolt URI (bolt://host:7687, neo4j://…; credentials from NEO4J_USER / "
+    "NEO4J_PASSWORD) or a directory for the embedded Ladybug store. Default: $TOOLFLOW_STORE or a "
+    "directory under your user data dir."
+)
+
+
+class Fail(click.ClickException):
+    """A clean one-line error instead of a traceback."""
+
+
+def store_option(f: F) -> F:
+    """``--store SPEC`` (passed to the command as ``store_spec``)."""
+    return click.option("--store", "store_spec", default=None, help=STORE_HELP)(f)
+
+
+def open_store_or_fail(store_spec: str | None, *, read_only: bool = True) -> GraphStore:
+    """The store, or a one-line error naming the store that could not be opened."""
+    try:
+        return open_store(store_spec, read_only=read_only)
+    except (FileNotFoundError, ConnectionError) as exc:
+        raise Fail(str(exc)) from exc
+    except Exception as exc:  # a locked or foreign directory, a driver error: say which store we tried
+        raise Fail(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}") from exc
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))

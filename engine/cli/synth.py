@@ -1,0 +1,237 @@
+"""`toolflow synth`: plan and play out dialogues over sampled tool combinations, resumably.
+
+Test seam: ``LLM_FACTORY``, when set, ``LLM_FACTORY(options) -> LLM`` replaces the real client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
+from toolflow.engine.llm.base import LLM
+from toolflow.engine.sampling.records import read_samples
+from toolflow.engine.sampling.sources import FileSampleSource, SampleSource, StoreSampleSource
+from toolflow.engine.stores.base import GraphStore
+from toolflow.engine.synth.job import RunConfig, RunSummary, run_synthesis
+
+#: Test hook: a callable taking the LLM options dict and returning an LLM. None = the real client.
+LLM_FACTORY: Callable[[dict[str, Any]], LLM] | None = None
+
+AGENT_ROLES = ("planner", "user", "assistant", "tool")
+STRATEGIES = ("walk", "random", "category")
+
+
+def _default(name: str) -> Any:
+    """A RunConfig default: the CLI and the Python API share one set of defaults."""
+    return RunConfig.model_fields[name].default
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/8' → (2, 8)."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError as exc:
+        raise ValueError(f"shard must look like i/n, got {text!r}") from exc
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"shard must be i/n with 0 <= i < n, got {text!r}")
+    return i, n
+
+
+def parse_turns(text: str) -> tuple[int, int]:
+    """'4' → (4, 4); '3-5' → (3, 5)."""
+    lo, _, hi = text.partition("-")
+    try:
+        low, high = int(lo), int(hi or lo)
+    except ValueError as exc:
+        raise ValueError(f"turns must be N or LOW-HIGH, got {text!r}") from exc
+    if low < 1 or high < low:
+        raise ValueError(f"turns must be N or LOW-HIGH with 1 <= LOW <= HIGH, got {text!r}")
+    return low, high
+
+
+def summary_table(summary: RunSummary) -> Table:
+    """The end-of-run table: outcomes by reason, tokens per role, throughput."""
+    table = Table(title="synth run", show_lines=False)
+    table.add_column("what")
+    table.add_column("count / tokens", justify="right")
+    table.add_row("in this shard", str(summary.in_shard))
+    table.add_row("skipped (already done)", str(summary.skipped))
+    table.add_row("[green]kept", str(summary.kept))
+    table.add_row("[red]rejected", str(summary.rejected_total))
+    for reason, count in sorted(summary.rejected.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"  [red]reason: {reason}", str(count))
+    for name, count in sorted(summary.errors.items()):
+        table.add_row(f"[yellow]errored (rerun retries): {name}", str(count))
+    for source, count in sorted(summary.plan_sources.items()):
+        table.add_row(f"plan from {source}", str(count))
+    for flag, count in sorted(summary.flags.items()):
+        table.add_row(f"flagged: {flag}", str(count))
+    for role, usage in sorted(summary.usage.by_role.items()):
+        table.add_row(f"tokens {role}", f"{usage.prompt_tokens:,} in / {usage.completion_tokens:,} out "
+                                        f"({usage.requests} req)")
+    table.add_row("dialogues/min", f"{summary.per_minute:.1f}")
+    table.add_row("elapsed", f"{summary.elapsed_s:.1f}s")
+    return table
+
+
+def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None) -> SampleSource:
+    """Tools from a file when --tools is given, otherwise the graph store (its sampler, or --samples drawn
+    from it by `toolflow sample`)."""
+    try:
+        if tools is not None:
+            return FileSampleSource.from_paths(tools, samples)
+        if store is None:
+            raise click.UsageError("give --tools FILE or a graph (--store, built with `toolflow graph build`)")
+        return StoreSampleSource(store, samples=read_samples(samples) if samples else None)
+    except ValueError as exc:  # loaders and sample files name the file, line and field
+        raise Fail(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def open_llm(options: dict[str, Any]) -> Iterator[LLM]:
+    """The LLM for a run: the test hook, or OpenAIClientLLM from env settings + CLI overrides
+    (starting the embedded local server when a role has no endpoint)."""
+    if LLM_FACTORY is not None:
+        yield LLM_FACTORY(options)
+        return
+    from toolflow.engine.llm.client import OpenAIClientLLM
+    from toolflow.engine.llm.local_server import ensure_endpoint
+    from toolflow.engine.llm.settings import LLMSettings, RoleSettings
+
+    shared = {k: options[k] for k in ("base_url", "model", "temperature") if options.get(k) is not None}
+    settings = LLMSettings.from_env(**shared)
+    roles = dict(settings.roles)
+    for role, over in (options.get("roles") or {}).items():
+        vals = {k: v for k, v in over.items() if v is not None}
+        if vals:
+            roles[role] = RoleSettings(**{**roles.get(role, RoleSettings()).model_dump(), **vals})
+    settings = settings.model_copy(update={"roles": roles})
+    with ensure_endpoint(settings) as ready:
+        yield OpenAIClientLLM(ready)
+
+
+def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The LLM-related CLI options (shared and per role) as the dict `open_llm` takes."""
+    return {
+        "base_url": opts["base_url"], "model": opts["model"], "temperature": opts["temperature"],
+        "roles": {r: {"model": opts.get(f"{r}_model"), "base_url": opts.get(f"{r}_base_url")} for r in AGENT_ROLES},
+    }
+
+
+def llm_cli_options(f: Callable) -> Callable:
+    """--base-url/--model/--temperature and --<role>-model/--<role>-base-url for every agent role."""
+    for role in reversed(AGENT_ROLES):
+        f = click.option(f"--{role}-base-url", default=None, help=f"Endpoint for the {role} agent only.")(f)
+        f = click.option(f"--{role}-model", default=None, help=f"Model for the {role} agent only.")(f)
+    f = click.option("--temperature", type=float, default=None, help="Sampling temperature for all roles.")(f)
+    f = click.option("--model", default=None, help="Model for all roles (else TOOLFLOW_MODEL / local model).")(f)
+    f = click.option("--base-url", default=None,
+                     help="OpenAI-compatible endpoint for all roles (else env / the embedded local model).")(f)
+    return f
+
+
+async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Console, progress: bool) -> RunSummary:
+    try:
+        return await run_synthesis(llm, source, config, console=console, show_progress=progress)
+    finally:
+        await llm.aclose()
+
+
+@click.command("synth")
+@click.option("-n", "n", type=click.IntRange(min=0), required=True,
+              help="Dialogues in the whole job (all shards together).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Kept dialogues, JSONL, appended to (and resumed from).")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Rejected dialogues with reasons. Default: <out>.rejects.jsonl beside --out.")
+@click.option("--tools", "tools_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tool definitions (any format `toolflow` loads, or JSONL of Tool records) instead of a graph.")
+@click.option("--samples", "samples_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tool combinations (JSONL of Sample records, e.g. from `toolflow sample`) over --tools or "
+                   "the --store graph. Without it: drawn by --strategy.")
+@store_option
+@click.option("--strategy", type=click.Choice(STRATEGIES), default=_default("strategy"), show_default=True,
+              help="How tool combinations are drawn: walk (graph random walk), random (the paper's −Graph "
+                   "ablation) or category.")
+@click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
+@click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,
+              help="Job seed: fixes dialogue ids and sampling.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=_default("concurrency"), show_default=True,
+              help="Dialogues in flight at once.")
+@click.option("--turns", default="-".join(map(str, _default("turns"))), show_default=True,
+              help="Planned user turns per dialogue: N or LOW-HIGH.")
+@click.option("--max-turns", type=click.IntRange(min=1), default=_default("max_turns"), show_default=True,
+              help="Hard cap on user turns.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=_default("max_steps"), show_default=True,
+              help="Assistant messages per user turn before the dialogue is cut (and rejected).")
+@click.option("--shard", default="0/1", show_default=True, help="Run part i of n: the indices with index % n == i.")
+@click.option("--retries", type=click.IntRange(min=0), default=_default("retries"), show_default=True,
+              help="Extra attempts for a dialogue that errors.")
+@llm_cli_options
+@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+def synth(**opts: Any) -> None:
+    """Synthesize multi-turn tool-calling dialogues.
+
+    For each sampled tool combination a planner drafts the dialogue, then a simulated user, the
+    assistant (OpenAI tool_calls) and a simulated tool play it out. Dialogues that fail the checks go
+    to the rejects file with their reasons. Rerunning the same command continues where it stopped.
+
+    \b
+    Examples:
+      # 3 dialogues over the graph built by `toolflow graph build`, embedded local model
+      toolflow synth -n 3 --out dialogues.jsonl
+      # combinations drawn beforehand with `toolflow sample` from the same store
+      toolflow sample -n 1000 --seed 7 --out samples.jsonl
+      toolflow synth -n 1000 --samples samples.jsonl --out d.jsonl
+      # an OpenAI-compatible server, a cheaper model for the tool role
+      toolflow synth -n 1000 --out d.jsonl --base-url http://localhost:8000/v1 --model qwen2.5-7b \\
+            --tool-model qwen2.5-1.5b
+      # tools from a file instead of a graph, random combinations
+      toolflow synth -n 100 --tools tools.jsonl --out d.jsonl
+      # 4 machines, one shard each (same -n and --seed everywhere)
+      toolflow synth -n 10000 --out d.2.jsonl --shard 2/4
+      # the paper's ablations
+      toolflow synth -n 200 --out noplan.jsonl --no-plan
+      toolflow synth -n 200 --out nograph.jsonl --strategy random
+
+    Credentials and per-role settings come from the environment (TOOLFLOW_API_KEY or OPENAI_API_KEY,
+    TOOLFLOW_<ROLE>_MODEL, ...). Exit status 1 means some dialogues errored: rerun to retry them.
+    """
+    console = Console(stderr=True)
+    try:
+        config = RunConfig(
+            n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
+            plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
+            max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
+            retries=opts["retries"],
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    store = None if opts["tools_path"] is not None else open_store_or_fail(opts["store_spec"])
+    try:
+        source = open_source(opts["tools_path"], opts["samples_path"], store)
+        with open_llm(llm_options(opts)) as llm:
+            summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+    finally:
+        if store is not None:
+            store.close()
+    console.print(summary_table(summary))
+    click.echo(json.dumps({"kept": summary.kept, "rejected": summary.rejected_total,
+                           "errored": sum(summary.errors.values()), "skipped": summary.skipped,
+                           "out": str(config.out), "rejects": str(config.rejects_path)}))
+    if summary.errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    synth()

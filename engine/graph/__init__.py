@@ -1,0 +1,1 @@
+"""Graph build: fields, embeddings, kNN pairs, typed edges, stats."""

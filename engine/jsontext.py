@@ -1,0 +1,18 @@
+"""JSON-or-raw-text: the one parse for strings that usually hold JSON (tool-call arguments, tool results).
+
+``strict=False`` because models emit raw control characters inside strings; text that is not JSON is kept
+as it is rather than lost, so a record always round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def loads_or_text(text: str) -> Any:
+    """The JSON value of `text`, or `text` itself when it is not JSON."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return text

@@ -1,0 +1,1 @@
+"""Synthesis: agents, the dialogue loop, the job, checks, JSONL I/O and export."""
