@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 #: OpenAI function names: letters, digits, underscore and dash, at most 64 characters.
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -133,6 +133,45 @@ class Plan(BaseModel):
     turns: list[PlanTurn]
 
 
+class Checks(BaseModel):
+    """The verdict on one dialogue: kept when nothing failed; flags are kept but noted."""
+
+    passed: bool = False
+    failed: list[str] = Field(default_factory=list, description="Reasons to reject, 'code: detail'.")
+    flags: list[str] = Field(default_factory=list, description="Doubts that do not reject, 'code: detail'.")
+
+
+#: Meta keys written only when they apply (absent, not null, otherwise), so records stay compact.
+_OPTIONAL_META = frozenset({"plan_source", "plan_intents", "planner_problem", "user_fallbacks"})
+
+
+class Meta(BaseModel):
+    """How a dialogue was made: job settings, models per role, tokens, the loop's trace."""
+
+    model_config = ConfigDict(extra="allow")  # records written by newer versions still load
+
+    index: int
+    seed: int
+    strategy: str
+    plan: bool
+    target_turns: int | None = None
+    models: dict[str, str] = Field(default_factory=dict, description="Model per agent role.")
+    tokens: dict[str, dict[str, int]] = Field(default_factory=dict, description="Usage per role (this dialogue).")
+    toolflow_version: str | None = None
+    turns: list[dict[str, Any]] = Field(default_factory=list, description="Per plan turn: message index range.")
+    finish_reasons: list[str | None] = Field(default_factory=list, description="Per message, from the LLM.")
+    stopped: str | None = Field(default=None, description="Why the loop stopped early, if it did.")
+    plan_source: Literal["llm", "skeleton"] | None = None
+    plan_intents: Literal["llm", "template"] | None = None
+    planner_problem: str | None = None
+    user_fallbacks: int | None = Field(default=None, description="User turns replaced by the plan's intent.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_optionals(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if not (k in _OPTIONAL_META and v is None)}
+
+
 class Dialogue(BaseModel):
     """One synthesized dialogue: a JSONL line in OpenAI messages format plus its provenance."""
 
@@ -141,6 +180,5 @@ class Dialogue(BaseModel):
     messages: list[dict[str, Any]]
     plan: Plan | None = None
     sample: Sample
-    checks: dict[str, Any] = Field(default_factory=dict)
-    scores: dict[str, Any] = Field(default_factory=dict)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    checks: Checks = Field(default_factory=Checks)
+    meta: Meta

@@ -5,7 +5,7 @@ import copy
 import pytest
 from fake_llm import fixture_tools
 
-from toolflow.engine.models import Dialogue, Plan, Sample
+from toolflow.engine.models import Checks, Dialogue, Plan, Sample
 from toolflow.engine.synth.checks import (
     NearDuplicateIndex,
     check_dialogue,
@@ -44,17 +44,17 @@ def good() -> Dialogue:
             {"kind": "tool_call", "intent": "hotels in Rome", "tools": ["search_hotels"]},
             {"kind": "follow_up", "intent": "book it", "tools": ["book_hotel"], "depends_on": [0]}]}),
         sample=Sample(id="s", tool_ids=["a", "b"], strategy="t"),
-        meta={"turns": [{"plan_turn": 0, "start": 1, "end": 5}, {"plan_turn": 1, "start": 5, "end": 9}],
+        meta={"index": 0, "seed": 0, "strategy": "t", "plan": True, "turns": [{"plan_turn": 0, "start": 1, "end": 5}, {"plan_turn": 1, "start": 5, "end": 9}],
               "finish_reasons": [None, None, "tool_calls", None, "stop", None, "tool_calls", None, "stop"]},
     )
 
 
 def codes(d: Dialogue) -> set[str]:
-    return {reason_code(r) for r in check_dialogue(d)["failed"]}
+    return {reason_code(r) for r in check_dialogue(d).failed}
 
 
 def test_good_dialogue_passes():
-    assert check_dialogue(good()) == {"passed": True, "failed": [], "flags": []}
+    assert check_dialogue(good()).model_dump() == {"passed": True, "failed": [], "flags": []}
 
 
 def mutate(fn):
@@ -82,7 +82,7 @@ def mutate(fn):
         (lambda d: d.messages[5].update(content="Now run book_hotel with it."), "tool_name_in_user"),
         (lambda d: d.messages[5].update(content="   "), "empty_turn"),
         (lambda d: d.messages[4].update(content=""), "empty_turn"),
-        (lambda d: d.meta["finish_reasons"].__setitem__(8, "length"), "truncated"),
+        (lambda d: d.meta.finish_reasons.__setitem__(8, "length"), "truncated"),
         (lambda d: d.messages.pop(), "unfinished"),
         (lambda d: [d.messages.pop() for _ in range(4)], "plan_not_covered"),
     ],
@@ -90,20 +90,20 @@ def mutate(fn):
 def test_each_defect_is_caught(change, expected):
     d = mutate(change)
     result = check_dialogue(d)
-    assert not result["passed"]
-    assert expected in codes(d), result["failed"]
+    assert not result.passed
+    assert expected in codes(d), result.failed
 
 
 def test_plan_turn_without_user_message():
     d = good()
-    d.meta["turns"] = d.meta["turns"][:1]
+    d.meta.turns = d.meta.turns[:1]
     assert "plan_turns_missing" in codes(d)
 
 
 def test_param_name_in_user_text_is_only_a_flag():
     d = mutate(lambda d: d.messages[5].update(content="Book it, my hotel_id is H-77."))
     result = check_dialogue(d)
-    assert result["passed"] and result["flags"] == ["param_name_in_user: ['hotel_id'] in message 5"]
+    assert result.passed and result.flags == ["param_name_in_user: ['hotel_id'] in message 5"]
 
 
 def test_plain_word_tool_names_in_user_text_are_fine():
@@ -113,13 +113,13 @@ def test_plain_word_tool_names_in_user_text_are_fine():
     d.messages[3]["name"] = "search"
     d.plan.turns[0].tools = ["search"]
     d.messages[1]["content"] = "Can you search hotels in Rome from June 1?"
-    assert check_dialogue(d)["passed"], check_dialogue(d)
+    assert check_dialogue(d).passed, check_dialogue(d)
 
 
 def test_loop_failures_are_kept():
     d = good()
-    d.checks = {"failed": ["tool_sim_failed: x"]}
-    assert check_dialogue(d)["failed"] == ["tool_sim_failed: x"]
+    d.checks = Checks(failed=["tool_sim_failed: x"])
+    assert check_dialogue(d).failed == ["tool_sim_failed: x"]
 
 
 def test_alias_types_and_broken_schemas():

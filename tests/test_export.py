@@ -31,7 +31,7 @@ def parallel_dialogue() -> dict:
             {"role": "user", "content": "Thanks!"},
             {"role": "assistant", "content": "You're welcome."},
         ],
-        sample=Sample(id="s", tool_ids=[], strategy="t"),
+        sample=Sample(id="s", tool_ids=[], strategy="t"), meta={"index": 0, "seed": 0, "strategy": "t", "plan": False},
     ).model_dump()
 
 

@@ -58,8 +58,8 @@ async def test_clarification_assistant_asks_user_supplies_then_call():
                         "assistant*", "tool", "assistant"]
     assert d.messages[7]["content"] == "We are two."
     assert "Give it now" in llm.calls_for("user")[2]["messages"][-1]["content"]
-    assert d.checks == {"passed": True, "failed": [], "flags": []}
-    assert [t["plan_turn"] for t in d.meta["turns"]] == [0, 1]
+    assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}
+    assert [t["plan_turn"] for t in d.meta.turns] == [0, 1]
 
 
 async def test_clarify_turn_where_assistant_guesses_is_flagged():
@@ -70,7 +70,7 @@ async def test_clarify_turn_where_assistant_guesses_is_flagged():
                        "assistant": [calls(("book_hotel", {"hotel_id": "H-1", "guests": 4})), "Done."],
                        "tool": [BOOKED]})
     d = await run(llm, ts)
-    assert d.checks["passed"] and "clarify_not_asked: turn 0" in d.checks["flags"]
+    assert d.checks.passed and "clarify_not_asked: turn 0" in d.checks.flags
 
 
 async def test_parallel_calls_in_one_assistant_message():
@@ -89,7 +89,7 @@ async def test_parallel_calls_in_one_assistant_message():
     assert len(set(ids)) == 2 and all(len(i) == 9 and i.isalnum() for i in ids)
     assert [d.messages[3]["tool_call_id"], d.messages[4]["tool_call_id"]] == ids
     assert [d.messages[3]["name"], d.messages[4]["name"]] == ["get_forecast", "find_restaurants"]
-    assert d.checks["passed"], d.checks
+    assert d.checks.passed, d.checks
 
 
 async def _follow_up(hotel_id):
@@ -111,12 +111,12 @@ async def test_follow_up_uses_earlier_result_and_tool_agent_sees_it():
     book_prompt = llm.calls_for("tool")[1]["messages"][1]["content"]
     assert "Roma Inn" in book_prompt and '"hotel_id": "H-77"' in book_prompt
     assert json.loads(d.messages[6]["tool_calls"][0]["function"]["arguments"])["hotel_id"] == "H-77"
-    assert d.checks == {"passed": True, "failed": [], "flags": []}
+    assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}
 
 
 async def test_follow_up_not_grounded_is_flagged():
     _, d = await _follow_up("H-00")
-    assert d.checks["passed"] and d.checks["flags"] == ["follow_up_not_grounded: turn 1"]
+    assert d.checks.passed and d.checks.flags == ["follow_up_not_grounded: turn 1"]
 
 
 async def test_truncated_reply_stops_and_is_rejected():
@@ -126,9 +126,9 @@ async def test_truncated_reply_stops_and_is_rejected():
     llm = ScriptedLLM({"planner": [plan], "user": [{"message": "Weather in Oslo?"}],
                        "assistant": [ChatReply(content="The weather in Oslo will be", finish_reason="length")]})
     d = await run(llm, ts)
-    assert d.meta["stopped"] == "truncated"
-    assert not d.checks["passed"]
-    codes = {r.split(":")[0] for r in d.checks["failed"]}
+    assert d.meta.stopped == "truncated"
+    assert not d.checks.passed
+    codes = {r.split(":")[0] for r in d.checks.failed}
     assert {"truncated", "plan_not_covered", "plan_turns_missing"} <= codes
 
 
@@ -139,8 +139,8 @@ async def test_endless_tool_calls_hit_max_steps():
     llm = ScriptedLLM({"planner": [plan], "user": [{"message": "Weather in Oslo?"}],
                        "assistant": [loop] * 3, "tool": ['{"city": "Oslo", "forecast": []}'] * 3})
     d = await run(llm, ts, max_steps=3)
-    assert d.meta["stopped"] == "max_steps"
-    assert any(r.startswith("unfinished") for r in d.checks["failed"])
+    assert d.meta.stopped == "max_steps"
+    assert any(r.startswith("unfinished") for r in d.checks.failed)
 
 
 async def test_invalid_plan_without_fallback_becomes_a_reject_without_turns():
@@ -148,8 +148,8 @@ async def test_invalid_plan_without_fallback_becomes_a_reject_without_turns():
     llm = ScriptedLLM({"planner": [bad] * 3})
     d = await run(llm, tools("get_forecast"), plan_fallback=False)
     assert roles(d) == ["system"]
-    assert len(d.checks["failed"]) == 1 and d.checks["failed"][0].startswith("plan_invalid:")
-    assert not d.checks["passed"]  # and no "unfinished" noise: the plan failure explains it
+    assert len(d.checks.failed) == 1 and d.checks.failed[0].startswith("plan_invalid:")
+    assert not d.checks.passed  # and no "unfinished" noise: the plan failure explains it
 
 
 async def test_invalid_plan_falls_back_to_the_sample_skeleton():
@@ -168,9 +168,9 @@ async def test_invalid_plan_falls_back_to_the_sample_skeleton():
         "tool": [HOTELS, BOOKED],
     })
     d = await synthesize(llm, s, ts, index=3, config=SynthConfig(seed=7, target_turns=2))
-    assert d.checks["passed"], d.checks
-    assert (d.meta["plan_source"], d.meta["plan_intents"]) == ("skeleton", "llm")
-    assert d.meta["planner_problem"].startswith("plan_invalid:")
+    assert d.checks.passed, d.checks
+    assert (d.meta.plan_source, d.meta.plan_intents) == ("skeleton", "llm")
+    assert d.meta.planner_problem.startswith("plan_invalid:")
     assert [(t.kind, t.tools, t.depends_on) for t in d.plan.turns] == [
         ("tool_call", ["search_hotels"], []), ("follow_up", ["book_hotel"], [0])]
     assert d.plan.scenario == "A nurse planning a weekend in Rome."
@@ -183,7 +183,7 @@ async def test_llm_plan_is_recorded_as_such():
                        "assistant": [calls(("get_forecast", {"city": "Oslo"})), "Rain."],
                        "tool": ['{"city": "Oslo", "forecast": ["rain"]}']})
     d = await run(llm, tools("get_forecast"))
-    assert d.meta["plan_source"] == "llm" and "planner_problem" not in d.meta
+    assert d.meta.plan_source == "llm" and d.meta.planner_problem is None
 
 
 async def test_tool_simulation_failure_is_a_reject():
@@ -191,14 +191,14 @@ async def test_tool_simulation_failure_is_a_reject():
     llm = ScriptedLLM({"planner": [plan], "user": [{"message": "Weather in Oslo?"}],
                        "assistant": [calls(("get_forecast", {"city": "Oslo"}))], "tool": ["nope"] * 3})
     d = await run(llm, tools("get_forecast"))
-    assert d.meta["stopped"] == "tool_sim_failed"
-    assert any(r.startswith("tool_sim_failed: get_forecast") for r in d.checks["failed"])
+    assert d.meta.stopped == "tool_sim_failed"
+    assert any(r.startswith("tool_sim_failed: get_forecast") for r in d.checks.failed)
 
 
 async def test_structured_output_error_is_a_reject_not_a_crash():
     llm = ScriptedLLM({"user": [StructuredOutputError("no valid JSON after 2 repairs")]})
     d = await run(llm, tools("get_forecast"), plan=False)
-    assert any(r.startswith("llm_output_invalid") for r in d.checks["failed"])
+    assert any(r.startswith("llm_output_invalid") for r in d.checks.failed)
 
 
 async def test_unusable_user_message_is_replaced_by_the_plan_intent():
@@ -208,7 +208,7 @@ async def test_unusable_user_message_is_replaced_by_the_plan_intent():
                        "tool": ['{"city": "Oslo", "forecast": ["rain"]}']})
     d = await run(llm, tools("get_forecast"))
     assert d.messages[1] == {"role": "user", "content": "What's the weather in Oslo tomorrow?"}
-    assert d.meta["user_fallbacks"] == 1 and d.checks["passed"], d.checks
+    assert d.meta.user_fallbacks == 1 and d.checks.passed, d.checks
 
 
 async def test_plan_guided_tool_choice():
@@ -227,7 +227,7 @@ async def test_plan_guided_tool_choice():
 
     llm = script()
     d = await run(llm, ts)
-    assert d.checks["passed"], d.checks
+    assert d.checks.passed, d.checks
     choices = [c["tool_choice"] for c in llm.calls_for("assistant")]
     allowed = {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [
         {"type": "function", "function": {"name": "search_hotels"}}]}}
@@ -247,17 +247,17 @@ async def test_no_plan_user_improvises_and_may_finish():
                        "assistant": [calls(("get_forecast", {"city": "Rome", "days": 1})), "Sunny."],
                        "tool": ['{"city": "Rome", "forecast": ["sunny"]}']})
     d = await run(llm, ts, plan=False, target_turns=3)
-    assert d.plan is None and d.meta["plan"] is False
+    assert d.plan is None and d.meta.plan is False
     assert llm.calls_for("planner") == []
     assert roles(d) == ["system", "user", "assistant*", "tool", "assistant"]
-    assert d.checks["passed"], d.checks
+    assert d.checks.passed, d.checks
 
 
 async def test_duplicate_tool_names_are_rejected_upfront():
     dup = ALL["get_forecast"].model_copy(update={"id": "other:get_forecast"})
     llm = ScriptedLLM({})
     d = await run(llm, [ALL["get_forecast"], dup])
-    assert d.checks["failed"][0].startswith("duplicate_tool_names") and llm.calls == []
+    assert d.checks.failed[0].startswith("duplicate_tool_names") and llm.calls == []
 
 
 async def test_id_and_meta_provenance():
@@ -271,9 +271,9 @@ async def test_id_and_meta_provenance():
     d = await run(llm, ts, strategy="walk")
     assert d.id == dialogue_id(7, 3) == "dlg-" + __import__("hashlib").sha1(b"7:3").hexdigest()[:16]
     assert dialogue_id(7, 4) != d.id and dialogue_id(8, 3) != d.id
-    m = d.meta
+    m = d.meta.model_dump()
     assert m["models"]["planner"] == "big" and m["models"]["assistant"] == "mid" and m["models"]["tool"] == "unknown"
     assert m["tokens"]["assistant"]["requests"] == 3 and m["tokens"]["planner"]["requests"] == 1
     assert (m["toolflow_version"], m["seed"], m["index"], m["strategy"], m["plan"]) == (__version__, 7, 3, "walk", True)
     assert d.tools == [ALL["get_forecast"].openai_tool()]
-    assert d.checks["passed"], d.checks
+    assert d.checks.passed, d.checks

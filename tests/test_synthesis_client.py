@@ -61,11 +61,11 @@ async def test_dialogue_through_the_production_client(server):
     async with OpenAIClientLLM(settings) as llm:
         d = await synthesize(llm, Sample(id="s", tool_ids=[t.id for t in tools], strategy="t"), tools,
                              index=0, config=SynthConfig())
-    assert d.checks == {"passed": True, "failed": [], "flags": []}, d.checks
+    assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}, d.checks
     assert [m["role"] for m in d.messages] == ["system", "user", "assistant", "tool", "tool", "assistant",
                                                "user", "assistant"]
-    assert d.meta["models"]["tool"] == "small" and d.meta["models"]["assistant"] == "big"
-    assert d.meta["tokens"]["assistant"]["requests"] == 3 and d.meta["tokens"]["tool"]["prompt_tokens"] > 0
+    assert d.meta.models["tool"] == "small" and d.meta.models["assistant"] == "big"
+    assert d.meta.tokens["assistant"]["requests"] == 3 and d.meta.tokens["tool"]["prompt_tokens"] > 0
     final_assistant_request = [r for r in server.requests if r.get("tools")][-1]
     sent = final_assistant_request["messages"]
     assert any(m.get("tool_calls") for m in sent) and sum(m["role"] == "tool" for m in sent) == 2
@@ -85,7 +85,7 @@ async def test_cache_is_scoped_per_dialogue_and_replayed_on_rerun(server, tmp_pa
 
     first = await once(0)
     after_first = server.request_count
-    assert first.checks["passed"] and after_first > 0
+    assert first.checks.passed and after_first > 0
     again = await once(0)  # a rerun of the same dialogue: everything from the cache
     assert server.request_count == after_first and again.messages == first.messages
     await once(1)  # same prompts, other dialogue: not served from dialogue 0's cache

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from toolflow.engine.models import Dialogue
+from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
 
 #: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
@@ -165,7 +165,7 @@ def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str])
             failed.append(f"empty_turn: assistant message {i}")
         elif role == "tool" and not text.strip():
             failed.append(f"empty_turn: tool message {i}")
-    reasons = dialogue.meta.get("finish_reasons") or []
+    reasons = dialogue.meta.finish_reasons
     truncated = [i for i, r in enumerate(reasons) if r == "length"]
     if truncated:
         failed.append(f"truncated: messages {truncated} hit the length limit")
@@ -180,7 +180,7 @@ def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[
     not_used = [n for n in planned if n not in used]
     if not_used:
         failed.append(f"plan_not_covered: tools never called {not_used}")
-    log = dialogue.meta.get("turns")
+    log = dialogue.meta.turns
     if log is None:
         played = sum(1 for m in dialogue.messages if m.get("role") == "user")
         log = [{"plan_turn": i} for i in range(min(played, len(plan.turns)))]
@@ -223,13 +223,13 @@ def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
     return out
 
 
-def check_dialogue(dialogue: Dialogue) -> dict[str, Any]:
-    """All per-dialogue checks: ``{"passed", "failed": [reasons], "flags": [...]}``.
+def check_dialogue(dialogue: Dialogue) -> Checks:
+    """All per-dialogue checks (passed, failed reasons, flags).
 
-    Failures already present in ``dialogue.checks["failed"]`` (e.g. from the loop) are kept.
+    Failures already present in ``dialogue.checks.failed`` (e.g. from the loop) are kept.
     """
-    failed: list[str] = list(dialogue.checks.get("failed", []))
-    flags: list[str] = list(dialogue.checks.get("flags", []))
+    failed: list[str] = list(dialogue.checks.failed)
+    flags: list[str] = list(dialogue.checks.flags)
     if not dialogue.messages:
         failed.append("empty_dialogue: no messages")
     else:
@@ -240,10 +240,10 @@ def check_dialogue(dialogue: Dialogue) -> dict[str, Any]:
         ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
                           and (last.get("content") or "").strip())
         if not ends_in_answer and not failed:  # only when nothing else explains it
-            failed.append(f"unfinished: no closing assistant answer (stopped: {dialogue.meta.get('stopped')})")
+            failed.append(f"unfinished: no closing assistant answer (stopped: {dialogue.meta.stopped})")
     failed = list(dict.fromkeys(failed))
     flags = list(dict.fromkeys(flags))
-    return {"passed": not failed, "failed": failed, "flags": flags}
+    return Checks(passed=not failed, failed=failed, flags=flags)
 
 
 # --- near-duplicates across a run -------------------------------------------------------------

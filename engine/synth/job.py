@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, field_validator
 from rich.console import Console
 
 from toolflow.engine.llm.base import LLM, UsageTracker
-from toolflow.engine.models import Dialogue, Sample
+from toolflow.engine.models import Checks, Dialogue, Meta, Sample
 from toolflow.engine.progress import progress_bar
 from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.seeds import dialogue_id
@@ -91,9 +91,8 @@ def in_shard(index: int, shard: tuple[int, int]) -> bool:
 
 
 def _reject_without_dialogue(dlg_id: str, index: int, sample: Sample, reason: str, config: RunConfig) -> Dialogue:
-    return Dialogue(id=dlg_id, tools=[], messages=[], sample=sample,
-                    checks={"passed": False, "failed": [reason], "flags": []},
-                    meta={"index": index, "seed": config.seed, "strategy": config.strategy, "plan": config.plan})
+    return Dialogue(id=dlg_id, tools=[], messages=[], sample=sample, checks=Checks(passed=False, failed=[reason]),
+                    meta=Meta(index=index, seed=config.seed, strategy=config.strategy, plan=config.plan))
 
 
 async def run_synthesis(
@@ -141,21 +140,21 @@ async def run_synthesis(
     task = progress.add_task("synth", total=len(todo), kept=0, rej=0)
 
     def record(d: Dialogue) -> None:
-        if d.checks.get("passed"):
+        if d.checks.passed:
             match = dedup.check_and_add(d.id, dedup_text(d))
             if match is not None:
-                d.checks = {**d.checks, "passed": False,
-                            "failed": [*d.checks.get("failed", []), f"near_duplicate: of {match}"]}
-        flags.update(reason_code(f) for f in d.checks.get("flags", []))
-        if d.meta.get("plan_source"):
-            plan_sources[d.meta["plan_source"]] += 1
-        if d.checks.get("passed"):
+                d.checks = Checks(passed=False, failed=[*d.checks.failed, f"near_duplicate: of {match}"],
+                                  flags=d.checks.flags)
+        flags.update(reason_code(f) for f in d.checks.flags)
+        if d.meta.plan_source:
+            plan_sources[d.meta.plan_source] += 1
+        if d.checks.passed:
             out_w.write(d)
             summary.kept += 1
         else:
             rej_w.write(d)
             summary.rejected_total += 1
-            rejected.update({reason_code(r) for r in d.checks.get("failed", [])} or {"unknown"})
+            rejected.update({reason_code(r) for r in d.checks.failed} or {"unknown"})
             summary.rejected = dict(rejected)
 
     async def one(index: int, sample: Sample) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -25,7 +26,7 @@ from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
 from toolflow.engine.llm.cache import cache_scope
 from toolflow.engine.llm.errors import StructuredOutputError
-from toolflow.engine.models import Dialogue, Plan, PlanTurn, Sample, Tool
+from toolflow.engine.models import Checks, Dialogue, Meta, Plan, PlanTurn, Sample, Tool
 from toolflow.engine.seeds import dialogue_id, rng_for
 from toolflow.engine.synth.agents.assistant import reply_problems, respond, system_prompt
 from toolflow.engine.synth.agents.planner import PlanError, make_plan
@@ -117,83 +118,86 @@ async def synthesize(
                                  tracker=tracker if tracker is not None else UsageTracker())
 
 
+@dataclass
+class DialogueState:
+    """Everything the loop builds for one dialogue, in one place (the agents only produce text)."""
+
+    dlg_id: str
+    index: int
+    messages: list[dict[str, Any]]
+    finish: list[str | None] = field(default_factory=lambda: [None])  # per message: the LLM's finish_reason
+    turn_log: list[dict[str, Any]] = field(default_factory=list)  # per plan turn: its message range
+    failed: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    plan: Plan | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # plan_source, plan_intents, planner_problem, user_fallbacks
+    earlier: list[dict[str, Any]] = field(default_factory=list)  # {name, arguments, result} of every call so far
+    n_calls: int = 0
+
+    def add(self, message: dict[str, Any], finish_reason: str | None = None) -> None:
+        self.messages.append(message)
+        self.finish.append(finish_reason)
+
+
+def _build(state: DialogueState, llm: LLM, sample: Sample, tools: list[Tool], config: SynthConfig,
+           tracker: UsageTracker) -> Dialogue:
+    d = Dialogue(
+        id=state.dlg_id, tools=[t.openai_tool() for t in tools], messages=state.messages, plan=state.plan,
+        sample=sample, checks=Checks(failed=state.failed),
+        meta=Meta(
+            index=state.index, seed=config.seed, strategy=config.strategy, plan=config.plan,
+            target_turns=config.target_turns, models=models_of(llm),
+            tokens={r: u.model_dump() for r, u in tracker.by_role.items()},
+            toolflow_version=__version__, turns=state.turn_log, finish_reasons=state.finish, stopped=state.stopped,
+            **state.notes,
+        ),
+    )
+    d.checks = check_dialogue(d)
+    return d
+
+
 async def _synthesize(
     llm: LLM, sample: Sample, tools: list[Tool], *, dlg_id: str, index: int, config: SynthConfig,
     tracker: UsageTracker,
 ) -> Dialogue:
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt()}]
-    finish: list[str | None] = [None]
-    turn_log: list[dict[str, Any]] = []
-    failed: list[str] = []
-    stopped: str | None = None
-    plan: Plan | None = None
-    plan_meta: dict[str, Any] = {}
-
-    def build() -> Dialogue:
-        d = Dialogue(
-            id=dlg_id, tools=[t.openai_tool() for t in tools], messages=messages, plan=plan, sample=sample,
-            checks={"failed": failed},
-            meta={
-                "index": index, "seed": config.seed, "strategy": config.strategy, "plan": config.plan,
-                "target_turns": config.target_turns, "models": models_of(llm),
-                "tokens": {r: u.model_dump() for r, u in tracker.by_role.items()},
-                "toolflow_version": __version__, "turns": turn_log, "finish_reasons": finish, "stopped": stopped,
-                **plan_meta,
-            },
-        )
-        d.checks = check_dialogue(d)
-        return d
-
+    state = DialogueState(dlg_id=dlg_id, index=index, messages=[{"role": "system", "content": system_prompt()}])
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
-        failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
-        return build()
+        state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
+        return _build(state, llm, sample, tools, config, tracker)
     if config.plan:
         problem = None
         try:
-            plan = await make_plan(llm, tools, target_turns=config.target_turns, max_turns=config.max_turns,
-                                   tracker=tracker, max_repairs=config.plan_repairs)
-            plan_meta["plan_source"] = "llm"
+            state.plan = await make_plan(llm, tools, target_turns=config.target_turns, max_turns=config.max_turns,
+                                         tracker=tracker, max_repairs=config.plan_repairs)
+            state.notes["plan_source"] = "llm"
         except PlanError as exc:
             problem = f"plan_invalid: {exc}"
         except StructuredOutputError as exc:
             problem = f"llm_output_invalid: planner: {exc}"
         if problem is not None:
             if not config.plan_fallback:
-                failed.append(problem)
-                return build()
+                state.failed.append(problem)
+                return _build(state, llm, sample, tools, config, tracker)
             # the planner's problems stay on record; the dialogue goes on with the sample's own structure
-            plan, intents = await plan_from_skeleton(llm, sample, tools, target_turns=config.target_turns,
-                                                     max_turns=config.max_turns, seed=config.seed, tracker=tracker)
-            plan_meta.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
+            state.plan, intents = await plan_from_skeleton(llm, sample, tools, target_turns=config.target_turns,
+                                                           max_turns=config.max_turns, seed=config.seed,
+                                                           tracker=tracker)
+            state.notes.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
     try:
-        stopped = await _play(llm, tools, plan, config, dlg_id, messages, finish, turn_log, failed, tracker,
-                              plan_meta)
+        state.stopped = await _play(llm, tools, config, state, tracker)
     except StructuredOutputError as exc:
-        failed.append(f"llm_output_invalid: {exc}")
-        stopped = "llm_output_invalid"
-    return build()
+        state.failed.append(f"llm_output_invalid: {exc}")
+        state.stopped = "llm_output_invalid"
+    return _build(state, llm, sample, tools, config, tracker)
 
 
-async def _play(
-    llm: LLM,
-    tools: list[Tool],
-    plan: Plan | None,
-    config: SynthConfig,
-    dlg_id: str,
-    messages: list[dict[str, Any]],
-    finish: list[str | None],
-    turn_log: list[dict[str, Any]],
-    failed: list[str],
-    tracker: UsageTracker,
-    notes: dict[str, Any],
-) -> str | None:
-    """The turn loop; appends to `messages`/`finish`/`turn_log`/`failed`, counts fallbacks in `notes`
-    (merged into meta) and returns why it stopped early."""
+async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: DialogueState,
+                tracker: UsageTracker) -> str | None:
+    """The turn loop over `state`; returns why it stopped early (None when it played every turn)."""
+    plan = state.plan
     stopped: str | None = None
     by_name = {t.name: t for t in tools}
-    earlier: list[dict[str, Any]] = []
-    n_calls = 0
     n_turns = min(len(plan.turns), config.max_turns) if plan else min(config.target_turns, config.max_turns)
     scenario = plan.scenario if plan else ""
 
@@ -204,23 +208,22 @@ async def _play(
         by the turn's intent: a validated plain-words request without tool names (counted in meta).
         """
         try:
-            ut = await next_user_message(llm, messages[1:], turn=turn, tools=tools, scenario=scenario,
+            ut = await next_user_message(llm, state.messages[1:], turn=turn, tools=tools, scenario=scenario,
                                          answering=answering, turn_number=t_idx, max_turns=n_turns,
                                          tracker=tracker, max_repairs=1 if turn is not None else None)
         except StructuredOutputError:
             if turn is None:
                 raise
-            notes["user_fallbacks"] = notes.get("user_fallbacks", 0) + 1
+            state.notes["user_fallbacks"] = state.notes.get("user_fallbacks", 0) + 1
             ut = UserTurn(message=turn.intent)
         if turn is None and ut.done and not answering and t_idx > 0:
             return False
-        messages.append({"role": "user", "content": ut.message})
-        finish.append(None)
+        state.add({"role": "user", "content": ut.message})
         return True
 
     for t_idx in range(n_turns):
         turn = plan.turns[t_idx] if plan else None
-        start = len(messages)
+        start = len(state.messages)
         if not await user_says(turn, t_idx, answering=False):
             break
         called: set[str] = set()
@@ -228,15 +231,14 @@ async def _play(
         answered = False
         for _ in range(config.max_steps):
             choice = plan_tool_choice(turn, called, user_answered=replies > 0) if config.guide_tools else "auto"
-            reply = await respond(llm, tools, messages, tracker=tracker, tool_choice=choice)
+            reply = await respond(llm, tools, state.messages, tracker=tracker, tool_choice=choice)
             msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
             if reply.tool_calls:
                 for call in reply.tool_calls:
-                    call["id"] = call_id(dlg_id, n_calls)
-                    n_calls += 1
+                    call["id"] = call_id(state.dlg_id, state.n_calls)
+                    state.n_calls += 1
                 msg["tool_calls"] = reply.tool_calls
-            messages.append(msg)
-            finish.append(reply.finish_reason)
+            state.add(msg, reply.finish_reason)
             if reply.finish_reason == "length":
                 stopped = "truncated"
                 break
@@ -248,15 +250,13 @@ async def _play(
                     for call in reply.tool_calls:
                         fn = call["function"]
                         args = loads_or_text(fn["arguments"])
-                        result = await simulate(llm, by_name[fn["name"]], args, earlier, tracker=tracker)
-                        content = json.dumps(result, ensure_ascii=False)
-                        messages.append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],
-                                         "content": content})
-                        finish.append(None)
-                        earlier.append({"name": fn["name"], "arguments": args, "result": result})
+                        result = await simulate(llm, by_name[fn["name"]], args, state.earlier, tracker=tracker)
+                        state.add({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],
+                                   "content": json.dumps(result, ensure_ascii=False)})
+                        state.earlier.append({"name": fn["name"], "arguments": args, "result": result})
                         called.add(fn["name"])
                 except ToolSimError as exc:
-                    failed.append(f"tool_sim_failed: {exc}")
+                    state.failed.append(f"tool_sim_failed: {exc}")
                     stopped = "tool_sim_failed"
                     break
                 continue
@@ -269,8 +269,8 @@ async def _play(
                 continue
             answered = True
             break
-        turn_log.append({"plan_turn": t_idx, "kind": turn.kind if turn else None, "start": start,
-                         "end": len(messages)})
+        state.turn_log.append({"plan_turn": t_idx, "kind": turn.kind if turn else None, "start": start,
+                               "end": len(state.messages)})
         if not answered:
             stopped = stopped or "max_steps"
             break
