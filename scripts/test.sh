@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 python3 -m ruff check engine loaders cypher tests bench
+lint-imports  # the pipeline floors (pyproject [tool.importlinter]): an upward import fails here
 python3 -m pytest -q -p no:cacheprovider "$@"
