@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
+from toolflow.engine.schema_norm import normalize_schema
+
 #: OpenAI function names: letters, digits, underscore and dash, at most 64 characters.
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -50,9 +52,15 @@ class Tool(BaseModel):
             raise ValueError(f"not a valid function name: {v!r} (use to_function_name)")
         return v
 
+    @field_validator("returns")
+    @classmethod
+    def _normalized_returns(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return normalize_schema(v) if v is not None else None
+
     @field_validator("parameters")
     @classmethod
     def _object_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
+        v = normalize_schema(v)  # the one schema normalization: every Tool, from any source, is normalized here
         if v.get("type", "object") != "object":
             raise ValueError(f"parameters must be a JSON Schema of type 'object', got type {v.get('type')!r}")
         props = v.get("properties", {})

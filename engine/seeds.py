@@ -23,6 +23,12 @@ def dialogue_id(seed: int, index: int) -> str:
     return "dlg-" + hashlib.sha1(f"{seed}:{index}".encode()).hexdigest()[:16]
 
 
+def call_id(key: str, k: int) -> str:
+    """Deterministic id of the k-th tool call under `key` (a dialogue id, or a conversation digest); 9
+    alphanumerics because some chat templates (Mistral) demand exactly that."""
+    return hashlib.sha1(f"{key}:call:{k}".encode()).hexdigest()[:9]
+
+
 def strategy_salt(strategy: str) -> int:
     return zlib.crc32(strategy.encode("utf-8"))
 

@@ -7,13 +7,14 @@ pointer, and field); with `skip_invalid=True` they are collected in `LoadResult.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 from types import ModuleType
 
 from toolflow.engine.models import Tool
+from toolflow.engine.progress import counter
 from toolflow.loaders import bfcl, mcp, openai_tools, openapi, toolbench, toolflow_jsonl
 from toolflow.loaders.build import FileContext
 from toolflow.loaders.detect import SAMPLE, detect_format
@@ -77,7 +78,7 @@ def load_tools(
         result.skipped.append(str(err))
 
     seen: dict[str, Path] = {}
-    with _Progress(progress, len(files)) as advance:
+    with counter(len(files), "loading tools", enabled=progress) as advance:
         for path in files:
             try:
                 tools, merged = load_file(path, fmt, report)
@@ -128,26 +129,3 @@ def _expand(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
             yield path
         else:
             raise LoadError("no such file or directory", file=path)
-
-
-class _Progress:
-    """A rich progress bar over files when asked for, otherwise a no-op."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = enabled
-        self.total = total
-        self._bar = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.start()
-        task = self._bar.add_task("loading tools", total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

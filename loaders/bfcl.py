@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from toolflow.engine.schema_norm import JSON_TYPES
 from toolflow.loaders.build import FileContext
 from toolflow.loaders.errors import json_pointer
 from toolflow.loaders.functions import add_function
-from toolflow.loaders.schema_norm import JSON_TYPES
 from toolflow.loaders.sources import Record
 
 FORMAT = "bfcl"

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from toolflow.engine.models import FUNCTION_NAME_RE, Tool, to_function_name
+from toolflow.engine.schema_norm import normalize_schema
 from toolflow.loaders.errors import LoadError, OnError, raise_error
-from toolflow.loaders.schema_norm import normalize_schema
 
 
 def function_name(raw: str) -> tuple[str, str | None]:

@@ -127,7 +127,7 @@ def test_alias_types_and_broken_schemas():
         {"type": "dict", "properties": {"n": {"type": "float"}, "tags": {"type": "tuple"}}, "required": ["n"]},
         {"n": "x", "tags": [1]})
     assert ok and missing == [] and len(errors) == 1 and "n:" in errors[0]
-    missing, errors, ok = validate_against({"type": "object", "properties": {"a": {"type": 5}},
+    missing, errors, ok = validate_against({"type": "object", "properties": {"a": {"minLength": "x"}},
                                             "required": ["a"]}, {})
     assert not ok and missing == ["a"] and errors == []
 

@@ -297,7 +297,7 @@ async def test_tool_call_emulation_returns_openai_tool_calls(server: FakeOpenAIS
         {"city": "Oslo"},
     ]
     ids = [c["id"] for c in reply.tool_calls]
-    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 2
+    assert all(len(i) == 9 and i.isalnum() for i in ids) and len(set(ids)) == 2
     assert ids == [c["id"] for c in again.tool_calls]  # deterministic
     assert all(c["type"] == "function" for c in reply.tool_calls)
     assert text.content == "Sunny." and text.tool_calls == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -46,12 +45,9 @@ def test_operation_counts(rel: str, operations: int) -> None:
     assert len({t.id for t in result.tools}) == operations
 
 
-def test_openai_spec_loads_fast_with_all_operations() -> None:
-    start = time.perf_counter()
+def test_openai_spec_loads_with_all_operations() -> None:
     result = load_tools(OPENAPI / "openai" / "openapi.yaml")
-    elapsed = time.perf_counter() - start
     assert len(result.tools) == 288
-    assert elapsed < 20, f"3 MB spec took {elapsed:.1f}s"  # ~1.5 s on an idle machine
     chat = by_name(result.tools, "createChatCompletion")
     assert chat.category == "OpenAI API"
     assert chat.id == "openapi:OpenAI API/createChatCompletion"

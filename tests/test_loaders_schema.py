@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from toolflow.engine.schema_norm import loose_type, normalize_schema
 from toolflow.loaders.returns import infer_returns
-from toolflow.loaders.schema_norm import loose_type, normalize_schema
 
 
 @pytest.mark.parametrize(

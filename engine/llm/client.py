@@ -38,14 +38,14 @@ from toolflow.engine.llm.errors import (
 )
 from toolflow.engine.llm.messages import add_system_text, call_id, normalize_messages
 from toolflow.engine.llm.repair import structured_with_repairs
-from toolflow.engine.llm.retry import RetryPolicy, is_transient, with_retries
+from toolflow.engine.llm.retry import RETRY_STATUS, RetryPolicy, is_transient, with_retries
 from toolflow.engine.llm.schema import compact_schema, grammar_schema, schema_of, tool_line
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 
 log = logging.getLogger("toolflow.llm")
 
 # Statuses that say "this request shape is not supported" rather than "try later" or "bad credentials".
-_NOT_A_FORMAT_PROBLEM = frozenset({401, 402, 403, 404, 408, 409, 425, 429})
+_NOT_A_FORMAT_PROBLEM = frozenset({401, 402, 403, 404}) | RETRY_STATUS
 
 
 @dataclass
@@ -113,7 +113,7 @@ def _retry_only_throttling(exc: BaseException) -> bool:
     """While probing a feature, a 4xx/5xx is an answer about the feature, not something to retry."""
     if isinstance(exc, openai.APIConnectionError):
         return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409, 425, 429)
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in RETRY_STATUS
 
 
 class OpenAIClientLLM:

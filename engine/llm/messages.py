@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from toolflow.engine.jsontext import loads_or_text
+from toolflow.engine.seeds import call_id as seeded_call_id
 
 
 def _args_text(arguments: Any) -> str:
@@ -70,11 +71,11 @@ def add_system_text(messages: list[dict[str, Any]], text: str) -> list[dict[str,
 
 
 def call_id(messages: list[dict[str, Any]], index: int, name: str, arguments: str) -> str:
-    """Deterministic tool-call id: the same conversation and call always get the same id (cache-friendly),
-    while the conversation prefix keeps ids unique across turns of one dialogue."""
-    blob = json.dumps([messages, index, name, arguments], sort_keys=True, ensure_ascii=False, default=str)
-    return "call_" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
-
+    """Id for a tool call the server returned without one: the same conversation and call always get the
+    same id (cache-friendly); the conversation digest keeps ids unique across turns. Same format as the
+    dialogue's own call ids (`toolflow.engine.seeds.call_id`)."""
+    blob = json.dumps([messages, name, arguments], sort_keys=True, ensure_ascii=False, default=str)
+    return seeded_call_id(hashlib.sha256(blob.encode("utf-8")).hexdigest(), index)
 
 def strip_fences(text: str) -> str:
     """Small models wrap JSON in ```json fences even in JSON mode."""

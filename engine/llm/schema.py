@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from toolflow.engine.schema_norm import loose_type
+
 
 @functools.lru_cache(maxsize=512)
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:
@@ -67,11 +69,6 @@ def schema_text(schema: dict[str, Any]) -> str:
 #: String formats llama.cpp's json-schema-to-grammar turns into rules; others are dropped (it ignores them).
 GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid3", "uuid4", "uuid5"})
 _GRAMMAR_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
-#: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
-_TYPE_ALIASES = {
-    "dict": "object", "float": "number", "int": "integer", "str": "string", "bool": "boolean",
-    "list": "array", "tuple": "array", "double": "number", "long": "integer",
-}
 #: Annotations that change nothing a grammar enforces but cost prompt tokens or break converters.
 _DROP_KEYS = frozenset({"examples", "example", "title", "$schema", "$id", "$comment", "default", "pattern",
                         "nullable", "readOnly", "writeOnly", "deprecated"})
@@ -88,7 +85,7 @@ _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 
 def _grammar_type(value: Any) -> Any:
     if isinstance(value, str):
-        t = _TYPE_ALIASES.get(value.lower(), value.lower())
+        t = loose_type(value)[0]  # the loaders' own type mapping (engine/schema_norm.py)
         return t if t in _GRAMMAR_TYPES else None
     if isinstance(value, list):
         kept = [t for t in (_grammar_type(v) for v in value) if t]

@@ -18,41 +18,13 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from toolflow.engine.models import Checks, Dialogue
+from toolflow.engine.schema_norm import normalize_schema
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
-
-#: Python-ish type names some tool sources use (BFCL "dict", "float", ...) → JSON Schema names.
-_TYPE_ALIASES = {
-    "dict": "object", "float": "number", "int": "integer", "str": "string", "bool": "boolean",
-    "list": "array", "tuple": "array", "double": "number", "long": "integer",
-}
 
 
 def reason_code(reason: str) -> str:
     """The grouping key of a reason: the part before the first colon."""
     return reason.split(":", 1)[0].strip()
-
-
-def normalize_schema(schema: Any) -> Any:
-    """A copy of `schema` with alias type names mapped to JSON Schema ones and 'any' dropped."""
-    if isinstance(schema, list):
-        return [normalize_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key == "type" and isinstance(value, str):
-            if value.lower() == "any":
-                continue
-            out[key] = _TYPE_ALIASES.get(value.lower(), value)
-        elif key == "type" and isinstance(value, list):
-            out[key] = [_TYPE_ALIASES.get(v.lower(), v) if isinstance(v, str) else v for v in value]
-        elif key in ("properties", "patternProperties", "definitions", "$defs") and isinstance(value, dict):
-            out[key] = {k: normalize_schema(v) for k, v in value.items()}
-        elif isinstance(value, dict | list):
-            out[key] = normalize_schema(value)
-        else:
-            out[key] = value
-    return out
 
 
 def validate_against(schema: dict[str, Any], value: Any) -> tuple[list[str], list[str], bool]:

@@ -14,7 +14,6 @@ propagate so the run can retry the dialogue.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
 from toolflow.engine.llm.cache import cache_scope
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import Checks, Dialogue, Meta, Plan, PlanTurn, Sample, Tool
-from toolflow.engine.seeds import dialogue_id, rng_for
+from toolflow.engine.seeds import call_id, dialogue_id, rng_for
 from toolflow.engine.synth.agents.assistant import reply_problems, respond, system_prompt
 from toolflow.engine.synth.agents.planner import PlanError, make_plan
 from toolflow.engine.synth.agents.skeleton import plan_from_skeleton
@@ -51,11 +50,6 @@ class SynthConfig(BaseModel):
         default=True, description="When the planner fails, plan from the sample's skeleton instead of rejecting.")
     guide_tools: bool = Field(
         default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
-
-
-def call_id(dlg_id: str, k: int) -> str:
-    """Deterministic tool-call id; 9 alphanumerics because some chat templates (Mistral) demand exactly that."""
-    return hashlib.sha1(f"{dlg_id}:call:{k}".encode()).hexdigest()[:9]
 
 
 def target_turns_for(seed: int, index: int, low: int, high: int) -> int:
