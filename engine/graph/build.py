@@ -1,6 +1,6 @@
 """Build the tool graph: fields → embeddings → FAISS pairs → typed, damped field and tool edges.
 
-Edges (see DESIGN.md):
+Edges (the graph schema is in the README):
   FEEDS A→B        a return value of A can fill a parameter of B (R-P)
   SHARES_INPUT A–B a parameter of A and one of B mean the same thing (P-P); stored once, a.id < b.id
   SIMILAR A–B      the tools' descriptions are close (alternatives, for retrieval); stored once
