@@ -49,7 +49,7 @@ def dialogues(tmp_path):
 
 def test_openai_lines_are_messages_and_tools(dialogues, tmp_path):
     target = tmp_path / "train.jsonl"
-    assert export(dialogues, "openai", target) == 4
+    assert export(dialogues, "openai", target).written == 4
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     src = [json.loads(line) for line in dialogues.read_text().splitlines()]
     assert [set(r) for r in rows] == [{"messages", "tools"}] * 4
@@ -88,7 +88,7 @@ def test_hf_dataset_round_trip(dialogues, tmp_path):
     from datasets import load_from_disk
 
     target = tmp_path / "hf"
-    assert export(dialogues, "hf", target) == 4
+    assert export(dialogues, "hf", target).written == 4
     ds = load_from_disk(str(target))
     assert len(ds) == 4 and set(ds.column_names) == {"id", "messages", "tools", "sample_id", "meta"}
     row = ds[3]
@@ -105,7 +105,7 @@ def test_export_command(dialogues, tmp_path):
     target = tmp_path / "cli.jsonl"
     result = CliRunner().invoke(export_cmd, [str(dialogues), "--format", "sharegpt", "--out", str(target)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"written": 4, "format": "sharegpt", "out": str(target)}
+    assert json.loads(result.output) == {"written": 4, "skipped": 0, "format": "sharegpt", "out": str(target)}
     assert len(target.read_text().splitlines()) == 4
     help_text = CliRunner().invoke(export_cmd, ["--help"]).output
     assert "dataset_info.json" in help_text and "load_from_disk" in help_text

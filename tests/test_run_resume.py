@@ -106,7 +106,7 @@ def test_rerun_of_finished_job_makes_no_llm_calls(tmp_path):
     out = tmp_path / "d.jsonl"
     first = run(AutoLLM(fixture_tools()), n=4, out=out)
     assert first.kept + first.rejected_total == 4
-    llm = ScriptedLLM({})  # any call would raise: the script is empty
+    llm = ScriptedLLM({}, models=AutoLLM(fixture_tools()).models)  # any call would raise: the script is empty
     second = run(llm, n=4, out=out)
     assert (second.skipped, second.kept, second.rejected_total) == (4, 0, 0) and llm.calls == []
 

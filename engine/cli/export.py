@@ -38,7 +38,13 @@ def export_cmd(src: Path, fmt: str, out: Path) -> None:
     from toolflow.engine.synth.export import ExportError, export
 
     try:
-        count = export(src, fmt, out)
+        result = export(src, fmt, out)
     except ExportError as exc:
         raise Fail(str(exc)) from exc
-    click.echo(json.dumps({"written": count, "format": fmt, "out": str(out)}))
+    except OSError as exc:
+        raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
+    if result.skipped:
+        shown = "; ".join(result.skipped[:5]) + (f"; … {len(result.skipped) - 5} more" if len(result.skipped) > 5 else "")
+        click.echo(f"skipped {len(result.skipped)} record(s): {shown}", err=True)
+    click.echo(json.dumps({"written": result.written, "skipped": len(result.skipped), "format": fmt,
+                           "out": str(out)}))

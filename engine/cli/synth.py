@@ -19,15 +19,17 @@ from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
 from toolflow.engine.llm.base import LLM
+from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
 from toolflow.engine.sampling.sources import FileSampleSource, SampleSource, StoreSampleSource
 from toolflow.engine.stores.base import GraphStore
-from toolflow.engine.synth.job import RunConfig, RunSummary, run_synthesis
+from toolflow.engine.synth.guard import JobConflict
+from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary, run_synthesis
+from toolflow.engine.synth.jsonl import JsonlError
 
 #: Test hook: a callable taking the LLM options dict and returning an LLM. None = the real client.
 LLM_FACTORY: Callable[[dict[str, Any]], LLM] | None = None
 
-AGENT_ROLES = ("planner", "user", "assistant", "tool")
 STRATEGIES = ("walk", "random", "category")
 
 
@@ -177,6 +179,8 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
 @click.option("--shard", default="0/1", show_default=True, help="Run part i of n: the indices with index % n == i.")
 @click.option("--retries", type=click.IntRange(min=0), default=_default("retries"), show_default=True,
               help="Extra attempts for a dialogue that errors.")
+@click.option("--force", is_flag=True,
+              help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
 @llm_cli_options
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 def synth(**opts: Any) -> None:
@@ -213,7 +217,8 @@ def synth(**opts: Any) -> None:
             n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
             plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
             max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
-            retries=opts["retries"],
+            retries=opts["retries"], force=opts["force"],
+            inputs=[p for p in (opts["tools_path"], opts["samples_path"]) if p is not None],
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -222,6 +227,10 @@ def synth(**opts: Any) -> None:
         source = open_source(opts["tools_path"], opts["samples_path"], store)
         with open_llm(llm_options(opts)) as llm:
             summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+    except (JobConflict, JsonlError, LLMSettingsError) as exc:
+        raise Fail(str(exc)) from exc
+    except OSError as exc:  # an output folder that is read-only, a full disk
+        raise Fail(f"cannot write {exc.filename or config.out}: {exc.strerror or exc}") from exc
     finally:
         if store is not None:
             store.close()

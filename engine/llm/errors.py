@@ -7,6 +7,10 @@ class LLMError(RuntimeError):
     """Base class: the LLM layer could not produce what was asked."""
 
 
+class LLMSettingsError(ValueError):
+    """A setting (environment variable or option) with a value that cannot be used; names the variable."""
+
+
 class LLMTransportError(LLMError):
     """The endpoint kept failing (timeouts, 429, 5xx, connection) after all retries."""
 

@@ -21,14 +21,16 @@ A role with neither a base URL nor a model is served by the embedded local model
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 
 from toolflow.engine.llm.base import ROLES, Role
+from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.llm.repair import DEFAULT_REPAIRS
 
 StructuredMode = Literal["json_schema", "json_object", "auto"]
@@ -207,7 +209,8 @@ class LLMSettings(BaseModel):
         for r in ROLES:
             vals = _read_role_env(get, f"TOOLFLOW_{r.upper()}_")
             if vals:
-                roles[r] = RoleSettings(**vals)
+                with _naming_env(env, f"TOOLFLOW_{r.upper()}_"):
+                    roles[r] = RoleSettings(**vals)
         if roles:
             data["roles"] = roles
         for key, name in (
@@ -224,7 +227,8 @@ class LLMSettings(BaseModel):
                 None if raw.lower() in ("", "off", "none", "0", "false") else Path(raw).expanduser()
             )
         data.update(overrides)
-        return cls(**data)
+        with _naming_env(env, "TOOLFLOW_"):
+            return cls(**data)
 
 
 def _read_role_env(get: Any, prefix: str) -> dict[str, Any]:
@@ -234,3 +238,24 @@ def _read_role_env(get: Any, prefix: str) -> dict[str, Any]:
         if v is not None:
             out[f] = v
     return out
+
+
+_ENV_NAMES = {"backend": "TOOLFLOW_BACKEND", "concurrency": "TOOLFLOW_CONCURRENCY", "max_retries": "TOOLFLOW_MAX_RETRIES",
+              "max_repairs": "TOOLFLOW_MAX_REPAIRS", "cache_dir": "TOOLFLOW_CACHE_DIR", "base_url": "TOOLFLOW_BASE_URL",
+              "api_key": "TOOLFLOW_API_KEY"}
+
+
+@contextlib.contextmanager
+def _naming_env(env: Mapping[str, str], prefix: str) -> Iterator[None]:
+    """A validation error as one line naming the environment variable (never the value of a key)."""
+    try:
+        yield
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(x) for x in err["loc"]]
+        if loc and loc[0] == "roles" and len(loc) >= 3:
+            name = f"TOOLFLOW_{loc[1].upper()}_{loc[2].upper()}"
+        else:
+            name = _ENV_NAMES.get(loc[0], f"{prefix}{loc[0].upper()}") if loc else prefix.rstrip("_")
+        shown = "" if "KEY" in name or name not in env else f"={env[name]!r}"
+        raise LLMSettingsError(f"{name}{shown}: {err['msg']}") from None

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from toolflow.engine.models import Sample
 from toolflow.engine.seeds import sample_rng, strategy_salt
 
@@ -37,8 +39,10 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
                 continue
             try:
                 yield Sample.model_validate_json(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}:{lineno}: not a sample record: {exc}") from exc
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(x) for x in err["loc"]) or "record"
+                raise ValueError(f"{path}:{lineno}: not a sample record: {where}: {err['msg']}") from None
 
 
 def read_samples(path: str | Path) -> list[Sample]:

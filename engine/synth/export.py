@@ -12,14 +12,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from toolflow.engine.jsontext import loads_or_text
-from toolflow.engine.synth.jsonl import read_records
+from toolflow.engine.synth.jsonl import ReadReport, iter_records
 
-Format = Literal["openai", "sharegpt", "hf"]
 FORMATS: tuple[str, ...] = ("openai", "sharegpt", "hf")
 
 
@@ -27,9 +28,10 @@ class ExportError(ValueError):
     """A dialogue that cannot be expressed in the requested format."""
 
 
-def iter_dialogues(path: Path) -> Iterator[dict[str, Any]]:
-    """Records of a dialogues JSONL (a truncated last line is skipped, the file is not modified)."""
-    yield from read_records(path, repair=False)
+def iter_dialogues(path: Path, report: ReadReport | None = None) -> Iterator[dict[str, Any]]:
+    """Records of a dialogues JSONL, streamed (a truncated last line is skipped, the file is not modified;
+    unreadable lines are listed in `report`)."""
+    yield from iter_records(path, repair=False, report=report)
 
 
 def to_openai(d: dict[str, Any]) -> dict[str, Any]:
@@ -118,22 +120,54 @@ def hf_features() -> Any:
                      "sample_id": Value("string"), "meta": Value("string")})
 
 
-def export(src: Path, fmt: str, out: Path) -> int:
-    """Write `src`'s dialogues to `out` in `fmt`; returns how many were written."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
-    records = list(iter_dialogues(src))
-    if fmt == "hf":
-        from datasets import Dataset
+@dataclass
+class ExportResult:
+    written: int = 0
+    skipped: list[str] = field(default_factory=list)  # "<id or line>: why", one per record left out
 
-        ds = Dataset.from_list([_hf_row(d) for d in records], features=hf_features())
-        ds.save_to_disk(str(out))
-        return len(ds)
-    convert = to_openai if fmt == "openai" else to_sharegpt
+
+def export(src: Path, fmt: str, out: Path) -> ExportResult:
+    """Write `src`'s dialogues to `out` in `fmt`. Records that cannot be converted (no messages, broken
+    alternation for sharegpt) and unreadable lines are skipped and listed, never silently. The output
+    appears whole or not at all (written to a temporary file, then renamed)."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; use one of {FORMATS}")
+    if fmt != "hf" and out.is_dir():
+        raise ExportError(f"--out {out} is a directory; the {fmt} format writes one JSONL file")
+    read = ReadReport()
+    result = ExportResult()
+    convert = {"openai": to_openai, "sharegpt": to_sharegpt, "hf": _hf_row}[fmt]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for d in iter_dialogues(src, read):
+            missing = [k for k in ("id", "messages", "tools") if not isinstance(d.get(k), str | list)]
+            if missing:
+                result.skipped.append(f"{d.get('id', '?')}: no {', '.join(missing)}")
+                continue
+            try:
+                yield convert(d)
+            except (ExportError, KeyError, TypeError) as exc:
+                result.skipped.append(f"{d.get('id', '?')}: {exc}")
+
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for d in records:
-            f.write(json.dumps(convert(d), ensure_ascii=False) + "\n")
-    tmp.replace(out)
-    return len(records)
+    try:
+        if fmt == "hf":
+            from datasets import Dataset
+
+            ds = Dataset.from_list(list(rows()), features=hf_features())
+            ds.save_to_disk(str(tmp))
+            result.written = len(ds)
+            if out.exists():
+                shutil.rmtree(out) if out.is_dir() else out.unlink()
+        else:
+            with open(tmp, "w", encoding="utf-8") as f:
+                for row in rows():
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    result.written += 1
+        tmp.replace(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    result.skipped += [f"line {n}: {why}" for n, why in read.bad]
+    return result

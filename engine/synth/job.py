@@ -32,8 +32,18 @@ from toolflow.engine.progress import progress_bar
 from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.checks import NearDuplicateIndex, dedup_text, reason_code
-from toolflow.engine.synth.jsonl import JsonlAppender, read_records, rejects_path_for
+from toolflow.engine.synth.guard import (
+    FINGERPRINT_SAMPLES,
+    JobLock,
+    check_fingerprint,
+    check_paths,
+    fingerprint,
+)
+from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
+
+#: The agent roles a synthesis run uses (the judge belongs to evaluation).
+AGENT_ROLES = ("planner", "user", "assistant", "tool")
 
 
 class RunConfig(BaseModel):
@@ -50,6 +60,8 @@ class RunConfig(BaseModel):
     shard: tuple[int, int] = (0, 1)
     retries: int = Field(default=1, ge=0, description="Extra attempts for a dialogue that raised.")
     dedup_threshold: float = Field(default=0.9, gt=0, le=1)
+    force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
+    inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
 
     @field_validator("shard")
     @classmethod
@@ -103,22 +115,35 @@ async def run_synthesis(
     console: Console | None = None,
     show_progress: bool = True,
 ) -> RunSummary:
-    """Synthesize the not-yet-finished dialogues of this shard; returns what happened."""
-    console = console or Console(stderr=True)
+    """Synthesize the not-yet-finished dialogues of this shard; returns what happened.
+
+    Raises JobConflict (a one-line reason) when the output is in use by another run, belongs to a job with
+    other settings (unless ``config.force``), or is the rejects file or an input.
+    """
+    check_paths(config.out, config.rejects_path, config.inputs)
+    with JobLock(config.out):
+        return await _run_locked(llm, source, config, console=console or Console(stderr=True),
+                                 show_progress=show_progress)
+
+
+async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, console: Console,
+                      show_progress: bool) -> RunSummary:
     started = time.monotonic()
     summary = RunSummary()
-    kept_records = read_records(config.out)
-    rejected_records = read_records(config.rejects_path)
-    done = {r.get("id") for r in kept_records} | {r.get("id") for r in rejected_records}
+    done: set[str] = set()
     dedup = NearDuplicateIndex(threshold=config.dedup_threshold)
-    for r in kept_records:
+    for r in iter_records(config.out):  # streamed: a resume never holds the whole output in memory
+        done.add(r.get("id", ""))
         dedup.add(r.get("id", ""), dedup_text(r))
-    del kept_records, rejected_records
+    done.update(r.get("id", "") for r in iter_records(config.rejects_path))
 
     todo: list[tuple[int, Sample]] = []
+    head: list[list[str]] = []  # the job's first samples: its fingerprint
     for index, sample in enumerate(source.samples(config.n, config.seed, config.strategy)):
         if index >= config.n:
             break
+        if index < FINGERPRINT_SAMPLES:
+            head.append(sample.tool_ids)
         if not in_shard(index, config.shard):
             continue
         summary.in_shard += 1
@@ -126,6 +151,10 @@ async def run_synthesis(
             summary.skipped += 1
         else:
             todo.append((index, sample))
+    job = fingerprint(samples=head, models={r: llm.model_for(r) for r in AGENT_ROLES}, settings={
+        "seed": config.seed, "strategy": config.strategy, "plan": config.plan, "turns": list(config.turns),
+        "max_turns": config.max_turns, "max_steps": config.max_steps})
+    check_fingerprint(config.out, job, force=config.force, resuming=bool(done))
 
     out_w, rej_w = JsonlAppender(config.out), JsonlAppender(config.rejects_path)
     rejected: Counter[str] = Counter()
