@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from toolflow.engine.cli.options import open_store_or_fail, store_option
+from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
 from toolflow.engine.progress import counter
 from toolflow.engine.sampling import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, DEFAULT_TYPES, STRATEGIES
 
@@ -120,7 +120,10 @@ def sample(
             for s in samples:
                 sys.stdout.write(s.model_dump_json() + "\n")
         else:
-            write_samples(out, samples)
+            try:
+                write_samples(out, samples)
+            except OSError as exc:
+                raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
         short = sum(len(s.tool_ids) < min_tools for s in samples)
         msg = f"{len(samples)} {strategy} samples → {out} ({sampler.round_trips} store round trips)"
         if short:
