@@ -19,16 +19,24 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class Usage(BaseModel):
+    """Token usage. `cached`: requests answered from the on-disk response cache (free);
+    `prefix_cached_tokens`: prompt tokens the server reports as served from its prefix cache;
+    `wasted_tokens`: prompt + completion tokens of outputs the repair policy rejected."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
     cached: int = 0
+    prefix_cached_tokens: int = 0
+    wasted_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
 
     def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.requests += other.requests
-        self.cached += other.cached
+        for name in Usage.model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class UsageTracker(BaseModel):

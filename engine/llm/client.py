@@ -58,6 +58,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    prefix_cached_tokens: int = 0  # prompt tokens the server served from its prefix cache (when it says)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class Completion:
             finish_reason=choice.finish_reason,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            prefix_cached_tokens=int(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0),
         )
 
 
@@ -255,14 +257,25 @@ class OpenAIClientLLM:
             convo = add_system_text(convo, hint)
         repairs = self.settings.max_repairs if max_repairs is None else max(0, max_repairs)
 
+        spent: list[int] = []  # tokens of each attempt: all but an accepted last one are waste
+
         async def request(attempt: int, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
             if attempt:
                 self.stats["repairs"] += 1
             comp = await self._structured_request(rs, messages, json_schema, name, tracker, describe=describe)
+            spent.append(comp.prompt_tokens + comp.completion_tokens)
             return comp.content or "", comp.finish_reason
 
-        return await structured_with_repairs(request, convo, validate, budget=repairs, role=rs.role, name=name,
-                                             max_tokens=rs.max_tokens)
+        accepted = False
+        try:
+            value = await structured_with_repairs(request, convo, validate, budget=repairs, role=rs.role, name=name,
+                                                  max_tokens=rs.max_tokens)
+            accepted = True
+            return value
+        finally:
+            wasted = sum(spent[:-1] if accepted else spent)
+            if wasted:
+                self._record(rs, Usage(wasted_tokens=wasted), tracker)
 
     async def _structured_request(
         self,
@@ -543,7 +556,8 @@ class OpenAIClientLLM:
         comp = Completion.from_response(resp)
         self._record(
             rs,
-            Usage(prompt_tokens=comp.prompt_tokens, completion_tokens=comp.completion_tokens, requests=1),
+            Usage(prompt_tokens=comp.prompt_tokens, completion_tokens=comp.completion_tokens, requests=1,
+                  prefix_cached_tokens=comp.prefix_cached_tokens),
             tracker,
         )
         if key is not None and self.cache is not None:

@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from rich.console import Console
 
-from toolflow.engine.llm.base import LLM, UsageTracker
+from toolflow.engine.llm.base import LLM, Usage, UsageTracker
 from toolflow.engine.models import Checks, Dialogue, Meta, Sample
 from toolflow.engine.progress import progress_bar
 from toolflow.engine.sampling.sources import SampleSource
@@ -60,6 +60,13 @@ class RunConfig(BaseModel):
     shard: tuple[int, int] = (0, 1)
     retries: int = Field(default=1, ge=0, description="Extra attempts for a dialogue that raised.")
     dedup_threshold: float = Field(default=0.9, gt=0, le=1)
+    budget_tokens: int | None = Field(
+        default=None, ge=1, description="Start no new dialogue once this run has spent this many tokens.")
+    planner_gate: int = Field(
+        default=4, ge=0, description="After this many planned dialogues, stop asking a planner that (almost) never "
+        "succeeds; 0 = always ask.")
+    planner_min_success: float = Field(default=0.25, ge=0, le=1,
+                                       description="The planner success share below which the gate closes.")
     force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
     inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
 
@@ -86,8 +93,19 @@ class RunSummary(BaseModel):
     flags: dict[str, int] = Field(default_factory=dict)
     plan_sources: dict[str, int] = Field(
         default_factory=dict, description="Finished dialogues by where their plan came from: llm | skeleton.")
-    usage: UsageTracker = Field(default_factory=UsageTracker)
+    usage: UsageTracker = Field(default_factory=UsageTracker, description="Everything this run spent.")
+    kept_usage: UsageTracker = Field(default_factory=UsageTracker, description="Tokens of the kept dialogues.")
+    rejected_usage: UsageTracker = Field(default_factory=UsageTracker,
+                                         description="Tokens of rejected and errored dialogues (waste).")
+    budget_stopped: int = Field(default=0, description="Dialogues not started because --budget-tokens was spent.")
+    planner_skipped: int = Field(default=0, description="Dialogues planned from the skeleton without asking the "
+                                 "planner, after the planner gate closed.")
+    models: dict[str, str] = Field(default_factory=dict)
     elapsed_s: float = 0.0
+
+    def per_kept(self) -> dict[str, float]:
+        """Tokens per kept dialogue per role: everything spent (waste included) over what was kept."""
+        return {role: u.tokens / self.kept for role, u in self.usage.by_role.items()} if self.kept else {}
 
     @property
     def finished(self) -> int:
@@ -163,6 +181,25 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
     plan_sources: Counter[str] = Counter()
     shown_errors: set[str] = set()
     items = iter(todo)
+    summary.models = {r: llm.model_for(r) for r in AGENT_ROLES}
+    gate = {"asked": 0, "ok": 0, "open": True}
+
+    def planner_gate(d: Dialogue) -> None:
+        """Close the gate when the first `planner_gate` planned dialogues show the planner (almost) never
+        produces a valid plan: every further request to it would be paid for and thrown away."""
+        if not config.plan or config.planner_gate == 0 or not gate["open"] or d.meta.plan_source is None:
+            return
+        if (d.meta.planner_problem or "").startswith("planner_skipped"):
+            return
+        gate["asked"] += 1
+        gate["ok"] += d.meta.plan_source == "llm"
+        if gate["asked"] >= config.planner_gate and gate["ok"] < config.planner_min_success * gate["asked"]:
+            gate["open"] = False
+            console.print(f"[yellow]planner: {gate['ok']} valid plan(s) in {gate['asked']} dialogues; planning the "
+                          "rest from the sample's skeleton without asking it[/]")
+
+    def over_budget() -> bool:
+        return config.budget_tokens is not None and summary.usage.total().tokens >= config.budget_tokens
 
     progress = progress_bar(console, disable=not show_progress,
                             extra="kept {task.fields[kept]} · rejected {task.fields[rej]}")
@@ -177,10 +214,14 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
         flags.update(reason_code(f) for f in d.checks.flags)
         if d.meta.plan_source:
             plan_sources[d.meta.plan_source] += 1
+        planner_gate(d)
+        tokens = UsageTracker(by_role={r: Usage(**u) for r, u in d.meta.tokens.items()})
         if d.checks.passed:
             out_w.write(d)
             summary.kept += 1
+            summary.kept_usage.merge(tokens)
         else:
+            summary.rejected_usage.merge(tokens)
             rej_w.write(d)
             summary.rejected_total += 1
             rejected.update({reason_code(r) for r in d.checks.failed} or {"unknown"})
@@ -195,13 +236,16 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
             return
         synth_config = SynthConfig(
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
-            max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy)
+            max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
+            use_planner=bool(gate["open"]))
+        summary.planner_skipped += config.plan and not gate["open"]
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()
             try:
                 d = await synthesize(llm, sample, tools, index=index, config=synth_config, tracker=tracker)
             except Exception as exc:  # noqa: BLE001 - a dialogue that raises must not end the run
                 summary.usage.merge(tracker)
+                summary.rejected_usage.merge(tracker)
                 name = type(exc).__name__
                 if name not in shown_errors:
                     shown_errors.add(name)
@@ -216,6 +260,9 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
 
     async def worker() -> None:
         for index, sample in items:
+            if over_budget():  # no half dialogue: those in flight finish, no new one starts (a rerun resumes)
+                summary.budget_stopped += 1
+                continue
             await one(index, sample)
             progress.update(task, advance=1, kept=summary.kept, rej=summary.rejected_total)
 

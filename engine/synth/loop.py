@@ -48,6 +48,8 @@ class SynthConfig(BaseModel):
     plan_repairs: int = Field(default=2, ge=0, description="Re-asks of the planner with its plan's problems.")
     plan_fallback: bool = Field(
         default=True, description="When the planner fails, plan from the sample's skeleton instead of rejecting.")
+    use_planner: bool = Field(
+        default=True, description="False: go straight to the skeleton plan (the run saw the planner keep failing).")
     guide_tools: bool = Field(
         default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
 
@@ -160,15 +162,17 @@ async def _synthesize(
         state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return _build(state, llm, sample, tools, config, tracker)
     if config.plan:
-        problem = None
-        try:
-            state.plan = await make_plan(llm, tools, target_turns=config.target_turns, max_turns=config.max_turns,
-                                         tracker=tracker, max_repairs=config.plan_repairs)
-            state.notes["plan_source"] = "llm"
-        except PlanError as exc:
-            problem = f"plan_invalid: {exc}"
-        except StructuredOutputError as exc:
-            problem = f"llm_output_invalid: planner: {exc}"
+        problem = None if config.use_planner else "planner_skipped: the planner kept failing earlier in this run"
+        if config.use_planner:
+            try:
+                state.plan = await make_plan(llm, tools, target_turns=config.target_turns,
+                                             max_turns=config.max_turns, tracker=tracker,
+                                             max_repairs=config.plan_repairs)
+                state.notes["plan_source"] = "llm"
+            except PlanError as exc:
+                problem = f"plan_invalid: {exc}"
+            except StructuredOutputError as exc:
+                problem = f"llm_output_invalid: planner: {exc}"
         if problem is not None:
             if not config.plan_fallback:
                 state.failed.append(problem)
