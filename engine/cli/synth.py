@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
-from toolflow.engine.llm.base import LLM
+from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
 from toolflow.engine.sampling.sources import FileSampleSource, SampleSource, StoreSampleSource
@@ -61,8 +62,35 @@ def parse_turns(text: str) -> tuple[int, int]:
     return low, high
 
 
-def summary_table(summary: RunSummary) -> Table:
-    """The end-of-run table: outcomes by reason, tokens per role, throughput."""
+def parse_prices(values: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    """``MODEL=IN/OUT`` (USD per 1M prompt / completion tokens) → {model: (in, out)}."""
+    prices = {}
+    for raw in values:
+        model, _, pair = raw.rpartition("=")
+        try:
+            p_in, p_out = (float(x) for x in pair.split("/"))
+        except ValueError:
+            raise click.BadParameter(f"expected MODEL=IN/OUT in USD per 1M tokens, got {raw!r}",
+                                     param_hint="--price") from None
+        if not model:
+            raise click.BadParameter(f"expected MODEL=IN/OUT, got {raw!r}", param_hint="--price")
+        prices[model] = (p_in, p_out)
+    return prices
+
+
+def cost_of(usage: dict[str, Usage], models: dict[str, str], prices: dict[str, tuple[float, float]]) -> float | None:
+    """USD for `usage` per role at the models' prices; None when a used model has no price."""
+    total = 0.0
+    for role, u in usage.items():
+        price = prices.get(models.get(role, ""))
+        if price is None:
+            return None
+        total += (u.prompt_tokens * price[0] + u.completion_tokens * price[1]) / 1e6
+    return total
+
+
+def summary_table(summary: RunSummary, prices: dict[str, tuple[float, float]] | None = None) -> Table:
+    """The end-of-run table: outcomes by reason, tokens per role (per kept dialogue, and wasted), cost."""
     table = Table(title="synth run", show_lines=False)
     table.add_column("what")
     table.add_column("count / tokens", justify="right")
@@ -74,13 +102,32 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_row(f"  [red]reason: {reason}", str(count))
     for name, count in sorted(summary.errors.items()):
         table.add_row(f"[yellow]errored (rerun retries): {name}", str(count))
+    if summary.budget_stopped:
+        table.add_row("[yellow]not started: token budget spent (rerun to go on)", str(summary.budget_stopped))
     for source, count in sorted(summary.plan_sources.items()):
         table.add_row(f"plan from {source}", str(count))
+    if summary.planner_skipped:
+        table.add_row("  planner not asked (it kept failing)", str(summary.planner_skipped))
     for flag, count in sorted(summary.flags.items()):
         table.add_row(f"flagged: {flag}", str(count))
+    per_kept = summary.per_kept()
     for role, usage in sorted(summary.usage.by_role.items()):
-        table.add_row(f"tokens {role}", f"{usage.prompt_tokens:,} in / {usage.completion_tokens:,} out "
-                                        f"({usage.requests} req)")
+        wasted = summary.rejected_usage.by_role.get(role, Usage()).tokens + usage.wasted_tokens
+        line = f"{usage.prompt_tokens:,} in / {usage.completion_tokens:,} out ({usage.requests} req)"
+        if role in per_kept:
+            line += f"; {per_kept[role]:,.0f} per kept"
+        if wasted:
+            line += f"; {wasted:,} wasted"
+        if usage.prefix_cached_tokens:
+            line += f"; {usage.prefix_cached_tokens / max(usage.prompt_tokens, 1):.0%} prefix-cached"
+        table.add_row(f"tokens {role}", line)
+    total = summary.usage.total()
+    if summary.kept:
+        table.add_row("tokens per kept dialogue", f"{total.tokens / summary.kept:,.0f}")
+    if prices:
+        cost = cost_of(summary.usage.by_role, summary.models, prices)
+        table.add_row("cost (USD)", "no price for a model used" if cost is None else
+                      f"{cost:.4f}" + (f" ({cost / summary.kept:.5f} per kept)" if summary.kept else ""))
     table.add_row("dialogues/min", f"{summary.per_minute:.1f}")
     table.add_row("elapsed", f"{summary.elapsed_s:.1f}s")
     return table
@@ -142,6 +189,34 @@ def llm_cli_options(f: Callable) -> Callable:
     return f
 
 
+#: Dialogues in an --estimate pilot: enough to see the plan/repair mix, few enough to be cheap.
+PILOT_DIALOGUES = 4
+
+
+def _estimate(llm: LLM, source: SampleSource, config: RunConfig, console: Console,
+              prices: dict[str, tuple[float, float]]) -> None:
+    """Run the job's first dialogues into a temporary folder and project tokens (and cost) to -n."""
+    pilot_n = min(config.n, PILOT_DIALOGUES)
+    with tempfile.TemporaryDirectory(prefix="toolflow-estimate-") as tmp:
+        pilot = config.model_copy(update={"n": pilot_n, "out": Path(tmp) / "pilot.jsonl", "rejects": None,
+                                          "shard": (0, 1), "budget_tokens": None})
+        summary = asyncio.run(_run(llm, source, pilot, console, False))
+    finished = summary.finished or 1
+    scale = config.n / finished
+    projected = {role: u.model_copy(update={f: int(getattr(u, f) * scale) for f in Usage.model_fields})
+                 for role, u in summary.usage.by_role.items()}
+    report = {
+        "pilot_dialogues": summary.finished, "pilot_kept": summary.kept, "n": config.n,
+        "projected_kept": round(summary.kept / finished * config.n),
+        "projected_tokens": sum(u.tokens for u in projected.values()),
+        "projected_tokens_by_role": {r: u.tokens for r, u in sorted(projected.items())},
+    }
+    if prices:
+        report["projected_cost_usd"] = cost_of(projected, summary.models, prices)
+    console.print(summary_table(summary, prices))
+    click.echo(json.dumps(report))
+
+
 async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Console, progress: bool) -> RunSummary:
     try:
         return await run_synthesis(llm, source, config, console=console, show_progress=progress)
@@ -179,6 +254,13 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
 @click.option("--shard", default="0/1", show_default=True, help="Run part i of n: the indices with index % n == i.")
 @click.option("--retries", type=click.IntRange(min=0), default=_default("retries"), show_default=True,
               help="Extra attempts for a dialogue that errors.")
+@click.option("--budget-tokens", type=click.IntRange(min=1), default=None,
+              help="Stop cleanly once the run has spent this many tokens (dialogues in flight finish; rerun to go on).")
+@click.option("--price", "prices", multiple=True, metavar="MODEL=IN/OUT",
+              help="USD per 1M prompt/completion tokens of MODEL, for the cost line (repeatable).")
+@click.option("--estimate", is_flag=True,
+              help="Run a small seeded pilot (the job's first dialogues, into a temporary folder) and print the "
+                   "projected tokens (and cost) for -n; the pilot's answers are cached, so the real run reuses them.")
 @click.option("--force", is_flag=True,
               help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
 @llm_cli_options
@@ -217,15 +299,19 @@ def synth(**opts: Any) -> None:
             n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
             plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
             max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
-            retries=opts["retries"], force=opts["force"],
+            retries=opts["retries"], force=opts["force"], budget_tokens=opts["budget_tokens"],
             inputs=[p for p in (opts["tools_path"], opts["samples_path"]) if p is not None],
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    prices = parse_prices(opts["prices"])
     store = None if opts["tools_path"] is not None else open_store_or_fail(opts["store_spec"])
     try:
         source = open_source(opts["tools_path"], opts["samples_path"], store)
         with open_llm(llm_options(opts)) as llm:
+            if opts["estimate"]:
+                _estimate(llm, source, config, console, prices)
+                return
             summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
     except (JobConflict, JsonlError, LLMSettingsError) as exc:
         raise Fail(str(exc)) from exc
@@ -234,7 +320,7 @@ def synth(**opts: Any) -> None:
     finally:
         if store is not None:
             store.close()
-    console.print(summary_table(summary))
+    console.print(summary_table(summary, prices))
     click.echo(json.dumps({"kept": summary.kept, "rejected": summary.rejected_total,
                            "errored": sum(summary.errors.values()), "skipped": summary.skipped,
                            "out": str(config.out), "rejects": str(config.rejects_path)}))
