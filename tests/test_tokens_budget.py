@@ -97,3 +97,22 @@ def test_planner_gate_stops_paying_for_a_planner_that_keeps_failing(tmp_path):
     skipped = [r for r in records if (r["meta"].get("planner_problem") or "").startswith("planner_skipped")]
     assert len(skipped) == 6 and all(r["meta"]["plan_source"] == "skeleton" for r in skipped)
     assert gated_summary.usage.total().tokens < open_summary.usage.total().tokens
+
+
+def test_workers_share_one_job_and_output(tmp_path, monkeypatch):
+    out = tmp_path / "d.jsonl"
+    args = ["-n", "10", "--out", str(out), "--tools", TOOLS, "--samples", SAMPLES, "--seed", "4"]
+    result = invoke(monkeypatch, *args, "--workers", "2", "-n", "7")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["kept"] + report["rejected"] == 7
+    pids = {r["meta"]["index"] for r in read_records(out)}
+    assert pids == set(range(7))
+    again = invoke(monkeypatch, *args, "--workers", "3")  # resume the same job with more workers
+    assert again.exit_code == 0
+    ids = [r["id"] for r in read_records(out)]
+    assert len(ids) == 10 == len(set(ids))
+    single = tmp_path / "single.jsonl"
+    assert invoke(monkeypatch, "-n", "10", "--out", str(single), "--tools", TOOLS, "--samples", SAMPLES, "--seed",
+                  "4").exit_code == 0
+    assert {r["id"] for r in read_records(single)} == set(ids)  # the same job a single process writes

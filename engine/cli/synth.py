@@ -27,6 +27,7 @@ from toolflow.engine.stores.base import GraphStore
 from toolflow.engine.synth.guard import JobConflict
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary, run_synthesis
 from toolflow.engine.synth.jsonl import JsonlError
+from toolflow.engine.synth.workers import run_with_workers
 
 #: Test hook: a callable taking the LLM options dict and returning an LLM. None = the real client.
 LLM_FACTORY: Callable[[dict[str, Any]], LLM] | None = None
@@ -261,6 +262,9 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
 @click.option("--estimate", is_flag=True,
               help="Run a small seeded pilot (the job's first dialogues, into a temporary folder) and print the "
                    "projected tokens (and cost) for -n; the pilot's answers are cached, so the real run reuses them.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes sharing the job (each runs --concurrency dialogues): for fast endpoints, where one "
+                   "process's CPU is the limit. Same output, same ids, resumable.")
 @click.option("--force", is_flag=True,
               help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
 @llm_cli_options
@@ -312,7 +316,10 @@ def synth(**opts: Any) -> None:
             if opts["estimate"]:
                 _estimate(llm, source, config, console, prices)
                 return
-            summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+            if opts["workers"] > 1:
+                summary = run_with_workers(llm, source, config, opts["workers"], console=console)
+            else:
+                summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
     except (JobConflict, JsonlError, LLMSettingsError) as exc:
         raise Fail(str(exc)) from exc
     except OSError as exc:  # an output folder that is read-only, a full disk

@@ -20,6 +20,7 @@ import asyncio
 import time
 import traceback
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -140,14 +141,25 @@ async def run_synthesis(
     """
     check_paths(config.out, config.rejects_path, config.inputs)
     with JobLock(config.out):
-        return await _run_locked(llm, source, config, console=console or Console(stderr=True),
-                                 show_progress=show_progress)
+        prepared = prepare(llm, source, config)
+        return await execute(llm, source, config, prepared, console=console or Console(stderr=True),
+                             show_progress=show_progress)
 
 
-async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, console: Console,
-                      show_progress: bool) -> RunSummary:
-    started = time.monotonic()
-    summary = RunSummary()
+@dataclass
+class Prepared:
+    """What a run found before starting: the work left (index, sample) and the kept texts for dedup."""
+
+    todo: list[tuple[int, Sample]]
+    dedup: NearDuplicateIndex
+    in_shard: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+def prepare(llm: LLM, source: SampleSource, config: RunConfig) -> Prepared:
+    """Read what is done (repairing a torn last line), enumerate this shard's samples, check the job's
+    fingerprint. Call with the output's JobLock held."""
     done: set[str] = set()
     dedup = NearDuplicateIndex(threshold=config.dedup_threshold)
     for r in iter_records(config.out):  # streamed: a resume never holds the whole output in memory
@@ -155,7 +167,7 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
         dedup.add(r.get("id", ""), dedup_text(r))
     done.update(r.get("id", "") for r in iter_records(config.rejects_path))
 
-    todo: list[tuple[int, Sample]] = []
+    prepared = Prepared(todo=[], dedup=dedup)
     head: list[list[str]] = []  # the job's first samples: its fingerprint
     for index, sample in enumerate(source.samples(config.n, config.seed, config.strategy)):
         if index >= config.n:
@@ -164,16 +176,25 @@ async def _run_locked(llm: LLM, source: SampleSource, config: RunConfig, *, cons
             head.append(sample.tool_ids)
         if not in_shard(index, config.shard):
             continue
-        summary.in_shard += 1
+        prepared.in_shard += 1
         if dialogue_id(config.seed, index) in done:
-            summary.skipped += 1
+            prepared.skipped += 1
         else:
-            todo.append((index, sample))
+            prepared.todo.append((index, sample))
     job = fingerprint(samples=head, models={r: llm.model_for(r) for r in AGENT_ROLES}, settings={
         "seed": config.seed, "strategy": config.strategy, "plan": config.plan, "turns": list(config.turns),
         "max_turns": config.max_turns, "max_steps": config.max_steps})
     check_fingerprint(config.out, job, force=config.force, resuming=bool(done))
+    return prepared
 
+
+async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: Prepared, *, console: Console,
+                  show_progress: bool) -> RunSummary:
+    """Synthesize `prepared.todo`, appending to the outputs (safe to run in several processes at once:
+    each record is one O_APPEND write)."""
+    started = prepared.started
+    summary = RunSummary(in_shard=prepared.in_shard, skipped=prepared.skipped)
+    todo, dedup = prepared.todo, prepared.dedup
     out_w, rej_w = JsonlAppender(config.out), JsonlAppender(config.rejects_path)
     rejected: Counter[str] = Counter()
     flags: Counter[str] = Counter()
