@@ -7,7 +7,7 @@ The workload drives ``OpenAIClientLLM.structured`` directly (one request per uni
 `workload` (e.g. a whole synthesized dialogue) to :func:`run_overhead` to measure that instead. A
 second pass over the same requests with the on-disk cache shows what a rerun / resumed run costs.
 
-    python bench/synth_overhead.py [--n 320] [--delay 0.2] [--levels 1,8,32] [--json]
+    python bench/synth_overhead.py [--n 320] [--delay 0.2] [--levels 1,8,32] [--workers 1,2] [--worker-levels 32,128] [--json]
 """
 
 from __future__ import annotations
@@ -167,6 +167,47 @@ async def run_overhead(
     }
 
 
+def _worker_process(base_url: str, concurrency: int, units: range, ready, go) -> None:
+    async def body() -> None:
+        settings = LLMSettings(base_url=base_url, model="fake", api_key="sk-bench", structured_mode="json_schema",
+                               concurrency=concurrency, cache_dir=None)
+        async with OpenAIClientLLM(settings) as llm:
+            warm = -(units.start + 1) * 10**6  # distinct warm-up requests per process
+            await _drive(llm, structured_workload, range(warm - concurrency, warm), concurrency)
+            ready.wait()
+            go.wait()
+            await _drive(llm, structured_workload, units, concurrency)
+
+    asyncio.run(body())
+
+
+def run_workers(concurrency: int, n: int, delay: float, workers: int, server: FakeServerProcess) -> dict[str, Any]:
+    """The same workload split over `workers` forked processes (what `toolflow synth --workers` does), each
+    with its own client at concurrency/workers; requests/s counted at the server."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    ready, go = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1)
+    per = n // workers
+    procs = [ctx.Process(target=_worker_process,
+                         args=(server.base_url, max(1, concurrency // workers), range(w * per, (w + 1) * per), ready, go))
+             for w in range(workers)]
+    for proc in procs:
+        proc.start()
+    ready.wait()
+    _reset(server, delay)
+    go.wait()
+    start = time.perf_counter()
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - start
+    requests = server.stats()["requests"]
+    ideal = concurrency / delay
+    rps = requests / elapsed if elapsed > 0 else 0.0
+    return {"concurrency": concurrency, "workers": workers, "requests": requests, "elapsed_s": round(elapsed, 3),
+            "req_per_s": round(rps, 1), "ideal_req_per_s": round(ideal, 1), "ratio": round(rps / ideal, 3)}
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     levels = [int(x) for x in args.levels.split(",")]
     results = []
@@ -186,6 +227,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="toolflow-bench-cache-") as tmp:
             first = await run_overhead(top, args.n, args.delay, server=server, cache_dir=Path(tmp))
             rerun = await run_overhead(top, args.n, args.delay, server=server, cache_dir=Path(tmp))
+        worker_rows = [run_workers(c, args.n_workers, args.delay, w, server)
+                       for c in (int(x) for x in args.worker_levels.split(","))
+                       for w in (int(x) for x in args.workers.split(","))]
     cache = {
         "concurrency": top,
         "units": args.n,
@@ -202,6 +246,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "levels": results,
+        "workers": worker_rows,
         "cache": cache,
     }
 
@@ -220,6 +265,11 @@ def print_table(report: dict[str, Any]) -> None:
             f"{r['ideal_req_per_s']:>8.1f} {r['ratio']:>6.3f} {r['server_max_in_flight']:>5} {r['client_cpu_ms_per_unit']:>12.2f}"
             f" {r['raw_openai_req_per_s']:>10.1f} {r['vs_raw_openai']:>7.3f}"
         )
+    print("processes (`synth --workers`): the same requests split over forked processes, one client each")
+    print(f"{'conc':>5} {'workers':>8} {'reqs':>6} {'elapsed s':>10} {'req/s':>8} {'ideal':>8} {'ratio':>6}")
+    for r in report["workers"]:
+        print(f"{r['concurrency']:>5} {r['workers']:>8} {r['requests']:>6} {r['elapsed_s']:>10.2f} {r['req_per_s']:>8.1f} "
+              f"{r['ideal_req_per_s']:>8.1f} {r['ratio']:>6.3f}")
     c = report["cache"]
     print(
         f"cache: first run {c['first_s']:.2f} s ({c['first_requests']} requests), rerun {c['rerun_s']:.3f} s "
@@ -238,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n1", type=int, default=25, help="units at concurrency 1 (each costs a full delay)")
     p.add_argument("--delay", type=float, default=0.2, help="fake endpoint latency in seconds")
     p.add_argument("--levels", default="1,8,32", help="comma-separated concurrency levels")
+    p.add_argument("--workers", default="1,2", help="comma-separated process counts for the workers table")
+    p.add_argument("--worker-levels", default="32,128", help="concurrency levels of the workers table")
+    p.add_argument("--n-workers", type=int, default=1280, help="units per row of the workers table")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = p.parse_args(argv)
     report = asyncio.run(main_async(args))
