@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from toolflow.engine.models import Sample
 from toolflow.engine.seeds import sample_rng, strategy_salt
 
@@ -37,8 +39,10 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
                 continue
             try:
                 yield Sample.model_validate_json(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}:{lineno}: not a sample record: {exc}") from exc
+            except ValidationError as exc:  # one line: the CLI shows it as is
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}"
+                                     for e in exc.errors(include_url=False)[:3])
+                raise ValueError(f"{path}:{lineno}: not a sample record: {problems}") from exc
 
 
 def read_samples(path: str | Path) -> list[Sample]:
