@@ -54,13 +54,6 @@ class ScriptedLLM:
             raise item
         return item
 
-    async def structured(self, role, messages, schema, *, tracker: UsageTracker | None = None):
-        self.calls.append({"role": role, "messages": messages, "schema": schema})
-        if tracker is not None:
-            tracker.record(role, Usage(prompt_tokens=10, completion_tokens=5, requests=1))
-        item = self._next(role, messages, schema)
-        return item if isinstance(item, schema) else schema.model_validate(item)
-
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker: UsageTracker | None = None, describe=True, max_repairs=None):
         """The real client's contract: each scripted item (dict / model / JSON text / ChatReply) is one
@@ -175,10 +168,6 @@ class AutoLLM:
                      for n in names]
             return {"scenario": "a busy person", "turns": turns}
         return {"message": f"Please help with my {self._sentence()}.", "done": False}
-
-    async def structured(self, role, messages, schema, *, tracker=None):
-        await self._tick(role, tracker)
-        return schema.model_validate(self._answer(role, messages))
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker=None, describe=True, max_repairs=None):
