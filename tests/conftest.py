@@ -26,6 +26,10 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Bolt URI of a real Neo4j: ``NEO4J_URI`` or a dev server started (and stopped) for this session."""
     external = os.environ.get("NEO4J_URI")
     if external:
+        try:
+            _neo4j_server.require_bolt_uri(external)  # a directory here would test the embedded store
+        except ValueError as exc:
+            pytest.fail(str(exc), pytrace=False)
         yield external
         return
     try:

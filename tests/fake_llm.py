@@ -12,7 +12,7 @@ import json
 import random
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,6 @@ class ScriptedLLM:
         if isinstance(item, Exception):
             raise item
         return item
-
-    async def structured(self, role, messages, schema, *, tracker: UsageTracker | None = None):
-        self.calls.append({"role": role, "messages": messages, "schema": schema})
-        if tracker is not None:
-            tracker.record(role, Usage(prompt_tokens=10, completion_tokens=5, requests=1))
-        item = self._next(role, messages, schema)
-        return item if isinstance(item, schema) else schema.model_validate(item)
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker: UsageTracker | None = None, describe=True, max_repairs=None):
@@ -134,12 +127,16 @@ class AutoLLM:
     arguments, results fit the return schema. User texts carry random words so dialogues differ.
 
     `delay` (seconds) slows every call, for kill-mid-run tests; `fail_first` raises that many
-    TransientErrors before answering normally.
+    TransientErrors before answering normally. `bad_args_for` names tools the assistant always calls
+    without their required arguments: every dialogue whose sample holds one of them is rejected
+    (``missing_required``) after the assistant's repair budget, deterministically, so resume and
+    rejects-file tests see real rejected dialogues.
     """
 
     def __init__(self, tools: list[Tool], *, delay: float = 0.0, seed: int | None = None, fail_first: int = 0,
-                 on_call: Callable[[str], None] | None = None):
+                 on_call: Callable[[str], None] | None = None, bad_args_for: Collection[str] = ()):
         self.by_name = {t.name: t for t in tools}
+        self.bad_args_for = frozenset(bad_args_for)
         self.delay = delay
         self.rng = random.Random(seed)
         self.fail_first = fail_first
@@ -171,10 +168,6 @@ class AutoLLM:
                      for n in names]
             return {"scenario": "a busy person", "turns": turns}
         return {"message": f"Please help with my {self._sentence()}.", "done": False}
-
-    async def structured(self, role, messages, schema, *, tracker=None):
-        await self._tick(role, tracker)
-        return schema.model_validate(self._answer(role, messages))
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
                               tracker=None, describe=True, max_repairs=None):
@@ -215,7 +208,8 @@ class AutoLLM:
         if not todo:
             return ChatReply(content="Anything else?", finish_reason="stop")
         params = self.by_name[todo[0]].parameters
-        args = {k: example_for(params["properties"][k], self.rng) for k in params.get("required", [])}
+        args = {k: example_for(params["properties"][k], self.rng) for k in params.get("required", [])
+                if todo[0] not in self.bad_args_for}
         return ChatReply(tool_calls=[tool_call(todo[0], args, cid="srv-1")], finish_reason="tool_calls")
 
 

@@ -25,6 +25,30 @@ DEV_SCRIPT = REPO_ROOT / "devserver" / "neo4j" / "neo4j-dev"
 START_TIMEOUT_S = float(os.environ.get("NEO4J_DEV_START_TIMEOUT", "900"))
 
 
+#: URI schemes that reach a Neo4j server (anything else would open the embedded store instead).
+BOLT_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
+def require_bolt_uri(uri: str) -> str:
+    """`uri` when it names a Neo4j server; ValueError otherwise, so a NEO4J_URI that is a directory (or a
+    typo) cannot silently run the "Neo4j" tests on the embedded store."""
+    if not uri.startswith(BOLT_SCHEMES):
+        raise ValueError(f"NEO4J_URI must be a bolt:// or neo4j:// URI of a real Neo4j server, got {uri!r}")
+    return uri
+
+
+def open_neo4j_store(uri: str):
+    """`open_store(uri)`, asserted to be the Neo4j store (dialect and class), never the embedded one."""
+    from toolflow.engine.stores import open_store
+    from toolflow.engine.stores.neo4j_store import Neo4jStore
+
+    store = open_store(require_bolt_uri(uri))
+    if not (isinstance(store, Neo4jStore) and store.dialect == "neo4j"):
+        store.close()
+        raise AssertionError(f"open_store({uri!r}) gave {type(store).__name__} ({store.dialect}), not Neo4j")
+    return store
+
+
 class Neo4jServerError(RuntimeError):
     """The dev server could not be started; the message carries the script output and log tail."""
 

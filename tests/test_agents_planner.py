@@ -5,6 +5,7 @@ import json
 import jsonschema
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
+from strict import import_or_require
 
 from toolflow.engine.llm.schema import compact_schema
 from toolflow.engine.models import Plan
@@ -134,7 +135,7 @@ def test_plan_schema_pins_names_kinds_and_length():
 
 
 def test_plan_schema_becomes_a_llama_cpp_grammar():
-    grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    grammar = import_or_require("llama_cpp.llama_grammar")
     text = grammar.json_schema_to_gbnf(json.dumps(compact_schema(plan_schema(TOOLS, 4))))
     assert '"\\"book_hotel\\""' in text and "turns-item" in text
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 from graph_helpers import real_graph, toolbench_raw_categories
+from neo4j_server import open_neo4j_store
 
 from toolflow.engine.cli.main import cli as main
-from toolflow.engine.stores import open_store
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -36,7 +36,7 @@ def toolbench_graph():
 
 @pytest.fixture(scope="module")
 def neo4j_store(neo4j_uri, toolbench_graph):
-    store = open_store(neo4j_uri)
+    store = open_neo4j_store(neo4j_uri)
     store.write_graph(toolbench_graph)
     yield store
     store.close()

@@ -304,11 +304,15 @@ async def test_tool_call_emulation_returns_openai_tool_calls(server: FakeOpenAIS
 
 
 async def test_emulated_unknown_tool_is_repaired(server: FakeOpenAIServer) -> None:
-    server.push(Reply(content='{"tool_calls": [{"name": "get_wether", "arguments": {}}]}'))
+    server.push(Reply(content='{"tool_calls": [{"name": "get_wether", "arguments": {}}]}'),
+                Reply(content='{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'))
     async with make_llm(server, native_tools="off") as llm:
         reply = await llm.chat("assistant", ASK, tools=[WEATHER])
+    assert len(server.requests) == 2
     assert "unknown tool 'get_wether'" in last_user_text(server.requests[1])
-    assert reply.content == "x" or reply.tool_calls  # whatever the schema-valid default is
+    assert [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in reply.tool_calls] == [
+        ("get_weather", {"city": "Oslo"})]  # the repaired answer, not the first one
+    assert reply.finish_reason == "tool_calls"
 
 
 async def test_auto_native_tools_fall_back_to_emulation() -> None:

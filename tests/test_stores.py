@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from graph_helpers import example_tools, hashing_graph
+from neo4j_server import open_neo4j_store
 
 from toolflow.engine.stores import ReadOnlyViolation, open_store
 
@@ -13,7 +14,7 @@ def store(request, tmp_path):
     if request.param == "ladybug":
         s = open_store(str(tmp_path / "graph"))
     else:
-        s = open_store(request.getfixturevalue("neo4j_uri"))
+        s = open_neo4j_store(request.getfixturevalue("neo4j_uri"))
     assert s.dialect == request.param
     yield s
     s.close()

@@ -109,3 +109,28 @@ def test_real_client_is_built_with_role_overrides(monkeypatch):
         assert llm.settings.for_role("planner").base_url == "http://127.0.0.1:9/v1"
         assert llm.settings.for_role("user").temperature == 0.2
         assert models_of(llm)["tool"] == "m-tool" and models_of(llm)["assistant"] == "m-all"
+
+
+@pytest.mark.parametrize("bad_line, field", [
+    ('{"id": "b", "tool_ids": "search_hotels", "strategy": "x"}', "tool_ids"),
+    ('{"id": "b", "tool_ids": ["search_hotels"]', "Invalid JSON"),
+    ('{"id": "b", "tool_ids": ["search_hotels"]}', "strategy"),
+])
+def test_malformed_samples_file_is_a_one_line_error_naming_file_and_line(tmp_path, seen_options, bad_line, field):
+    samples = tmp_path / "samples.jsonl"
+    good = (FIXTURES / "samples.jsonl").read_text().splitlines()[0]
+    samples.write_text(f"{good}\n\n{bad_line}\n{good}\n")  # the bad record is on line 3
+    out = tmp_path / "d.jsonl"
+    from toolflow.engine.cli.main import cli as main
+
+    store = tmp_path / "graph"
+    built = CliRunner().invoke(main, ["graph", "build", TOOLS, "--store", str(store), "--embedder", "hashing"])
+    assert built.exit_code == 0, built.output
+    for source in (["--tools", TOOLS], ["--store", str(store)]):
+        res = CliRunner().invoke(cli_synth.synth, ["-n", "2", "--out", str(out), *source, "--samples", str(samples),
+                                                   "--no-progress"])
+        assert res.exit_code == 1, res.output
+        assert res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output  # one line
+        assert f"{samples}:3: not a sample record" in res.output and field in res.output
+        assert "Traceback" not in res.output and "errors.pydantic.dev" not in res.output
+    assert not out.exists() and seen_options == [], "nothing ran"

@@ -39,10 +39,10 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
                 continue
             try:
                 yield Sample.model_validate_json(line)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(x) for x in err["loc"]) or "record"
-                raise ValueError(f"{path}:{lineno}: not a sample record: {where}: {err['msg']}") from None
+            except ValidationError as exc:  # one line: the CLI shows it as is
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}"
+                                     for e in exc.errors(include_url=False)[:3])
+                raise ValueError(f"{path}:{lineno}: not a sample record: {problems}") from exc
 
 
 def read_samples(path: str | Path) -> list[Sample]:
