@@ -262,7 +262,7 @@ def test_rerun_after_rejects_makes_no_llm_calls(tmp_path):
     first = run(AutoLLM(fixture_tools(), bad_args_for={REJECT_TOOL}), n=6, out=out)
     assert first.rejected_total == len(samples_with(REJECT_TOOL, 6)) > 0 and first.kept > 0
     before = (out.read_bytes(), rejects_path_for(out).read_bytes())
-    llm = ScriptedLLM({})  # any call would raise: the script is empty
+    llm = ScriptedLLM({}, models=AutoLLM(fixture_tools()).models)  # any call would raise: the script is empty
     second = run(llm, n=6, out=out)
     assert (second.skipped, second.kept, second.rejected_total, second.errors) == (6, 0, 0, {})
     assert llm.calls == []
@@ -286,5 +286,5 @@ def test_sample_with_unknown_tool_is_rejected_and_the_run_goes_on(tmp_path):
     [reason] = rec["checks"]["failed"]
     assert reason.startswith("sample_tools_missing:") and "fx:nowhere/teleport" in reason
     assert rec["checks"]["passed"] is False and rec["meta"]["index"] == 1
-    again = asyncio.run(run_synthesis(ScriptedLLM({}), src, RunConfig(n=3, out=out), show_progress=False))
+    again = asyncio.run(run_synthesis(ScriptedLLM({}, models=AutoLLM(fixture_tools()).models), src, RunConfig(n=3, out=out), show_progress=False))
     assert (again.skipped, again.errors) == (3, {}), "the reject is final: a rerun does not retry it"
