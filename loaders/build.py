@@ -59,16 +59,17 @@ class FileContext:
     strict: bool = False
     merged: int = 0
     _entries: dict[str, list[_Entry]] = field(default_factory=dict)
+    _order: list[_Entry] = field(default_factory=list)
 
     @property
     def tools(self) -> list[Tool]:
-        return [e.tool for entries in self._entries.values() for e in entries]
+        """The file's tools in file order."""
+        return [e.tool for e in self._order]
 
     @property
     def loaded(self) -> list[Loaded]:
         """The file's tools with where they came from, in file order."""
-        items = [e for entries in self._entries.values() for e in entries]
-        return [Loaded(e.tool, self.path, e.line, e.pointer, e.clash, e.source_id) for e in items]
+        return [Loaded(e.tool, self.path, e.line, e.pointer, e.clash, e.source_id) for e in self._order]
 
     def error(
         self, problem: str, *, line: int | None = None, pointer: str | None = None, field: str | None = None
@@ -165,6 +166,7 @@ class FileContext:
         entries = self._entries.get(tool.id)
         if not entries:
             self._entries[tool.id] = [_Entry(tool, group, line, pointer)]
+            self._order.append(self._entries[tool.id][0])
             return
         for entry in entries:
             if entry.tool.name == tool.name and entry.tool.parameters == tool.parameters:
@@ -185,3 +187,4 @@ class FileContext:
         variant = tool.model_copy(update={"id": f"{tool.id}~{len(entries) + 1}"})
         detail = f"a different definition of {tool.original_name or tool.name!r} is already at {first.where}"
         entries.append(_Entry(variant, group, line, pointer, detail, tool.id))
+        self._order.append(entries[-1])

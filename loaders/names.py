@@ -11,7 +11,9 @@ taken id the suffix `~2`, `~3`, … and every later claimant of a taken name `_2
 source spelling in `original_name`, and reports each change as a `Rename`. The first tool keeps its
 name, and files are read in sorted order, so the result is deterministic.
 
-Identical repeats (same id, name and parameters) are merged, not renamed. With `strict=True`, a
+Identical repeats (same id, name and parameters) are merged, not renamed, and so is a tool that only
+differs from the holder of its name by id (same description, parameters and returns): the same tool
+listed in two files, as in kubernetes-mcp-server's overlapping toolset listings. With `strict=True`, a
 different definition under a taken id is an error instead (the message names file, pointer and field).
 """
 
@@ -139,16 +141,22 @@ def disambiguate(
 
     reserved = {name_key(item.tool.name) for item in kept}
     holders: dict[str, Loaded] = {}
+    claimants: dict[str, list[Tool]] = {}
     for item in kept:
         tool = item.tool
         key = name_key(tool.name)
         holder = holders.get(key)
         if holder is None:
             holders[key] = item
+            claimants[key] = [tool]
             out.tools.append(tool)
             if item.clash is not None:  # an id variant whose name is still free (a renamed source name)
                 out.renamed.append(_rename(item, tool, DEFINITION, item.clash))
             continue
+        if any(_same_tool(tool, other) for other in claimants[key]):
+            out.merged += 1  # the same tool listed again under another id (overlapping toolset files)
+            continue
+        claimants[key].append(tool)
         n = 2
         while name_key(suffixed_name(tool.name, n)) in reserved:
             n += 1
@@ -165,6 +173,16 @@ def disambiguate(
                 detail += f", from source name {_source(holder.tool)!r} where this one is {_source(tool)!r}"
             out.renamed.append(_rename(item, renamed, NAME, detail, old_name=tool.name))
     return out
+
+
+def _same_tool(a: Tool, b: Tool) -> bool:
+    """Same name, description, parameters and returns: nothing a model or the graph could tell apart."""
+    return (
+        a.name == b.name
+        and a.description == b.description
+        and a.parameters == b.parameters
+        and a.returns == b.returns
+    )
 
 
 def _rename(item: Loaded, tool: Tool, reason: str, detail: str, *, old_name: str | None = None) -> Rename:
