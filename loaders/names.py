@@ -45,8 +45,7 @@ def name_key(name: str) -> str:
 
 def suffixed_name(name: str, n: int) -> str:
     """`name_<n>`, cut from the front to stay a valid function name (names put the distinctive part last)."""
-    suffix = f"_{n}"
-    return (name[: MAX_NAME - len(suffix)] + suffix) if len(name) + len(suffix) > MAX_NAME else name + suffix
+    return f"{name}_{n}"[-MAX_NAME:].lstrip("_-")
 
 
 @dataclass(frozen=True)
