@@ -1,8 +1,8 @@
 """Keeping tool ids and function names unique over one load, by renaming instead of refusing.
 
-Real tool sets repeat themselves: raw ToolBench has 36 endpoints whose name is taken, in the same file,
+Real tool sets repeat themselves: raw ToolBench has 43 endpoints whose name is taken, in the same file,
 by a different definition (`Email/email_sending_medeluxe.json` lists `Send Mail` twice with other
-parameters); the normalized ToolBench JSONL has 743 such ids; glaive rows offer 13 different
+parameters); the normalized ToolBench JSONL has 704 such; glaive rows offer 13 different
 `calculate_age` schemas; and distinct source names can become one function name (`get.weather` and
 `get_weather`; every all-Chinese MCP tool name becomes `tool`). A model cannot be offered two
 functions with one name (synth rejects such samples as `duplicate_tool_names`), and refusing the
@@ -90,6 +90,8 @@ class Loaded:
 
 @dataclass
 class Disambiguated:
+    """What `disambiguate` returns: the tools to keep, what was renamed, and how many repeats merged."""
+
     tools: list[Tool] = field(default_factory=list)
     renamed: list[Rename] = field(default_factory=list)
     merged: int = 0
