@@ -10,6 +10,7 @@ nothing is lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
@@ -51,6 +52,24 @@ _SCHEMA_ONE = (
 #: Keywords whose value is a list of schemas.
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_KEYWORDS = frozenset((*_SCHEMA_MAPS, *_SCHEMA_ONE, *_SCHEMA_LISTS))
+
+
+def subschemas(schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(path from `schema`, sub-schema) for each schema directly inside `schema`.
+
+    Only where JSON Schema puts schemas: a property *named* `$ref`, or a `$ref` key inside an `enum`
+    or `examples` value, is data, not a reference.
+    """
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield (key, name), sub
+        elif key in _SCHEMA_LISTS or (key == "items" and isinstance(value, list)):
+            if isinstance(value, list):
+                for i, sub in enumerate(value):
+                    yield (key, i), sub
+        elif key in _SCHEMA_ONE:
+            yield (key,), value
 
 
 def loose_type(name: str) -> tuple[str | None, dict[str, Any]]:

@@ -3,6 +3,8 @@
 `load_tools` is the entry point: give it files and/or directories, and either name the format or let
 it be detected from each file's content. Problems raise `LoadError` (naming file, line or JSON
 pointer, and field); with `skip_invalid=True` they are collected in `LoadResult.skipped` instead.
+Two different definitions under one id, and two tools with one function name, are both kept under
+distinct names (listed in `LoadResult.renamed`); with `strict=True` the first case is an error.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from toolflow.loaders import bfcl, mcp, openai_tools, openapi, toolbench, toolfl
 from toolflow.loaders.build import FileContext
 from toolflow.loaders.detect import SAMPLE, detect_format
 from toolflow.loaders.errors import LoadError, OnError
+from toolflow.loaders.names import Loaded, Rename, disambiguate, summary
 from toolflow.loaders.sources import DATA_SUFFIXES, data_suffix, read_records
 
-__all__ = ["FORMATS", "LoadError", "LoadResult", "load_file", "load_tools"]
+__all__ = ["FORMATS", "LoadError", "LoadResult", "Rename", "load_file", "load_tools"]
 
 _MODULES: dict[str, ModuleType] = {
     m.FORMAT: m for m in (toolflow_jsonl, openai_tools, bfcl, toolbench, openapi, mcp)
@@ -40,21 +43,34 @@ class LoadResult:
     skipped: list[str] = field(default_factory=list)
     #: Input files read.
     files: int = 0
-    #: Repeats of a tool already loaded from the same file (same id, name and parameters), dropped.
+    #: Repeats of a tool already loaded (same id, name and parameters), dropped.
     merged: int = 0
+    #: Tools kept under another id or name than their source gave them, in load order.
+    renamed: list[Rename] = field(default_factory=list)
+
+    def rename_summary(self) -> str:
+        """'renamed N tool(s): …' by reason (what `toolflow graph build` prints)."""
+        return summary(self.renamed)
 
 
 def load_file(
-    path: str | Path, format: str | None = None, on_error: OnError | None = None
+    path: str | Path, format: str | None = None, on_error: OnError | None = None, *, strict: bool = False
 ) -> tuple[list[Tool], int]:
-    """Tools of one file and how many identical repeats were merged; `on_error` defaults to raising."""
-    path = Path(path)
-    ctx = FileContext(path, on_error) if on_error else FileContext(path)
+    """Tools of one file and how many identical repeats were merged; `on_error` defaults to raising.
+
+    Ids are unique within the file; function names are only made unique by `load_tools`.
+    """
+    ctx = _load_file(Path(path), format and _format_name(format), on_error, strict)
+    return ctx.tools, ctx.merged
+
+
+def _load_file(path: Path, fmt: str | None, on_error: OnError | None, strict: bool) -> FileContext:
+    ctx = FileContext(path, on_error, strict) if on_error else FileContext(path, strict=strict)
     records = read_records(path, ctx.on_error)
     head = list(islice(records, SAMPLE))
-    name = _format_name(format) if format else detect_format(path, head)
+    name = fmt or detect_format(path, head)
     _MODULES[name].load(ctx, chain(head, records))
-    return ctx.tools, ctx.merged
+    return ctx
 
 
 def load_tools(
@@ -62,11 +78,17 @@ def load_tools(
     format: str | None = None,
     skip_invalid: bool = False,
     progress: bool = False,
+    *,
+    strict: bool = False,
 ) -> LoadResult:
-    """Load every tool from `paths` (files, or directories walked recursively).
+    """Load every tool from `paths` (files, or directories walked recursively, in sorted order).
 
-    Tool ids stay unique across files: a later file's tool with an id already loaded is not loaded
-    (reported, or raised without skip_invalid).
+    Ids and function names come out unique over the whole load. Identical repeats of an id (same
+    name and parameters) merge. A different definition under a taken id is kept with an id suffix
+    (`~2`) and a name suffix (`_2`); a tool whose function name is taken (the same name in another
+    file, or `get.weather` next to `get_weather`) gets a name suffix. Each change is listed in
+    `renamed`. `strict=True` makes a different definition under a taken id an error instead.
+    Errors raise, or with `skip_invalid=True` are listed in `skipped` and the rest loads.
     """
     fmt = _format_name(format) if format else None
     files = list(_expand(paths))
@@ -77,30 +99,23 @@ def load_tools(
             raise err
         result.skipped.append(str(err))
 
-    seen: dict[str, Path] = {}
+    loaded: list[Loaded] = []
     with counter(len(files), "loading tools", enabled=progress) as advance:
         for path in files:
             try:
-                tools, merged = load_file(path, fmt, report)
+                ctx = _load_file(path, fmt, report, strict)
             except LoadError as err:
                 report(err.located(file=path))
                 advance()
                 continue
             result.files += 1
-            result.merged += merged
-            for tool in tools:
-                if tool.id in seen:
-                    report(
-                        LoadError(
-                            f"duplicate tool id {tool.id!r}: already loaded from {seen[tool.id]}",
-                            file=path,
-                            field="id",
-                        )
-                    )
-                    continue
-                seen[tool.id] = path
-                result.tools.append(tool)
+            result.merged += ctx.merged
+            loaded.extend(ctx.loaded)
             advance()
+    unique = disambiguate(loaded, strict=strict, on_error=report)
+    result.tools = unique.tools
+    result.merged += unique.merged
+    result.renamed = unique.renamed
     return result
 
 

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from toolflow.engine.models import FUNCTION_NAME_RE, Tool, to_function_name
 from toolflow.engine.schema_norm import normalize_schema
 from toolflow.loaders.errors import LoadError, OnError, raise_error
+from toolflow.loaders.names import Loaded
+from toolflow.loaders.refs import check_refs
 
 
 def function_name(raw: str) -> tuple[str, str | None]:
@@ -30,26 +32,43 @@ def function_name(raw: str) -> tuple[str, str | None]:
 class _Entry:
     tool: Tool
     group: int | None
-    where: str
+    line: int | None
+    pointer: str | None
+    clash: str | None = None
+    source_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else (self.pointer or "/")
 
 
 @dataclass
 class FileContext:
     """One input file being loaded: where errors go and which ids are taken.
 
-    `group` marks independent tool lists inside one file (the rows of a glaive/llama-factory file each
-    offer their own tools): the same name with a different schema in another group is a variant and
-    gets an id suffix `~2`, `~3`; within one group it is a collision and an error.
+    A repeat of an id with the same name and parameters merges. A different definition under a taken
+    id is kept as a variant with an id suffix `~2`, `~3` (the load then gives it a free name, see
+    `names.disambiguate`). With `strict`, that is an error instead, except across `group`s: the rows
+    of a glaive/llama-factory file each offer their own tool list, so the same name with another
+    schema in another row is a variant even then.
     """
 
     path: Path
     on_error: OnError = raise_error
+    strict: bool = False
     merged: int = 0
     _entries: dict[str, list[_Entry]] = field(default_factory=dict)
+    _order: list[_Entry] = field(default_factory=list)
 
     @property
     def tools(self) -> list[Tool]:
-        return [e.tool for entries in self._entries.values() for e in entries]
+        """The file's tools in file order."""
+        return [e.tool for e in self._order]
+
+    @property
+    def loaded(self) -> list[Loaded]:
+        """The file's tools with where they came from, in file order."""
+        return [Loaded(e.tool, self.path, e.line, e.pointer, e.clash, e.source_id) for e in self._order]
 
     def error(
         self, problem: str, *, line: int | None = None, pointer: str | None = None, field: str | None = None
@@ -67,11 +86,16 @@ class FileContext:
         original_name: str | None = None,
         line: int | None = None,
         pointer: str | None = None,
+        parameters_at: str | None = None,
+        returns_at: str | None = None,
         **fields: Any,
     ) -> Tool | None:
         """Normalize and validate one tool; report a problem and return None if it is invalid.
 
         `original_name` overrides the recorded source spelling when `name` is already derived from it.
+        `parameters_at` / `returns_at` are the JSON pointers of the two schemas in the file (default:
+        `parameters` / `returns` under `pointer`), so that a dangling `$ref` inside them is reported
+        where it is.
         """
         if not isinstance(name, str) or not name.strip():
             self.error(f"tool has no name (got {name!r})", line=line, pointer=pointer, field="name")
@@ -93,6 +117,14 @@ class FileContext:
                 pointer=pointer,
                 field="returns",
             )
+            return None
+        base = pointer or ""
+        try:
+            check_refs(parameters, pointer=base + "/parameters" if parameters_at is None else parameters_at)
+            if returns is not None:
+                check_refs(returns, pointer=base + "/returns" if returns_at is None else returns_at)
+        except LoadError as err:
+            self.on_error(err.located(file=self.path, line=line))
             return None
         valid_name, original = function_name(name)
         if original_name is not None and original_name != valid_name:
@@ -127,26 +159,31 @@ class FileContext:
         pointer: str | None = None,
         key_field: str = "name",
     ) -> None:
-        """Keep `tool` unless its id is taken: identical repeats merge, conflicting ones are errors."""
+        """Keep `tool` unless its id is taken: identical repeats merge, different ones become variants."""
         if tool is None:
             return
-        where = f"line {line}" if line is not None else (pointer or "/")
         entries = self._entries.get(tool.id)
         if not entries:
-            self._entries[tool.id] = [_Entry(tool, group, where)]
+            self._entries[tool.id] = [_Entry(tool, group, line, pointer)]
+            self._order.append(self._entries[tool.id][0])
             return
         for entry in entries:
             if entry.tool.name == tool.name and entry.tool.parameters == tool.parameters:
                 self.merged += 1
                 return
-        clash = next((e for e in entries if group is None or e.group is None or e.group == group), None)
-        if clash is not None:
-            self.error(
-                f"duplicate tool id {tool.id!r}: a different definition of {tool.name!r} is already at {clash.where}",
-                line=line,
-                pointer=pointer,
-                field=key_field,
-            )
-            return
+        first = entries[0]
+        if self.strict:
+            clash = next((e for e in entries if group is None or e.group is None or e.group == group), None)
+            if clash is not None:
+                self.error(
+                    f"duplicate tool id {tool.id!r}: a different definition of {tool.name!r} is already at "
+                    f"{clash.where}",
+                    line=line,
+                    pointer=pointer,
+                    field=key_field,
+                )
+                return
         variant = tool.model_copy(update={"id": f"{tool.id}~{len(entries) + 1}"})
-        entries.append(_Entry(variant, group, where))
+        detail = f"a different definition of {tool.original_name or tool.name!r} is already at {first.where}"
+        entries.append(_Entry(variant, group, line, pointer, detail, tool.id))
+        self._order.append(entries[-1])

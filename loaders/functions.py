@@ -34,8 +34,13 @@ def add_function(
     line: int | None,
     pointer: str,
     category: str | None = None,
+    fn_pointer: str | None = None,
 ) -> None:
-    """Validate one declaration and add it under id `<source>:<file stem>/<source name>`."""
+    """Validate one declaration and add it under id `<source>:<file stem>/<source name>`.
+
+    `fn_pointer` is where the declaration itself sits when `pointer` names its wrapper (OpenAI's
+    `{"type": "function", "function": {...}}`); dangling `$ref`s are reported under it.
+    """
     if not isinstance(fn, dict):
         ctx.error(
             f"function declaration must be an object, got {type(fn).__name__}", line=line, pointer=pointer
@@ -46,7 +51,8 @@ def add_function(
     # Some exports (xLAM/APIGen-style) put `required` beside `parameters` instead of inside it.
     if isinstance(parameters, dict) and "required" not in parameters and isinstance(fn.get("required"), list):
         parameters = {**parameters, "required": fn["required"]}
-    returns = fn.get("response", fn.get("returns"))
+    returns_key = "response" if "response" in fn else "returns"
+    returns = fn.get(returns_key)
     if isinstance(returns, str):  # a prose description of the result is still worth keeping
         returns = {"description": returns}
     extra = {k: v for k, v in fn.items() if k not in _KNOWN}
@@ -61,5 +67,7 @@ def add_function(
         extra=extra,
         line=line,
         pointer=pointer,
+        parameters_at=f"{fn_pointer or pointer}/parameters",
+        returns_at=f"{fn_pointer or pointer}/{returns_key}",
     )
     ctx.add(tool, group=group, line=line, pointer=pointer)

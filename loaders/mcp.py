@@ -15,7 +15,8 @@ from typing import Any
 
 from toolflow.loaders.build import FileContext
 from toolflow.loaders.errors import json_pointer
-from toolflow.loaders.sources import Record
+from toolflow.loaders.functions import file_stem
+from toolflow.loaders.sources import DATA_SUFFIXES, Record, data_suffix
 
 FORMAT = "mcp"
 SOURCE = "mcp"
@@ -87,15 +88,38 @@ def is_wrapper(value: Any) -> bool:
     return bool(lists) and all(all(is_tool(t) for t in tools[:3]) for tools in lists)
 
 
-def default_server(path: Path) -> str:
-    """Server name when the file doesn't say: Docker's `<server>.tools.json`, else the folder's name."""
+def default_server(path: Path, *, listing: bool = True) -> str:
+    """Server name when the file doesn't say.
+
+    Docker's `<server>.tools.json` names it. A file holding a single tool (GitHub's one-tool `.snap`
+    files) belongs to its folder. A listing alone in its folder (`sentry-mcp/toolDefinitions.json`)
+    is named after the folder; listings side by side in one folder are different servers, each named
+    after its file, so `github.json` and `slack.json` both listing `search` get distinct ids.
+    """
     if path.name.endswith(".tools.json"):
         return path.name[: -len(".tools.json")]
-    return path.resolve().parent.name or path.stem
+    folder = path.resolve().parent
+    if listing and _data_files(folder) > 1:
+        return file_stem(path)
+    return folder.name or file_stem(path)
+
+
+def _data_files(folder: Path) -> int:
+    return sum(
+        1
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and data_suffix(p) in DATA_SUFFIXES
+    )
 
 
 def load(ctx: FileContext, records: Iterable[Record]) -> None:
-    fallback = default_server(ctx.path)
+    fallbacks: dict[bool, str] = {}
+
+    def fallback(listing: bool) -> str:
+        if listing not in fallbacks:
+            fallbacks[listing] = default_server(ctx.path, listing=listing)
+        return fallbacks[listing]
+
     for rec in records:
         value = rec.value
         if isinstance(value, dict) and _server_record_lists(value):
@@ -105,9 +129,11 @@ def load(ctx: FileContext, records: Iterable[Record]) -> None:
             for server, tools, sub in _server_record_lists(value):
                 for j, tool in enumerate(tools):
                     pointer = f"{rec.pointer}{sub}{json_pointer(j)}"
-                    _add(ctx, tool, server or fallback, meta, line=rec.line, pointer=pointer)
+                    _add(ctx, tool, server or fallback(True), meta, line=rec.line, pointer=pointer)
         elif isinstance(value, dict):
-            _add(ctx, value, fallback, {}, line=rec.line, pointer=rec.pointer)
+            # one tool object as the whole file (a `.snap`) vs. an element of an array or a JSON line
+            listing = rec.line is not None or rec.pointer != ""
+            _add(ctx, value, fallback(listing), {}, line=rec.line, pointer=rec.pointer)
         else:
             ctx.error(
                 f"expected an MCP tool or a tools/list result, got {type(value).__name__}",
@@ -127,6 +153,8 @@ def _add(
     parameters = _input_schema(ctx, tool, line=line, pointer=pointer)
     if parameters is False:
         return
+    schema_key = next((k for k in SCHEMA_KEYS if k in tool), "inputSchema")
+    returns_key = "outputSchema" if "outputSchema" in tool else "output_schema"
     extra = {k: v for k, v in tool.items() if k not in _TOOL_KEYS and v is not None}
     if meta:
         extra["server_meta"] = meta
@@ -141,6 +169,8 @@ def _add(
         extra=extra,
         line=line,
         pointer=pointer,
+        parameters_at=f"{pointer}{json_pointer(schema_key)}",
+        returns_at=f"{pointer}{json_pointer(returns_key)}",
     )
     ctx.add(made, line=line, pointer=pointer)
 

@@ -104,4 +104,6 @@ def _add(ctx: FileContext, item: Any, *, group: int, line: int | None, pointer: 
     fn = function_of(item)
     if fn is None:
         return
-    add_function(ctx, fn, source=SOURCE, group=group, line=line, pointer=pointer)
+    inner = isinstance(item, dict) and isinstance(item.get("function"), dict)
+    fn_pointer = f"{pointer}/function" if inner else pointer
+    add_function(ctx, fn, source=SOURCE, group=group, line=line, pointer=pointer, fn_pointer=fn_pointer)

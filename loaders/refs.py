@@ -1,4 +1,4 @@
-"""Local `$ref` resolution for OpenAPI/Swagger documents, safe on recursive schemas and fast on big ones.
+"""Local `$ref`s: resolution for OpenAPI/Swagger documents, and the dangling-ref check of every loader.
 
 A tool's parameters and return schema must be self-contained (they are sent to a model on their
 own), so refs are inlined. Recursive schemas (a tree node whose children are tree nodes) would inline
@@ -6,14 +6,19 @@ forever: a ref already being expanded, or one nested deeper than `max_depth`, is
 `{"type": "object"}` with the ref noted in `x-ref`. Expansions that were never cut don't depend on
 where they occur, so they are cached (and cloned on reuse, so no two tools share a dict): OpenAI's
 spec (2,811 refs) resolves in about a second.
+
+The other formats keep a tool's schemas as they are, refs included; `check_refs` makes a ref that
+points at nothing the same located error there as in OpenAPI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from toolflow.loaders.errors import LoadError
+from toolflow.engine.schema_norm import subschemas
+from toolflow.loaders.errors import LoadError, json_pointer
 
 #: How many `$ref`s deep a schema is inlined before the rest is cut to `{"type": "object"}`.
 MAX_REF_DEPTH = 6
@@ -123,6 +128,34 @@ class RefResolver:
             return siblings, cut
         extra, sib_cut = self._expand(siblings, pointer, stack)
         return {**target, **extra}, cut or sib_cut
+
+
+def check_refs(schema: Any, *, pointer: str) -> None:
+    """Raise `LoadError` at the first `$ref` in `schema` that does not resolve within `schema` itself.
+
+    The one check every loader runs on a tool's parameter and return schemas. A tool's schema travels
+    alone (to a model, into the graph), so its refs may only point inside it (`#/$defs/...`, or a
+    recursive `#/properties/children/items`). OpenAPI documents are different: `RefResolver` inlines
+    their refs against the whole document first, and nothing is left to check. `pointer` is where
+    `schema` sits in the file; the error names the pointer of the object holding the bad `$ref`.
+    """
+    resolver: RefResolver | None = None
+    for ref, at in _refs(schema, pointer):
+        resolver = resolver or RefResolver(schema)
+        resolver.lookup(ref, pointer=at)
+
+
+def _refs(schema: Any, pointer: str) -> Iterator[tuple[Any, str]]:
+    """(ref, pointer of the schema holding it) for every `$ref` in schema positions, depth first."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(schema, ())]
+    while stack:
+        node, parts = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if "$ref" in node:
+            yield node["$ref"], pointer + json_pointer(*parts)
+        subs = [(sub, parts + path) for path, sub in subschemas(node)]
+        stack.extend(reversed(subs))
 
 
 def _clone(value: Any) -> Any:

@@ -143,6 +143,28 @@ def looks_like_json_lines(text: str) -> bool:
     return True
 
 
+def _has_object_lines(text: str, sample: int = 20) -> bool:
+    """True when most of the first non-blank lines (at least two) are whole JSON objects on their own.
+
+    Asked only of a '.json' file that failed to parse as one document: a pretty-printed document's
+    lines are fragments (`{`, `"name": "x",`), while a JSON-lines file with a bad line among its first
+    three is still mostly whole objects.
+    """
+    seen = objects = 0
+    for ln in text.splitlines():
+        if not ln.strip():
+            continue
+        seen += 1
+        if seen > sample:
+            seen = sample
+            break
+        try:
+            objects += isinstance(json.loads(ln), dict)
+        except json.JSONDecodeError:
+            continue
+    return objects >= 2 and 2 * objects >= seen
+
+
 def read_document(path: Path, text: str | None = None) -> Any:
     """A whole JSON or YAML document (by extension; unknown extensions try JSON, then YAML)."""
     text = read_text(path) if text is None else text
@@ -168,7 +190,14 @@ def read_records(path: Path, on_error: OnError = raise_error) -> Iterator[Record
     text = read_text(path)
     if suffix in JSON_SUFFIXES and looks_like_json_lines(text):
         return iter_json_lines(text.splitlines(), path, on_error)
-    return iter(document_records(read_document(path, text)))
+    try:
+        doc = read_document(path, text)
+    except LoadError:
+        # JSON lines whose bad line comes early: report that line (and keep the others) as for '.jsonl'
+        if suffix in JSON_SUFFIXES and _has_object_lines(text):
+            return iter_json_lines(text.splitlines(), path, on_error)
+        raise
+    return iter(document_records(doc))
 
 
 def document_records(doc: Any) -> list[Record]:

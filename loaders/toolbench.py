@@ -100,6 +100,7 @@ def _load_tool(ctx: FileContext, doc: dict[str, Any], base: str) -> None:
             source=SOURCE,
             extra={**tool_info, "api_name": api["name"], "method": api.get("method"), "url": api.get("url")},
             pointer=pointer,
+            returns_at=f"{pointer}/body" if inferred else f"{pointer}/schema",
         )
         ctx.add(tool, pointer=pointer)
 

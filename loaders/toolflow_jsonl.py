@@ -53,5 +53,6 @@ def load(ctx: FileContext, records: Iterable[Record]) -> None:
             extra=extra,
             line=rec.line,
             pointer=rec.pointer or None,
+            returns_at=f"{rec.pointer}/extra/response_example" if inferred else None,
         )
         ctx.add(tool, line=rec.line, pointer=rec.pointer or None, key_field="source_id")

@@ -44,4 +44,5 @@ def hashing_graph(tools: list[Tool], threshold: float = 0.82, fanout: int = 10) 
 def toolbench_raw_categories(*categories: str) -> list[Tool]:
     """Tools from the raw ToolBench per-tool JSON files of the given categories."""
     paths = [SHARED_DATA / "raw" / "toolbench" / c for c in categories]
-    return load_tools(paths, skip_invalid=True).tools
+    # strict + skip_invalid: the different definitions under one id are left out, as the counts here expect
+    return load_tools(paths, skip_invalid=True, strict=True).tools

@@ -94,7 +94,7 @@ def read_toolbench_tools(categories: Iterable[str] | None = None, path: Path = T
     from toolflow.loaders import load_tools
 
     if categories is None:
-        return load_tools([path], skip_invalid=True).tools
+        return load_tools([path], skip_invalid=True, strict=True).tools  # duplicates left out, as measured
     wanted = set(categories)
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "toolbench_subset.jsonl"
@@ -102,7 +102,7 @@ def read_toolbench_tools(categories: Iterable[str] | None = None, path: Path = T
             for line in src:
                 if json.loads(line).get("category") in wanted:
                     dst.write(line)
-        return load_tools([subset], skip_invalid=True).tools
+        return load_tools([subset], skip_invalid=True, strict=True).tools
 
 
 def persistent_cache_path() -> Path:

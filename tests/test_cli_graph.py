@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from graph_helpers import EXAMPLE_TOOLS
 
-from toolflow.engine.cli.main import cli as main
+from toolflow.engine.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from graph_helpers import example_tools, real_graph
 
-from toolflow.engine.cli.main import cli as main
+from toolflow.engine.cli import main
 from toolflow.engine.stores import open_store
 
 N = 2

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from graph_helpers import real_graph, toolbench_raw_categories
 from neo4j_server import open_neo4j_store
 
-from toolflow.engine.cli.main import cli as main
+from toolflow.engine.cli import main
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 

@@ -112,9 +112,11 @@ def test_question_entries_merge_and_keep_variants(tmp_path: Path) -> None:
     ids = [t.id for t in result.tools]
     assert ids == [
         "bfcl:entries/math.factorial",
-        "bfcl:entries/math.factorial~2",  # another entry's different schema under the same name
         "bfcl:entries/SecurityManager.checkPermission",
+        "bfcl:entries/math.factorial~2",  # another entry's different schema under the same name
     ]
+    assert result.tools[2].name == "math_factorial_2"  # and its own function name
+    assert result.tools[2].original_name == "math.factorial"
 
 
 def test_format_can_be_forced(tmp_path: Path) -> None:

@@ -65,16 +65,34 @@ def test_dangling_ref_names_the_pointer() -> None:
 
 
 def test_duplicate_names_in_one_tool_list() -> None:
+    # default: the second definition is kept under suffixed id and name, and the change is reported
+    result = load_tools(FIXTURES / "duplicate_names.json")
+    assert [t.name for t in result.tools] == ["get_weather", "get_time", "get_weather_2"]
+    second = result.tools[2]
+    assert second.id == "openai:duplicate_names/get_weather~2"
+    assert second.original_name == "get_weather" and second.description == "by coordinates"
+    assert result.tools[0].description == "by city" and result.tools[0].original_name is None
+    [rename] = result.renamed
+    assert (rename.reason, rename.where, rename.old_id, rename.new_name) == (
+        "definition",
+        "/tools/2",
+        "openai:duplicate_names/get_weather",
+        "get_weather_2",
+    )
+    assert "a different definition of 'get_weather' is already at /tools/0" in str(rename)
+    assert result.rename_summary().startswith("renamed 1 tool(s): 1 different definition(s)")
+    # --strict: today's one-line error naming file, pointer and field
     with pytest.raises(LoadError) as info:
-        load_tools(FIXTURES / "duplicate_names.json")
+        load_tools(FIXTURES / "duplicate_names.json", strict=True)
     err = info.value
     assert err.pointer == "/tools/2" and err.field == "name"
     assert "duplicate tool id 'openai:duplicate_names/get_weather'" in str(err)
     assert "already at /tools/0" in str(err)
-    result = load_tools(FIXTURES / "duplicate_names.json", skip_invalid=True)
+    # --strict --skip-invalid: the first is kept, the other reported
+    result = load_tools(FIXTURES / "duplicate_names.json", skip_invalid=True, strict=True)
     assert [t.name for t in result.tools] == ["get_weather", "get_time"]
-    assert result.tools[0].description == "by city"  # the first one is kept
-    assert len(result.skipped) == 1
+    assert result.tools[0].description == "by city"
+    assert len(result.skipped) == 1 and result.renamed == []
 
 
 def test_unknown_format() -> None:
@@ -90,16 +108,29 @@ def test_missing_path() -> None:
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
     tool = {"type": "function", "function": {"name": "ping", "parameters": {"type": "object"}}}
     other = {"type": "function", "function": {"name": "pong", "parameters": {"type": "object"}}}
+    changed = {"type": "function", "function": {"name": "ping", "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
     (tmp_path / "a" / "tools.json").write_text(json.dumps({"tools": [tool]}), encoding="utf-8")
     (tmp_path / "b" / "tools.json").write_text(json.dumps({"tools": [tool, other]}), encoding="utf-8")
-    with pytest.raises(LoadError, match=r"b/tools\.json, field 'id': duplicate tool id 'openai:tools/ping'"):
-        load_tools(tmp_path)
-    result = load_tools(tmp_path, skip_invalid=True)
-    assert [t.id for t in result.tools] == ["openai:tools/ping", "openai:tools/pong"]
-    assert result.files == 2
-    assert len(result.skipped) == 1 and "already loaded from" in result.skipped[0]
+    (tmp_path / "c" / "tools.json").write_text(json.dumps({"tools": [changed]}), encoding="utf-8")
+    result = load_tools(tmp_path)
+    # b's ping is the same tool again: merged; c's ping differs: kept as a renamed copy
+    assert [(t.id, t.name) for t in result.tools] == [
+        ("openai:tools/ping", "ping"),
+        ("openai:tools/pong", "pong"),
+        ("openai:tools/ping~2", "ping_2"),
+    ]
+    assert result.merged == 1 and result.files == 3
+    [rename] = result.renamed
+    assert rename.file == str(tmp_path / "c" / "tools.json") and rename.reason == "definition"
+    assert f"already in {tmp_path / 'a' / 'tools.json'}" in rename.detail
+    with pytest.raises(LoadError, match=r"c/tools\.json, at /tools/0, field 'id': duplicate tool id 'openai:tools/ping'"):
+        load_tools(tmp_path, strict=True)
+    strict = load_tools(tmp_path, strict=True, skip_invalid=True)
+    assert [t.id for t in strict.tools] == ["openai:tools/ping", "openai:tools/pong"]
+    assert len(strict.skipped) == 1 and "already loaded from" in strict.skipped[0]
 
 
 def test_skip_invalid_over_a_directory_counts_every_problem(tmp_path: Path) -> None:
@@ -115,12 +146,13 @@ def test_skip_invalid_over_a_directory_counts_every_problem(tmp_path: Path) -> N
         shutil.copy(FIXTURES / name, tmp_path / name)
     (tmp_path / "README.md").write_text("not input", encoding="utf-8")  # ignored by extension
     result = load_tools(tmp_path, skip_invalid=True)
-    # broken.json 1, broken_lines 1, non_object_params 2, dangling_ref 1, duplicate_names 1, not_tools 1
-    assert len(result.skipped) == 7
+    # broken.json 1, broken_lines 1, non_object_params 2, dangling_ref 1, not_tools 1
+    assert len(result.skipped) == 6
     assert result.files == 5  # broken.json and not_tools.json could not be read as tool files
     assert sorted(t.name for t in result.tools) == sorted(
-        ["first", "third", "fine", "getGood", "get_weather", "get_time", "getNode", "putNode"]
+        ["first", "third", "fine", "getGood", "get_weather", "get_time", "get_weather_2", "getNode", "putNode"]
     )
+    assert [r.new_name for r in result.renamed] == ["get_weather_2"]  # duplicate_names: a renamed copy
     assert all(msg.startswith(str(tmp_path)) for msg in result.skipped)
 
 

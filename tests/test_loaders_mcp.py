@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from toolflow.loaders import LoadError, load_tools
+from toolflow.loaders import load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MCP = DATA / "raw" / "mcp"
@@ -36,21 +34,27 @@ def test_sentry_output_schemas_become_returns() -> None:
 
 def test_kubernetes_toolsets_overlap_across_files() -> None:
     folder = MCP / "kubernetes-mcp-server"
-    with pytest.raises(
-        LoadError, match=r"duplicate tool id 'mcp:kubernetes-mcp-server/.*already loaded from"
-    ):
-        load_tools(folder)
-    result = load_tools(folder, skip_invalid=True)
-    assert result.files == 9
-    assert len(result.tools) + len(result.skipped) == 107  # tool definitions over the 9 toolset files
-    assert len(result.tools) == 47  # distinct tools
+    result = load_tools(folder)
+    assert result.files == 9 and result.skipped == []
+    # 107 definitions over the 9 toolset files: a tool listed again unchanged merges (41)
+    assert len(result.tools) + result.merged == 107
+    assert len({t.original_name or t.name for t in result.tools}) == 47  # distinct tool names
+    # 19 tools are listed again with another schema (the multicluster set adds `context`): kept, renamed
+    assert len(result.renamed) == 19 and {r.reason for r in result.renamed} == {"name"}
+    assert len({t.name for t in result.tools}) == len(result.tools)
+    # listings side by side without server info: each file is its own server (category)
+    pods = [t for t in result.tools if (t.original_name or t.name) == "pods_list"]
+    assert [t.category for t in pods] == ["toolsets-core-tools", "toolsets-full-tools-multicluster"]
+    assert [t.name for t in pods] == ["pods_list", "pods_list_2"]
+    assert "context" in pods[1].parameters["properties"] and "context" not in pods[0].parameters["properties"]
     full = load_tools(folder / "toolsets-full-tools.json").tools
     assert len(full) == 20 and all(t.extra.get("title") for t in full)
 
 
 def test_captured_snapshots_use_server_names() -> None:
     result = load_tools(MCP / "captured-snapshots")
-    assert len(result.tools) == 83 and result.files == 8
+    # 83 tools; two servers list the very same 2 tools (name, description, schema): those merge
+    assert len(result.tools) + result.merged == 83 and result.merged == 2 and result.files == 8
     categories = {t.category for t in result.tools}
     assert {"secure-filesystem-server", "memory-server", "cloudflare-radar", "mcp-fetch"} <= categories
     filesystem = [t for t in result.tools if t.category == "secure-filesystem-server"]
@@ -85,9 +89,9 @@ def test_docker_registry_arguments_shape() -> None:
 
 def test_anthropic_input_schema_and_server_records() -> None:
     folder = MCP / "mcptoolbenchpp"
-    result = load_tools(folder, skip_invalid=True)
-    # browser_tools.json re-lists the playwright and puppeteer servers' tools
-    assert len(result.tools) + len(result.skipped) == 76
+    result = load_tools(folder)
+    # browser_tools.json re-lists the playwright and puppeteer servers' tools unchanged: they merge
+    assert len(result.tools) + result.merged == 76 and result.merged == 38 and result.renamed == []
     assert {t.category for t in result.tools} == {"playwright", "puppeteer"}
     navigate = next(t for t in result.tools if t.id == "mcp:puppeteer/puppeteer_navigate")
     assert navigate.parameters["properties"]["url"]["type"] == "string"

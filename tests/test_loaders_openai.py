@@ -44,15 +44,18 @@ def test_tools_as_json_strings_in_rows(rel: str, distinct: int, definitions: int
 
 
 def test_glaive_variants_keep_distinct_ids() -> None:
-    tools = load_tools(OPENAI / "llama-factory" / "glaive_toolcall_en_demo.json").tools
-    assert len({t.name for t in tools}) == 64  # README: 64 distinct names
-    ages = [t for t in tools if t.name == "calculate_age"]
+    result = load_tools(OPENAI / "llama-factory" / "glaive_toolcall_en_demo.json")
+    tools = result.tools
+    assert len({t.original_name or t.name for t in tools}) == 64  # README: 64 distinct names
+    assert len({t.name for t in tools}) == len(tools)  # each variant under its own function name
+    ages = [t for t in tools if (t.original_name or t.name) == "calculate_age"]
     assert len(ages) == 13
-    assert ages[0].id == "openai:glaive_toolcall_en_demo/calculate_age"
-    assert {t.id for t in ages[1:]} == {
-        f"openai:glaive_toolcall_en_demo/calculate_age~{i}" for i in range(2, 14)
+    assert ages[0].id == "openai:glaive_toolcall_en_demo/calculate_age" and ages[0].name == "calculate_age"
+    assert {(t.id, t.name) for t in ages[1:]} == {
+        (f"openai:glaive_toolcall_en_demo/calculate_age~{i}", f"calculate_age_{i}") for i in range(2, 14)
     }
     assert len({json.dumps(t.parameters, sort_keys=True) for t in ages}) == 13
+    assert len(result.renamed) == len(tools) - 64
 
 
 def test_bfcl_style_types_inside_openai_wrappers() -> None:
@@ -67,7 +70,11 @@ def test_bfcl_style_types_inside_openai_wrappers() -> None:
 def test_whole_folder() -> None:
     result = load_tools(OPENAI)
     assert result.files == 8
-    assert len(result.tools) == 2 + 1 + 2 + 2 + 2 + 165 + 176 + 104
+    # the per-file counts above; a tool repeated unchanged in another file merges
+    assert len(result.tools) + result.merged - sum(
+        load_tools(path).merged for path in sorted(OPENAI.rglob("*.json*"))
+    ) == 2 + 1 + 2 + 2 + 2 + 165 + 176 + 104
+    assert len({t.name for t in result.tools}) == len(result.tools)
     assert {t.source for t in result.tools} == {"openai"}
 
 

@@ -106,11 +106,15 @@ def test_swagger2_form_data_and_body() -> None:
 
 def test_duplicate_operation_ids_are_reported() -> None:
     jira = OPENAPI / "apis_guru_unofficial" / "atlassian.com" / "jira" / "7.6.1" / "jira.json"
+    result = load_tools(jira)  # 46 operationIds name two different operations: both kept, renamed
+    assert len(result.tools) == 324  # operations in the README table
+    assert len(result.renamed) == 46 and {r.reason for r in result.renamed} == {"definition"}
+    assert len({t.name for t in result.tools}) == 324
     with pytest.raises(LoadError, match=r"jira\.json, at /paths/.*duplicate tool id 'openapi:JIRA/"):
-        load_tools(jira)
-    result = load_tools(jira, skip_invalid=True)
-    assert len(result.tools) + len(result.skipped) == 324  # operations in the README table
-    assert len(result.skipped) == 46
+        load_tools(jira, strict=True)
+    strict = load_tools(jira, strict=True, skip_invalid=True)
+    assert len(strict.tools) + len(strict.skipped) == 324
+    assert len(strict.skipped) == 46
 
 
 @pytest.mark.parametrize(

@@ -16,24 +16,27 @@ TOOLBENCH = DATA / "raw" / "toolbench"
 
 @pytest.fixture(scope="module")
 def email():
-    return load_tools(TOOLBENCH / "Email", skip_invalid=True)
+    return load_tools(TOOLBENCH / "Email")
 
 
 def test_email_counts(email) -> None:
     # raw/toolbench/README.md: Email has 161 tool files and 1,140 APIs. 48 API names repeat within
-    # their file: repeats with the same parameters merge, the others collide on the id and are skipped.
-    assert email.files == 161
-    assert len(email.tools) + email.merged + len(email.skipped) == 1140
-    assert (len(email.tools), email.merged, len(email.skipped)) == (1092, 26, 22)
-    assert all("duplicate tool id 'toolbench:Email/" in msg for msg in email.skipped)
+    # their file: repeats with the same parameters merge, the 20 others are kept under a suffixed name.
+    assert email.files == 161 and email.skipped == []
+    assert len(email.tools) + email.merged == 1140
+    assert (len(email.tools), email.merged, len(email.renamed)) == (1112, 28, 20)
+    assert all(r.reason == "definition" and r.new_id.startswith("toolbench:Email/") for r in email.renamed)
     assert {t.category for t in email.tools} == {"Email"}
+    strict = load_tools(TOOLBENCH / "Email", skip_invalid=True, strict=True)
+    assert (len(strict.tools), strict.merged, len(strict.skipped)) == (1092, 26, 22)
+    assert all("duplicate tool id 'toolbench:Email/" in msg for msg in strict.skipped)
 
 
 def test_strict_load_names_the_duplicate() -> None:
     with pytest.raises(
         LoadError, match=r"email_utilities\.json, at /api_list/\d+, field 'name': duplicate tool id"
     ):
-        load_tools(TOOLBENCH / "Email" / "email_utilities.json")
+        load_tools(TOOLBENCH / "Email" / "email_utilities.json", strict=True)
 
 
 def test_names_match_toolbench_function_names(email) -> None:
@@ -44,9 +47,11 @@ def test_names_match_toolbench_function_names(email) -> None:
             if '"category": "Email"' in line:
                 row = json.loads(line)
                 expected[row["tool_key"]] = set(row["functions"])
+    source_name = {r.new_id: r.old_name for r in email.renamed}  # copies renamed `<name>_2` by the load
     loaded: dict[str, set[str]] = {}
     for tool in email.tools:
-        loaded.setdefault(f"Email/{tool.extra['tool_standardized_name']}", set()).add(tool.name)
+        name = source_name.get(tool.id, tool.name)
+        loaded.setdefault(f"Email/{tool.extra['tool_standardized_name']}", set()).add(name)
     assert len(expected) == 161
     assert loaded == expected
 
@@ -70,7 +75,7 @@ def test_real_and_inferred_return_schemas(email) -> None:
     inferred = [t for t in email.tools if t.returns_inferred]
     assert len(inferred) == 29
     assert all(t.returns.get("type") in {"object", "array"} for t in inferred)
-    assert sum(t.returns is not None for t in email.tools) == 78
+    assert sum(t.returns is not None for t in email.tools) == 80
 
 
 def test_loose_types_are_normalized(email) -> None:

@@ -15,7 +15,7 @@ from graph_helpers import example_tools, hashing_graph
 from neo4j.exceptions import ClientError
 from neo4j_server import open_neo4j_store
 
-from toolflow.engine.cli.main import cli as main
+from toolflow.engine.cli import main
 from toolflow.engine.stores import ReadOnlyViolation
 from toolflow.engine.stores import neo4j_store as neo4j_store_module
 

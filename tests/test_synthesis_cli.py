@@ -121,7 +121,7 @@ def test_malformed_samples_file_is_a_one_line_error_naming_file_and_line(tmp_pat
     good = (FIXTURES / "samples.jsonl").read_text().splitlines()[0]
     samples.write_text(f"{good}\n\n{bad_line}\n{good}\n")  # the bad record is on line 3
     out = tmp_path / "d.jsonl"
-    from toolflow.engine.cli.main import cli as main
+    from toolflow.engine.cli import main
 
     store = tmp_path / "graph"
     built = CliRunner().invoke(main, ["graph", "build", TOOLS, "--store", str(store), "--embedder", "hashing"])

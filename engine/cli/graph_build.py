@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +26,9 @@ from toolflow.engine.models import Tool
 from toolflow.engine.paths import embedding_cache_path
 from toolflow.engine.progress import progress_bar
 
+if TYPE_CHECKING:
+    from toolflow.loaders import LoadResult
+
 
 def embedder_choice(name: str):
     """(factory, model name) for the --embedder option; the factory runs only on a cache miss."""
@@ -34,10 +37,25 @@ def embedder_choice(name: str):
     return SentenceTransformerEmbedder, DEFAULT_MODEL
 
 
-def load_inputs(paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console) -> list[Tool]:
+def load_inputs(
+    paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console, *, strict: bool = False
+) -> list[Tool]:
+    return load_result(paths, fmt, skip_invalid, console, strict=strict).tools
+
+
+def load_result(
+    paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console, *, strict: bool = False
+) -> LoadResult:
+    """`load_tools` with what it skipped and renamed printed (the first 20 of each)."""
     from toolflow.loaders import load_tools
 
-    result = load_tools(paths, format=fmt, skip_invalid=skip_invalid, progress=True)
+    result = load_tools(paths, format=fmt, skip_invalid=skip_invalid, progress=True, strict=strict)
+    if result.renamed:
+        console.print(f"[yellow]{result.rename_summary()}:")
+        for rename in result.renamed[:20]:
+            console.print(f"  - {rename}", style="yellow", markup=False, highlight=False)
+        if len(result.renamed) > 20:
+            console.print(f"  [yellow]… and {len(result.renamed) - 20} more (all in the --json report)")
     if result.skipped:
         console.print(f"[yellow]skipped {len(result.skipped)} invalid item(s):")
         for msg in result.skipped[:20]:
@@ -46,7 +64,7 @@ def load_inputs(paths: list[Path], fmt: str | None, skip_invalid: bool, console:
             console.print(f"  [yellow]… and {len(result.skipped) - 20} more")
     if not result.tools:
         raise ValueError(f"no tools loaded from {', '.join(map(str, paths))}")
-    return result.tools
+    return result
 
 
 def build_with_progress(
@@ -116,11 +134,13 @@ def run_build(
     embedder: str,
     cache_dir: Path,
     console: Console,
+    strict: bool = False,
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
     t0 = time.perf_counter()
-    tools = load_inputs(paths, fmt, skip_invalid, console)
+    loaded = load_result(paths, fmt, skip_invalid, console, strict=strict)
+    tools = loaded.tools
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
     data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console)
@@ -132,4 +152,5 @@ def run_build(
     print_report(rep, console)
     edges = ", ".join(f"{k} {v}" for k, v in counts["edges"].items())
     console.print(f"[green]graph written to {spec}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
-    return {**asdict(rep), "store": spec, "counts": counts}
+    renamed = [asdict(r) for r in loaded.renamed]
+    return {**asdict(rep), "store": spec, "counts": counts, "renamed": renamed, "skipped": loaded.skipped}
