@@ -52,6 +52,10 @@ _SCHEMA_ONE = (
 #: Keywords whose value is a list of schemas.
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_KEYWORDS = frozenset((*_SCHEMA_MAPS, *_SCHEMA_ONE, *_SCHEMA_LISTS))
+#: The same keyword groups as sets, for walks that only look (`refs.check_refs`).
+SCHEMA_MAPS = frozenset(_SCHEMA_MAPS)
+SCHEMA_ONE = frozenset(_SCHEMA_ONE)
+SCHEMA_LISTS = frozenset(_SCHEMA_LISTS)
 
 
 def subschemas(schema: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Any]]:

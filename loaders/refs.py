@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from toolflow.engine.schema_norm import subschemas
+from toolflow.engine.schema_norm import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, subschemas
 from toolflow.loaders.errors import LoadError, json_pointer
 
 #: How many `$ref`s deep a schema is inlined before the rest is cut to `{"type": "object"}`.
@@ -139,10 +139,30 @@ def check_refs(schema: Any, *, pointer: str) -> None:
     their refs against the whole document first, and nothing is left to check. `pointer` is where
     `schema` sits in the file; the error names the pointer of the object holding the bad `$ref`.
     """
+    if not _has_ref(schema):  # the common case, walked without building pointers
+        return
     resolver: RefResolver | None = None
     for ref, at in _refs(schema, pointer):
         resolver = resolver or RefResolver(schema)
         resolver.lookup(ref, pointer=at)
+
+
+def _has_ref(node: Any) -> bool:
+    """Whether a `$ref` sits anywhere `_refs` would find one (same positions, no pointers)."""
+    if not isinstance(node, dict):
+        return False
+    if "$ref" in node:
+        return True
+    for key, value in node.items():
+        if key in SCHEMA_MAPS:
+            if isinstance(value, dict) and any(_has_ref(sub) for sub in value.values()):
+                return True
+        elif isinstance(value, list):
+            if (key in SCHEMA_LISTS or key == "items") and any(_has_ref(sub) for sub in value):
+                return True
+        elif key in SCHEMA_ONE and _has_ref(value):
+            return True
+    return False
 
 
 def _refs(schema: Any, pointer: str) -> Iterator[tuple[Any, str]]:
