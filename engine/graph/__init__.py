@@ -1,0 +1,1 @@
+"""The tool graph: field matching and evaluation against labelled flows."""
