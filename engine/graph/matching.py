@@ -54,15 +54,17 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from toolflow.engine.fields import is_identifier_name
 from toolflow.engine.models import FieldNode, Tool
 
 CREDENTIAL_SCORE = 0.95
 ENTITY_SCORE = 0.95
 NAME_BASE = 0.75
+TEXT_SCORE = 0.83
 #: Same-named fields must still agree this much (cosine of the field texts) to count as the same value.
 NAME_MIN_COS = 0.35
 #: Same-API structural evidence (entity ids, credentials) keeps this many times more partners than fanout.
@@ -114,7 +116,12 @@ _SEM_NAMES = (
     (re.compile(r"(^|_)(url|uri|link|href|website)$"), "url"),
     (re.compile(r"(^|_)(date|day|dt|created_at|updated_at|at|since|until|birthday)$"), "date"),
     (re.compile(r"(^|_)(phone|phone_number|mobile|tel)$"), "phone"),
+    (re.compile(r"(^|_)time$"), "time"),
 )
+#: Free text: what a text-processing parameter (translate, summarize, send) takes from any text output.
+_TEXT_OUT = frozenset("text content summary transcription transcript translation translated answer definition "
+                      "body article abstract paragraph passage document description".split())
+_TEXT_IN = frozenset("text content document body message".split())
 
 
 def split_words(name: str) -> list[str]:
@@ -158,7 +165,9 @@ def tool_entity(tool: Tool) -> str | None:
         for seg in path.strip("/").split("/"):
             if seg.startswith("{") or not seg:
                 continue
-            seg = re.sub(r"\.\{?[A-Za-z_]*\}?$|\.json$|\.xml$", "", seg)
+            seg = re.sub(r"\{[^}]*\}", "", seg)  # '/profiles{mediaTypeExtension}', '/pets.{format}'
+            seg = re.sub(r"\.[A-Za-z]*$", "", seg)  # 'history.json'
+
             if seg and not _VERSION.match(seg):
                 literal.append(seg)
         if literal:
@@ -222,6 +231,11 @@ class Facts:
     numeric: bool
     named: bool  # carries name evidence (not generic, not envelope, not an undescribed bare name)
     attribute: bool  # a parameter that writes a record's attribute (body of a create/update)
+    header: bool  # a header parameter (tenant, connection, routing): not where data flows
+    nested: bool  # a parameter inside a request-body object or array (not a top-level or filter value)
+    text: bool  # free text (returns: a text output; params: a text to process or send)
+    resource: bool  # an identifier of something the API serves (one of its tools' entities)
+    owner: str | None  # the record the value belongs to (parent object, else the tool's resource)
 
 
 def _credential_kind(name: str) -> str | None:
@@ -254,32 +268,27 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
     ident = bool(toks) and toks[-1] in _ID_TOKENS
     entities: set[str] = set()
     foreign = False
+    parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS and k.lower() != "filter"]
+    parent = _ent(name_tokens(parents[-1])) if parents and name_tokens(parents[-1]) else None
     if ident:
         own = toks[:-1]
         if own:
             entities.add(_ent(own))
             foreign = True
         else:
-            parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS]
-            if f.role == "param":
-                ent = path_param_entity(tool, f.name) if len(keys) == 1 else None
-                parent = _ent(name_tokens(parents[-1])) if parents else None
-                if ent:
-                    entities.add(ent)
-                elif parent:
-                    entities.add(parent)
-                    foreign = True
-                elif tool_ent:
-                    entities.add(tool_ent)
-            elif parents:
-                entities.add(_ent(name_tokens(parents[-1])))
-                foreign = True
+            ent = path_param_entity(tool, f.name) if f.role == "param" and len(keys) == 1 else None
+            if ent:
+                entities.add(ent)
+            elif parent:
+                entities.add(parent)
+                foreign = parent != tool_ent
             elif tool_ent:
                 entities.add(tool_ent)
-    elif elem and f.role == "return" and f.type is None and toks and f.name.lower() not in WRAPPERS:
-        # A list of untyped records (API-Bank ``reminders[]``): each element carries its record's id.
-        ident = True
-        entities.add(_ent(toks))
+    elif elem and f.role == "return" and f.type is None and len(keys) == 1 and f.name.lower() not in WRAPPERS:
+        # A top-level list of untyped records (API-Bank ``reminders[]``): each element carries its record's id.
+        ident = bool(toks)
+        if toks:
+            entities.add(_ent(toks))
     if ident and f.described:
         desc = f.description.lower()
         for rx in _OWNER_ALIAS:
@@ -295,12 +304,20 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
     )
     if f.role == "return" and (lname in ENVELOPE or _ent(toks) in ENVELOPE):
         named = False
-    attribute = False
-    if f.role == "param" and is_write(tool):
+    attribute = header = False
+    if f.role == "param":
         root = keys[0] if keys else f.name
         prop = tool.parameters.get("properties", {}).get(root)
         where = prop.get("x-in") if isinstance(prop, dict) else None
-        attribute = where == "body"
+        attribute = where == "body" and is_write(tool)
+        header = where == "header"
+        nested = len(keys) > 1 and where not in ("query", "path") and keys[0].lower() != "filter"
+    else:
+        nested = False
+    text_words = _TEXT_OUT if f.role == "return" else _TEXT_IN
+    text = f.type in ("string", None) and not ident and bool(set(toks) & text_words) and not enum_set
+    api_tails = {e.split("_")[-1] for e in api_entities}
+    resource = any(e in api_entities or e.split("_")[-1] in api_tails for e in entities)
     return Facts(
         key=_ent(toks),
         head=toks[-1] if toks else "",
@@ -313,6 +330,11 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         numeric=f.type in ("number", "integer") and not ident,
         named=named,
         attribute=attribute,
+        header=header,
+        nested=nested,
+        text=text,
+        resource=resource,
+        owner=parent or tool_ent,
     )
 
 
@@ -368,9 +390,13 @@ def score_pair(
         if rf.credential and pf.credential and same_api and rf.credential == pf.credential:
             return Verdict(max(CREDENTIAL_SCORE, c), ("credential",))
         return None
+    if pf.header:
+        return None
     if rf.ident and pf.ident and rf.entities and pf.entities:
         if not _entities_agree(rf.entities, pf.entities):
             return None
+        if not (rf.resource or pf.resource) and (rf.key != pf.key or pf.nested):
+            return None  # an id of something no endpoint serves: only the same-named top-level reference
         if dst_deletes and rf.foreign:
             return None
         if same_api:
@@ -380,17 +406,40 @@ def score_pair(
     if pf.attribute and not (rf.ident and pf.ident):
         return None
     if rf.named and pf.named and rf.key and not (rf.ident and pf.ident):
-        need = threshold if (rf.numeric or pf.numeric) else NAME_MIN_COS
-        if cos is None or c >= need:
+        measure = rf.numeric or pf.numeric or rf.sem in ("date", "time") or pf.sem in ("date", "time")
+        need = threshold if measure else NAME_MIN_COS
+        bare_ok = not (rf.key in BARE or pf.key in BARE) or rf.owner == pf.owner
+        if (cos is None or c >= need) and bare_ok:
             if rf.key == pf.key:
                 return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name",))
-            if "_" not in pf.key and pf.key == rf.head and pf.key not in BARE:
+            if "_" not in pf.key and pf.key == rf.head and is_identifier_name(pf.key):
                 return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name_head",))
+            qualifier = rf.key[: -len(rf.head) - 1] if rf.key.endswith("_" + rf.head) else ""
+            if pf.key == rf.head and pf.key in BARE and qualifier and qualifier == pf.owner:
+                return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name_head",))  # company_name -> companies' name
+    if rf.text and pf.text and same_api and not pf.attribute:
+        return Verdict(max(TEXT_SCORE, c), ("text",))
     if c >= threshold:
         if rf.ident != pf.ident and (rf.entities or pf.entities):
             return None  # an identifier and a non-identifier that only read alike
         return Verdict(c, ("embedding",))
     return None
+
+
+def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
+                   pfacts: list[Facts]) -> None:
+    """Within one API a reference name means one thing: an entity alias read from one field's description
+    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
+    union: dict[tuple[str, str], set[str]] = defaultdict(set)
+    fields = [*zip(returns, rfacts), *zip(params, pfacts)]
+    for f, fa in fields:
+        if fa.ident and fa.foreign and "_" in fa.key:
+            union[(api_of(f.tool_id), fa.key)] |= fa.entities
+    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
+        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
+            extra = union.get((api_of(f.tool_id), fa.key)) if fa.ident and fa.foreign else None
+            if extra and not extra <= fa.entities:
+                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
 
 
 def _stable_rank(key: str) -> int:
@@ -444,11 +493,13 @@ def match_fields(
 
     rfacts = [facts(f) for f in returns]
     pfacts = [facts(f) for f in params]
+    _share_aliases(returns, rfacts, params, pfacts)
     # Joins: same-API by entity / name / credential kind; any API by name.
     by_api_entity: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_api_key: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_api_cred: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_key: dict[str, list[int]] = defaultdict(list)
+    by_api_text: dict[str, list[int]] = defaultdict(list)
     for j, (p, pf) in enumerate(zip(params, pfacts, strict=True)):
         api = api_of(p.tool_id)
         if pf.credential:
@@ -460,6 +511,8 @@ def match_fields(
         if pf.named and pf.key:
             by_api_key[(api, pf.key)].append(j)
             by_key[pf.key].append(j)
+        if pf.text:
+            by_api_text[api].append(j)
     for lst in by_key.values():
         lst.sort(key=lambda j: _stable_rank(params[j].id))
 
@@ -490,6 +543,8 @@ def match_fields(
                 if cross:
                     start = _stable_rank(r.id) % len(cross)
                     cands += [cross[(start + s) % len(cross)] for s in range(min(len(cross), 4 * fanout))]
+            if rf.text:
+                cands += by_api_text.get(api, [])
             cands += embed_partners.get(i, [])
         best: dict[str, tuple[float, int, Verdict, float | None]] = {}
         for j in dict.fromkeys(cands):
