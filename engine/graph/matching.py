@@ -209,6 +209,19 @@ def is_write(tool: Tool) -> bool:
     return isinstance(method, str) and method.upper() in ("POST", "PUT", "PATCH")
 
 
+_RECORD_VERBS = frozenset("add create new insert modify update edit register book set schedule".split())
+
+
+def writes_record(tool: Tool) -> bool:
+    """A create/update of a stored record: HTTP POST/PUT/PATCH, or (no HTTP method) a name that starts with
+    a record verb (``AddReminder``, ``ModifyMeeting``). Sending or transforming text is not one."""
+    method = tool.extra.get("method") if isinstance(tool.extra, dict) else None
+    if isinstance(method, str):
+        return method.upper() in ("POST", "PUT", "PATCH") and not is_delete(tool)
+    words = split_words(tool.original_name or tool.name)
+    return bool(words) and words[0] in _RECORD_VERBS
+
+
 def api_of(tool_id: str) -> str:
     """The API a tool belongs to: its id without the last '/' part (``openapi:CRM API``, a RapidAPI tool)."""
     if "/" in tool_id:
@@ -316,6 +329,8 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         nested = False
     text_words = _TEXT_OUT if f.role == "return" else _TEXT_IN
     text = f.type in ("string", None) and not ident and bool(set(toks) & text_words) and not enum_set
+    if f.role == "param" and writes_record(tool):
+        text = False  # a record's note or content field is an attribute, not text to process or send
     api_tails = {e.split("_")[-1] for e in api_entities}
     resource = any(e in api_entities or e.split("_")[-1] in api_tails for e in entities)
     return Facts(
