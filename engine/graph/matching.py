@@ -222,6 +222,11 @@ def writes_record(tool: Tool) -> bool:
     return bool(words) and words[0] in _RECORD_VERBS
 
 
+def _gets_by_id(tool: Tool) -> bool:
+    path = tool.extra.get("path") if isinstance(tool.extra, dict) else None
+    return isinstance(path, str) and path.rstrip("/").endswith("}") and not is_write(tool)
+
+
 def api_of(tool_id: str) -> str:
     """The API a tool belongs to: its id without the last '/' part (``openapi:CRM API``, a RapidAPI tool)."""
     if "/" in tool_id:
@@ -323,7 +328,9 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         prop = tool.parameters.get("properties", {}).get(root)
         where = prop.get("x-in") if isinstance(prop, dict) else None
         attribute = where == "body" and is_write(tool)
-        header = where == "header"
+        # Headers pick tenants and connections; list filters on a get-by-id call (it has its resource's id in
+        # the path) select nothing. Neither is where data flows.
+        header = where == "header" or (root.lower() == "filter" and _gets_by_id(tool))
         nested = len(keys) > 1 and where not in ("query", "path") and keys[0].lower() != "filter"
     else:
         nested = False
