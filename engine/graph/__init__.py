@@ -1,1 +1,1 @@
-"""The tool graph: field matching and evaluation against labelled flows."""
+"""Graph build: fields, embeddings, kNN pairs, typed edges, stats."""
