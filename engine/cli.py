@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .cli_sample import sample
 from .cli_graph_eval import graph_eval
+from .cli_sample import sample
 from .cli_synth import export_cmd, synth
 from .stores.base import TOOL_EDGE_TYPES
 

@@ -58,7 +58,8 @@ def print_report(report: EvalReport, console: Console, show: int = 10) -> None:
     console.print(t)
     skipped = [s for s in report.sets if not s.scored]
     if skipped:
-        console.print(f"not scored ({len(skipped)} set(s)): " + "; ".join(f"{s.name}: {s.reason}" for s in skipped[:5]))
+        console.print(f"not scored: {len(skipped)} set(s) whose tools are not all in this store "
+                      f"({', '.join(s.name for s in skipped[:3])}{', …' if len(skipped) > 3 else ''})")
     for s in report.sets:
         for w in s.warnings:
             console.print(f"[yellow]{s.name}: {w}")

@@ -249,11 +249,11 @@ def build_graph(
 
     t0 = time.perf_counter()
     if match == "evidence":
-        rp_matches, rep.pairs_before["R-P"], ev_returns, ev_params = _evidence_matches(
-            tools, all_fields, returns, params, pg, rg, rp_partners, vectors, text_index, threshold, fanout
+        rp_matches, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"], ev_returns, ev_params = (
+            _evidence_matches(tools, all_fields, returns, params, pg, rg, rp_partners, vectors, text_index,
+                              threshold, fanout)
         )
-        rp = [(m.src, m.dst, m.score) for m in rp_matches]
-        rep.max_field_degree_before["R-P"] = 0
+        rp = [(m.src, m.dst, m.score) for m in rp_matches if m.src >= 0]
         rep.seconds["match"] = time.perf_counter() - t0
     else:
         rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(
@@ -343,7 +343,7 @@ def _evidence_matches(
     text_index: dict[str, int],
     threshold: float,
     fanout: int,
-) -> tuple[list, int, list[FieldNode], list[FieldNode]]:
+) -> tuple[list, int, int, list[FieldNode], list[FieldNode]]:
     """Run the evidence rule over every return field and parameter (the rule decides what is matchable).
 
     Embedding candidates are the FAISS partners above the threshold, expanded from text groups to fields
@@ -378,9 +378,11 @@ def _evidence_matches(
                 if len(out) >= limit:
                     break
             partners[ret_pos[f.id]] = out
-    kept, scored = match_fields(tools, ev_returns, ev_params, vectors, ret_vec, par_vec, partners, threshold, fanout)
+    kept, scored, max_before = match_fields(
+        tools, ev_returns, ev_params, vectors, ret_vec, par_vec, partners, threshold, fanout
+    )
     kept += link_matches(tools, ev_returns, ev_params)
-    return kept, scored, ev_returns, ev_params
+    return kept, scored, max_before, ev_returns, ev_params
 
 
 def _aggregate_evidence(

@@ -232,7 +232,7 @@ def score_set(name: str, label_set: LabelSet, tools: Iterable[tuple[str, str]], 
         return res
     use_ids = label_set.tool_ids is not None
     counts: dict[str, int] = defaultdict(int)
-    for tid, key in id_to_key.items():
+    for key in id_to_key.values():
         counts[key] += 1
     shared = sorted(k for k, n in counts.items() if n > 1)
     if shared and not use_ids:

@@ -72,26 +72,18 @@ STRONG_FANOUT_FACTOR = 4
 
 #: Names that control paging, output shape or transport: never evidence of a data flow by name.
 GENERIC = frozenset(
-    "page page_no page_number pageno per_page perpage page_size pagesize limit offset skip start count size "
-    "max_results maxresults cursor next_token next_cursor format output_format response_format callback jsonp "
-    "pretty sort sort_by sortby order order_by orderby field fl version api_version v debug raw lang language "
-    "locale".split()
+    ["page", "page_no", "page_number", "pageno", "per_page", "perpage", "page_size", "pagesize", "limit", "offset", "skip", "start", "count", "size", "max_results", "maxresults", "cursor", "next_token", "next_cursor", "format", "output_format", "response_format", "callback", "jsonp", "pretty", "sort", "sort_by", "sortby", "order", "order_by", "orderby", "field", "fl", "version", "api_version", "v", "debug", "raw", "lang", "language", "locale"]
 )
 #: Response envelope leaves and statuses: a call's outcome, not a value the next call takes.
 ENVELOPE = frozenset(
-    "status status_code statuscode code message msg success ok error errors error_code errorcode detail "
-    "details total total_count totalcount has_more hasmore next previous prev timestamp took request_id "
-    "service operation".split()
+    ["status", "status_code", "statuscode", "code", "message", "msg", "success", "ok", "error", "errors", "error_code", "errorcode", "detail", "details", "total", "total_count", "totalcount", "has_more", "hasmore", "next", "previous", "prev", "timestamp", "took", "request_id", "service", "operation"]
 )
 #: Bare names that say nothing on their own (``name`` of what?): no name evidence unless described.
-BARE = frozenset("id key name value type data item result object text description title".split())
+BARE = frozenset(["id", "key", "name", "value", "type", "data", "item", "result", "object", "text", "description", "title"])
 #: Path keys that wrap a payload rather than name an entity.
-WRAPPERS = frozenset("data result results items item records record response body payload content list hits "
-                     "value values entries entry rows row objects object output".split())
+WRAPPERS = frozenset(["data", "result", "results", "items", "item", "records", "record", "response", "body", "payload", "content", "list", "hits", "value", "values", "entries", "entry", "rows", "row", "objects", "object", "output"])
 _VERBS = frozenset(
-    "get list all one find search query fetch retrieve read show view lookup add create new post put patch "
-    "update modify edit set delete remove destroy cancel close by for with from to of the a an api v1 v2 "
-    "info detail details my this".split()
+    ["get", "list", "all", "one", "find", "search", "query", "fetch", "retrieve", "read", "show", "view", "lookup", "add", "create", "new", "post", "put", "patch", "update", "modify", "edit", "set", "delete", "remove", "destroy", "cancel", "close", "by", "for", "with", "from", "to", "of", "the", "a", "an", "api", "v1", "v2", "info", "detail", "details", "my", "this"]
 )
 _CREDENTIAL = re.compile(
     r"(api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth|token|secret|password|passwd|client[_-]?id|"
@@ -119,9 +111,8 @@ _SEM_NAMES = (
     (re.compile(r"(^|_)time$"), "time"),
 )
 #: Free text: what a text-processing parameter (translate, summarize, send) takes from any text output.
-_TEXT_OUT = frozenset("text content summary transcription transcript translation translated answer definition "
-                      "body article abstract paragraph passage document description".split())
-_TEXT_IN = frozenset("text content document body message".split())
+_TEXT_OUT = frozenset(["text", "content", "summary", "transcription", "transcript", "translation", "translated", "answer", "definition", "body", "article", "abstract", "paragraph", "passage", "document", "description"])
+_TEXT_IN = frozenset(["text", "content", "document", "body", "message"])
 
 
 def split_words(name: str) -> list[str]:
@@ -209,7 +200,7 @@ def is_write(tool: Tool) -> bool:
     return isinstance(method, str) and method.upper() in ("POST", "PUT", "PATCH")
 
 
-_RECORD_VERBS = frozenset("add create new insert modify update edit register book set schedule".split())
+_RECORD_VERBS = frozenset(["add", "create", "new", "insert", "modify", "update", "edit", "register", "book", "set", "schedule"])
 
 
 def writes_record(tool: Tool) -> bool:
@@ -453,7 +444,7 @@ def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Se
     """Within one API a reference name means one thing: an entity alias read from one field's description
     ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
     union: dict[tuple[str, str], set[str]] = defaultdict(set)
-    fields = [*zip(returns, rfacts), *zip(params, pfacts)]
+    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
     for f, fa in fields:
         if fa.ident and fa.foreign and "_" in fa.key:
             union[(api_of(f.tool_id), fa.key)] |= fa.entities
@@ -491,8 +482,9 @@ def match_fields(
     embed_partners: dict[int, list[int]],
     threshold: float,
     fanout: int,
-) -> tuple[list[Match], int]:
-    """All (return, parameter) pairs the rule keeps, damped; also the number of candidate pairs scored.
+) -> tuple[list[Match], int, int]:
+    """All (return, parameter) pairs the rule keeps, damped; also the number of candidate pairs scored and
+    the largest number of candidate partner tools of one return field (the hub size before damping).
 
     ``embed_partners[i]`` lists the parameters whose text is above the threshold for return ``i`` (FAISS);
     name, entity and credential candidates come from hash joins on the derived facts, so no pair is scored
@@ -546,6 +538,7 @@ def match_fields(
 
     kept: list[Match] = []
     scored = 0
+    max_partners = 0
     strong_cap = fanout * STRONG_FANOUT_FACTOR
     for i, (r, rf) in enumerate(zip(returns, rfacts, strict=True)):
         if r.tool_id in deletes:
@@ -569,6 +562,7 @@ def match_fields(
                 cands += by_api_text.get(api, [])
             cands += embed_partners.get(i, [])
         best: dict[str, tuple[float, int, Verdict, float | None]] = {}
+        max_partners = max(max_partners, len({params[j].tool_id for j in cands}))
         for j in dict.fromkeys(cands):
             p = params[j]
             if p.tool_id == r.tool_id:
@@ -588,7 +582,7 @@ def match_fields(
                       key=lambda x: (-x[0], params[x[1]].id))[:fanout]
         for score, j, v, cos in strong + weak:
             kept.append(Match(i, j, round(score, 6), None if cos is None else round(cos, 6), v.evidence))
-    return kept, scored
+    return kept, scored, max_partners
 
 
 def _strip_path(path: str) -> str:
