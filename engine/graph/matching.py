@@ -124,6 +124,8 @@ def split_words(name: str) -> list[str]:
 
 def singular(word: str) -> str:
     """A plural English noun to its singular form (rules, not a dictionary; good enough for API nouns)."""
+    if word == "ids":
+        return "id"
     if len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("ies"):
