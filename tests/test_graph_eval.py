@@ -116,10 +116,7 @@ def _graph() -> GraphData:
 
 @pytest.fixture(params=["ladybug", "neo4j"])
 def store_spec(request, tmp_path):
-    if request.param == "ladybug":
-        spec = str(tmp_path / "graph")
-    else:
-        spec = request.getfixturevalue("neo4j_uri")
+    spec = str(tmp_path / "graph") if request.param == "ladybug" else request.getfixturevalue("neo4j_uri")
     with open_store(spec) as s:
         s.write_graph(_graph())
     return spec
