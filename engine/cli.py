@@ -177,11 +177,11 @@ def graph_neighbors(tool: str, store_spec: str | None, types: tuple[str, ...], a
         out.print_json(json.dumps(rows))
         return
     t = Table(title=f"Neighbours of {tool_id}")
-    for col in ("type", "dir", "tool", "score", "this field", "their field"):
+    for col in ("type", "dir", "tool", "score", "this field", "their field", "evidence"):
         t.add_column(col)
     for r in rows:
         t.add_row(r["type"], r["direction"], r["name"], f"{r['score']:.3f}", str(r["this_field"] or ""),
-                  str(r["other_field"] or ""))
+                  str(r["other_field"] or ""), str(r.get("evidence") or ""))
     out.print(t)
 
 
