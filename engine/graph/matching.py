@@ -55,6 +55,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,7 +73,10 @@ STRONG_FANOUT_FACTOR = 4
 
 #: Names that control paging, output shape or transport: never evidence of a data flow by name.
 GENERIC = frozenset(
-    ["page", "page_no", "page_number", "pageno", "per_page", "perpage", "page_size", "pagesize", "limit", "offset", "skip", "start", "count", "size", "max_results", "maxresults", "cursor", "next_token", "next_cursor", "format", "output_format", "response_format", "callback", "jsonp", "pretty", "sort", "sort_by", "sortby", "order", "order_by", "orderby", "field", "fl", "version", "api_version", "v", "debug", "raw", "lang", "language", "locale"]
+    ["page", "page_no", "page_number", "pageno", "per_page", "perpage", "page_size", "pagesize", "limit", "offset", "skip", "start", "count", "size", "max_results", "maxresults", "cursor", "next_token", "next_cursor", "format", "output_format", "response_format", "callback", "jsonp", "pretty", "sort", "sort_by", "sortby", "order", "order_by", "orderby", "field", "fl", "version", "api_version", "v", "debug", "raw", "lang", "language", "locale",
+     # configuration and routing words: a value of them says how, not about what
+     "parameter", "param", "args", "arg", "argument", "option", "setting", "config", "configuration", "mode",
+     "method", "action", "unit", "to", "from", "source", "direction", "comment", "callback_url", "webhook"]
 )
 #: Response envelope leaves and statuses: a call's outcome, not a value the next call takes.
 ENVELOPE = frozenset(
@@ -91,6 +95,10 @@ _CREDENTIAL = re.compile(
     re.IGNORECASE,
 )
 _ID_TOKENS = frozenset(["id", "ids", "uuid", "guid"])
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
+_TRAIL_DIGITS = re.compile(r"\d+$")
 _DELETE = frozenset(["delete", "remove", "destroy", "purge"])
 _VERSION = re.compile(r"^(v?\d+(\.\d+)*|api)$", re.IGNORECASE)
 _OWNER_ALIAS = (
@@ -115,11 +123,12 @@ _TEXT_OUT = frozenset(["text", "content", "summary", "transcription", "transcrip
 _TEXT_IN = frozenset(["text", "content", "document", "body", "message"])
 
 
-def split_words(name: str) -> list[str]:
-    """camelCase / snake_case / kebab-case / dotted names into lower-case words."""
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", name.lower()) if w]
+@lru_cache(maxsize=1 << 18)
+def split_words(name: str) -> tuple[str, ...]:
+    """camelCase / snake_case / kebab-case / dotted names into lower-case words (cached: names repeat)."""
+    name = _CAMEL1.sub(r"\1 \2", name)
+    name = _CAMEL2.sub(r"\1 \2", name)
+    return tuple(w for w in _NON_WORD.split(name.lower()) if w)
 
 
 def singular(word: str) -> str:
@@ -137,11 +146,12 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 18)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Normalized tokens: split, singular, digits dropped from words (``isbn13`` → ``isbn``)."""
     out = []
     for w in split_words(name):
-        stripped = re.sub(r"\d+$", "", w) or w
+        stripped = _TRAIL_DIGITS.sub("", w) or w
         out.append(singular(stripped))
     return tuple(out)
 
@@ -312,7 +322,7 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
     lname = f.name.lower()
     named = bool(toks) and lname not in GENERIC and _ent(toks) not in GENERIC and (
         f.described or lname not in BARE
-    )
+    ) and not f.name.startswith(("$", "@"))  # schema / JSON-LD keywords ($comment, @type), not data
     if f.role == "return" and (lname in ENVELOPE or _ent(toks) in ENVELOPE):
         named = False
     attribute = header = False
