@@ -277,3 +277,32 @@ def test_openapi_links_become_feeds_edges_on_both_stores(store, tmp_path):
     store.write_graph(_real(tools, "evidence"))
     edge = _stored_feeds(store)[("registerDog", "walkDog")]
     assert (edge["from_field"], edge["to_param"], edge["evidence"], edge["score"]) == ("tag", "leash", "link", 1.0)
+
+
+def test_graph_build_match_option_on_both_stores(store, tmp_path):
+    """`graph build --match paper` reproduces the paper's rule; the default records evidence on every edge."""
+    from click.testing import CliRunner
+
+    from toolflow.engine.cli import main
+
+    src = tmp_path / "tools.jsonl"
+    src.write_text("\n".join(json.dumps({"name": t.name, "description": t.description, "parameters": t.parameters,
+                                         "returns": t.returns}) for t in MISS_TOOLS) + "\n")
+    spec = str(store.path) if store.dialect == "ladybug" else store.uri
+    store.close()
+    runner = CliRunner()
+    for match in ("paper", "evidence"):
+        res = runner.invoke(main, ["graph", "build", str(src), "--store", spec, "--match", match,
+                                   "--cache-dir", str(tmp_path / "cache"), "--embedder", "hashing"])
+        assert res.exit_code == 0, res.output
+        rows = json.loads(runner.invoke(main, ["graph", "query", "MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN "
+                                               "a.name AS a, b.name AS b, f.evidence AS ev", "--store", spec,
+                                               "--json"]).output)
+        kinds = {r["ev"] for r in rows}
+        if match == "paper":
+            assert kinds <= {"embedding"}
+            assert ("authenticate", "get_balance") not in {(r["a"], r["b"]) for r in rows}
+        else:
+            assert {"credential", "entity_id"} <= {k.split("+")[0] for k in kinds}
+    bad = runner.invoke(main, ["graph", "build", str(src), "--store", spec, "--match", "cosine"])
+    assert bad.exit_code != 0 and "--match" in bad.output
