@@ -255,6 +255,7 @@ def build_graph(
         )
         rp = [(m.src, m.dst, m.score) for m in rp_matches if m.src >= 0]
         rep.seconds["match"] = time.perf_counter() - t0
+        t0 = time.perf_counter()  # "edges" below is the rest: P-P linking and aggregation
     else:
         rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(
             returns, params, rg, pg, rp_partners, fanout

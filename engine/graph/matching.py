@@ -295,6 +295,11 @@ def _semantic(f: FieldNode, tokens: Sequence[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _tails(entities: frozenset[str]) -> frozenset[str]:
+    return frozenset(e.split("_")[-1] for e in entities)
+
+
 def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: frozenset[str]) -> Facts:
     """Derive the rule's view of one field from its name, path, schema facets and tool."""
     toks = name_tokens(f.name)
@@ -356,8 +361,7 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
     text = f.type in ("string", None) and not ident and bool(set(toks) & text_words) and not enum_set
     if f.role == "param" and writes_record(tool):
         text = False  # a record's note or content field is an attribute, not text to process or send
-    api_tails = {e.split("_")[-1] for e in api_entities}
-    resource = any(e in api_entities or e.split("_")[-1] in api_tails for e in entities)
+    resource = bool(entities) and any(e in api_entities or e.split("_")[-1] in _tails(api_entities) for e in entities)
     return Facts(
         key=_ent(toks),
         head=toks[-1] if toks else "",
@@ -511,7 +515,7 @@ def match_fields(
     fanout: int,
 ) -> tuple[list[Match], int, int]:
     """All (return, parameter) pairs the rule keeps, damped; also the number of candidate pairs scored and
-    the largest number of candidate partner tools of one return field (the hub size before damping).
+    the largest number of candidate parameters of one return field (the hub size before damping).
 
     ``embed_partners[i]`` lists the parameters whose text is above the threshold for return ``i`` (FAISS);
     name, entity and credential candidates come from hash joins on the derived facts, so no pair is scored
@@ -589,7 +593,7 @@ def match_fields(
                 cands += by_api_text.get(api, [])
             cands += embed_partners.get(i, [])
         best: dict[str, tuple[float, int, Verdict, float | None]] = {}
-        max_partners = max(max_partners, len({params[j].tool_id for j in cands}))
+        max_partners = max(max_partners, len(cands))
         for j in dict.fromkeys(cands):
             p = params[j]
             if p.tool_id == r.tool_id:
