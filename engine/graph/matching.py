@@ -246,10 +246,21 @@ def _gets_by_id(tool: Tool) -> bool:
 
 
 def api_of(tool_id: str) -> str:
-    """The API a tool belongs to: its id without the last '/' part (``openapi:CRM API``, a RapidAPI tool)."""
+    """The API a tool belongs to, from its id alone: without the last '/' part (``openapi:CRM API``), else the
+    source prefix (``api_bank``)."""
     if "/" in tool_id:
         return tool_id.rsplit("/", 1)[0]
     return tool_id.split(":", 1)[0]
+
+
+def tool_api(tool: Tool) -> str:
+    """The API a tool belongs to: the RapidAPI tool for ToolBench endpoints (whose names may hold '/'), else
+    `api_of` its id. Names, entities and credentials mean one thing within one API."""
+    extra = tool.extra if isinstance(tool.extra, dict) else {}
+    stem = extra.get("tool_standardized_name")
+    if isinstance(stem, str) and stem:
+        return f"{tool.source}:{tool.category}/{stem}"
+    return api_of(tool.id)
 
 
 @dataclass(frozen=True)
@@ -471,17 +482,17 @@ def score_pair(
 
 
 def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
-                   pfacts: list[Facts]) -> None:
+                   pfacts: list[Facts], apis: dict[str, str]) -> None:
     """Within one API a reference name means one thing: an entity alias read from one field's description
     ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
     union: dict[tuple[str, str], set[str]] = defaultdict(set)
     fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
     for f, fa in fields:
         if fa.ident and fa.foreign and "_" in fa.key:
-            union[(api_of(f.tool_id), fa.key)] |= fa.entities
+            union[(apis[f.tool_id], fa.key)] |= fa.entities
     for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
         for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
-            extra = union.get((api_of(f.tool_id), fa.key)) if fa.ident and fa.foreign else None
+            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
             if extra and not extra <= fa.entities:
                 facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
 
@@ -522,23 +533,24 @@ def match_fields(
     that shares nothing.
     """
     by_id = {t.id: t for t in tools}
+    apis = {t.id: tool_api(t) for t in tools}
     ents_by_api: dict[str, set[str]] = defaultdict(set)
     tool_ents: dict[str, str | None] = {}
     for t in tools:
         e = tool_entity(t)
         tool_ents[t.id] = e
         if e:
-            ents_by_api[api_of(t.id)].add(e)
+            ents_by_api[apis[t.id]].add(e)
     api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
     deletes = {t.id for t in tools if is_delete(t)}
 
     def facts(f: FieldNode) -> Facts:
         t = by_id[f.tool_id]
-        return field_facts(f, t, tool_ents[t.id], api_ents.get(api_of(t.id), frozenset()))
+        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
 
     rfacts = [facts(f) for f in returns]
     pfacts = [facts(f) for f in params]
-    _share_aliases(returns, rfacts, params, pfacts)
+    _share_aliases(returns, rfacts, params, pfacts, apis)
     # Joins: same-API by entity / name / credential kind; any API by name.
     by_api_entity: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_api_key: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -546,7 +558,7 @@ def match_fields(
     by_key: dict[str, list[int]] = defaultdict(list)
     by_api_text: dict[str, list[int]] = defaultdict(list)
     for j, (p, pf) in enumerate(zip(params, pfacts, strict=True)):
-        api = api_of(p.tool_id)
+        api = apis[p.tool_id]
         if pf.credential:
             by_api_cred[(api, pf.credential)].append(j)
             continue
@@ -574,7 +586,7 @@ def match_fields(
     for i, (r, rf) in enumerate(zip(returns, rfacts, strict=True)):
         if r.tool_id in deletes:
             continue
-        api = api_of(r.tool_id)
+        api = apis[r.tool_id]
         cands: list[int] = []
         if rf.credential:
             cands += by_api_cred.get((api, rf.credential), [])
@@ -600,7 +612,7 @@ def match_fields(
                 continue
             scored += 1
             cos = cosine(i, j)
-            v = score_pair(r, p, rf, pfacts[j], cos, api_of(p.tool_id) == api, threshold,
+            v = score_pair(r, p, rf, pfacts[j], cos, apis[p.tool_id] == api, threshold,
                            dst_deletes=p.tool_id in deletes)
             if v is None:
                 continue
@@ -632,9 +644,9 @@ def link_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Se
     for t in tools:
         extra = t.extra if isinstance(t.extra, dict) else {}
         if isinstance(extra.get("operationId"), str):
-            by_op[(api_of(t.id), extra["operationId"])] = t.id
+            by_op[(tool_api(t), extra["operationId"])] = t.id
         if isinstance(extra.get("path"), str) and isinstance(extra.get("method"), str):
-            by_ref[(api_of(t.id), extra["path"], extra["method"].lower())] = t.id
+            by_ref[(tool_api(t), extra["path"], extra["method"].lower())] = t.id
     par_by_tool: dict[tuple[str, str], int] = {}
     for j, p in enumerate(params):
         par_by_tool.setdefault((p.tool_id, p.path or p.name), j)
@@ -643,7 +655,7 @@ def link_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Se
         ret_by_tool.setdefault((r.tool_id, _strip_path(r.path or r.name)), i)
     out: list[Match] = []
     for t in tools:
-        api = api_of(t.id)
+        api = tool_api(t)
         for link in t.links:
             target = None
             if link.operation_id:
