@@ -121,6 +121,12 @@ _OWNER_ALIAS = (
     re.compile(r"\b(?:id|identifier|identification) (?:of|for) (?:the |a |an )?(?:related )?([a-z]+)\b"),
     re.compile(r"\bthe ([a-z]+) related to\b"),
 )
+#: "Station ID", "id of the station": a description that names the entity of an identifier outright.
+_DESC_ENTITY = (
+    re.compile(r"^(?:the |a |an )?([a-z]+)[ _-]?(?:id|identifier|uuid)\b"),
+    re.compile(r"^(?:the |a |an )?(?:unique )?(?:id|identifier) (?:of|for) (?:the |a |an )?([a-z]+(?: [a-z]+)?)\b"),
+)
+_NOT_ENTITY = frozenset(["the", "a", "an", "unique", "internal", "external", "numeric", "record", "object", "item", "resource", "entity", "string", "integer", "primary", "secondary", "this", "its", "their", "to", "that", "which", "who", "in", "on", "with", "associated", "related", "query", "use"])
 _SEM_FORMATS = {
     "date": "date", "date-time": "date", "datetime": "date", "time": "time", "email": "email", "uri": "url",
     "url": "url", "uri-reference": "url", "hostname": "url", "uuid": "uuid", "ipv4": "ip", "ipv6": "ip",
@@ -343,6 +349,15 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
             entities.add(_ent(toks))
     if ident and f.described:
         desc = f.description.lower()
+        for rx in _DESC_ENTITY:
+            m = rx.match(desc)
+            words = m.group(1).split() if m else []
+            if words and words[0] in _NOT_ENTITY:
+                continue
+            if len(words) == 2 and words[1] in _NOT_ENTITY:
+                words = words[:1]
+            if words and words[-1] not in WRAPPERS:
+                entities.add(_ent([singular(w) for w in words]))
         for rx in _OWNER_ALIAS:
             for m in rx.finditer(desc):
                 word = singular(m.group(1))
