@@ -23,7 +23,8 @@ embedded):
    (``ticket_id`` → ticket), else from the nearest non-wrapper parent in its path (``updates[].id`` →
    update), else from the tool's resource (the path segment before ``{id}``, or the last plural path
    segment, or the tool name without verbs and ``by …``/``for …`` qualifiers: ``get_ticket`` → ticket,
-   ``companiesOne`` → company). A description such as "the user who owns the note" adds an alias
+   ``companiesOne`` → company); a description that names it outright adds it ("Station ID", "the id of
+   the custom object"). A description such as "the user who owns the note" adds an alias
    (owner_id → user) when that word is an entity of the same API, and within one API the alias applies to
    every same-named reference. Two identifiers of the same API whose entities agree (equal, or one a token
    suffix of the other: ``stages[].id`` → ``pipeline_stage_id``) match with score 0.95 (``entity_id``) when
@@ -53,14 +54,14 @@ entity and credential evidence, which is specific by construction.
 
 Measured with ``graph eval`` on ``flows_dev.json`` (``bench/graph_eval_dev.py``: one graph per set,
 all-MiniLM-L6-v2, all 1,134 labelled pairs together): the paper rule on the old field extraction P 0.865 /
-R 0.175; ``--match paper`` on the new fields P 0.678 / R 0.311; this rule P 0.899 / R 0.866 (F1 0.882).
+R 0.175; ``--match paper`` on the new fields P 0.678 / R 0.311; this rule P 0.901 / R 0.879 (F1 0.890).
 Per set (P/R): petstore 1.00/1.00, link-example 1.00/1.00, NYT books 1.00/0.73, Buffer 0.94/0.97,
-Apideck HRIS 0.96/0.94, Apideck CRM 0.96/0.89, API-Bank 0.49/0.54 (free-text flows are where it errs).
+Apideck HRIS 0.96/0.94, Apideck CRM 0.96/0.91, API-Bank 0.49/0.54 (free-text flows are where it errs).
 Each step was kept only if it raised dev F1 without naming anything of the dev sets: e.g. the resource
 requirement on ids and the header rule together cut CRM false edges from 505 to 33 (pass-through
 ``service_id``, header ``x-apideck-service-id``); the per-API alias with same-named references raised CRM
-recall back from 0.75 to 0.89. The matching stage costs 8.5 s
-on the 3,404 tools of the 7 raw ToolBench categories (2 busy cores), against 0.7 s for the paper's edges.
+recall back from 0.75 to 0.89. The matching stage costs 6–9 s on the 3,404 tools of the 7 raw ToolBench
+categories (2 cores shared with other jobs), against 0.7 s for the paper rule's edges.
 """
 
 from __future__ import annotations
