@@ -41,7 +41,9 @@ embedded):
    ``name`` of the companies endpoint) match when the texts agree a little (cos >= ``NAME_MIN_COS`` = 0.35)
    — or, for numeric measures and dates/times, as much as the paper asks (cos >= the threshold: an amount
    of shares is not an amount of dollars). Bare names (``name``, ``title``) need the same owning record on
-   both sides. Score ``0.75 + 0.25 * cos`` (evidence ``name`` / ``name_head``). Paging, configuration,
+   both sides. Score ``max(cos, threshold)`` (evidence ``name`` / ``name_head``): a name admits a pair
+   but does not outrank a closer text when damping picks a hub field's partners (with ``0.75 + 0.25 * cos``
+   six same-named endpoints of one geo API pushed ``country_code`` → ``COUNTRY`` of a climate API out). Paging, configuration,
    envelope and undescribed bare names (``page``, ``units``, ``status``) carry no name evidence.
 6. **Free text** (summary, transcription, answer, translated_text …) feeds a text parameter (``text``,
    ``content``, ``document`` …) of the same API unless that tool writes a record (score 0.83, ``text``).
@@ -49,7 +51,8 @@ embedded):
 8. **OpenAPI links** declared by the spec author are edges as they stand (score 1.0, evidence ``link``).
 
 Hub damping: each return field keeps at most ``fanout`` partner tools for evidence that may cross APIs
-(names, embeddings, text), best score first, and at most ``STRONG_FANOUT_FACTOR * fanout`` for same-API
+(names, embeddings, text), best score first but at most ``PER_API_SHARE`` (3) per target API until the
+others have had their turn, and at most ``STRONG_FANOUT_FACTOR * fanout`` for same-API
 entity and credential evidence, which is specific by construction.
 
 Measured with ``graph eval`` on ``flows_dev.json`` (``bench/graph_eval_dev.py``: one graph per set,
@@ -69,9 +72,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +84,6 @@ from toolflow.engine.models import FieldNode, Tool
 
 CREDENTIAL_SCORE = 0.95
 ENTITY_SCORE = 0.95
-NAME_BASE = 0.75
 TEXT_SCORE = 0.83
 #: Same-named fields must still agree this much (cosine of the field texts) to count as the same value.
 NAME_MIN_COS = 0.35
@@ -482,12 +485,12 @@ def score_pair(
         bare_ok = not (rf.key in BARE or pf.key in BARE) or rf.owner == pf.owner
         if (cos is None or c >= need) and bare_ok:
             if rf.key == pf.key:
-                return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name",))
+                return Verdict(max(c, threshold), ("name",))
             if "_" not in pf.key and pf.key == rf.head and is_identifier_name(pf.key):
-                return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name_head",))
+                return Verdict(max(c, threshold), ("name_head",))
             qualifier = rf.key[: -len(rf.head) - 1] if rf.key.endswith("_" + rf.head) else ""
             if pf.key == rf.head and pf.key in BARE and qualifier and qualifier == pf.owner:
-                return Verdict(NAME_BASE + (1 - NAME_BASE) * c, ("name_head",))  # company_name -> companies' name
+                return Verdict(max(c, threshold), ("name_head",))  # company_name -> companies' name
     if rf.text and pf.text and same_api and not pf.attribute:
         return Verdict(max(TEXT_SCORE, c), ("text",))
     if c >= threshold:
@@ -511,6 +514,25 @@ def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Se
             extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
             if extra and not extra <= fa.entities:
                 facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
+
+
+#: In the first pass of damping, one target API gets at most this many of a field's `fanout` partners.
+PER_API_SHARE = 3
+
+
+def _spread(ranked: list, api: Callable[[Any], str], fanout: int) -> list:
+    """The best `fanout` of `ranked`, spread over target APIs: at most PER_API_SHARE per API first, then the
+    rest by rank. Six endpoints of one geo API taking ``countryCode`` would otherwise fill every slot of
+    ``country_code`` and hide the other APIs that take a country."""
+    first, rest, per = [], [], defaultdict(int)
+    for x in ranked:
+        a = api(x)
+        if per[a] < PER_API_SHARE and len(first) < fanout:
+            per[a] += 1
+            first.append(x)
+        else:
+            rest.append(x)
+    return first + rest[: fanout - len(first)]
 
 
 def _stable_rank(key: str) -> int:
@@ -637,8 +659,8 @@ def match_fields(
                 best[p.tool_id] = (v.score, j, v, cos)
         strong = sorted((x for x in best.values() if x[2].evidence[0] in ("entity_id", "credential")),
                         key=lambda x: (-x[0], params[x[1]].id))[:strong_cap]
-        weak = sorted((x for x in best.values() if x[2].evidence[0] not in ("entity_id", "credential")),
-                      key=lambda x: (-x[0], params[x[1]].id))[:fanout]
+        weak = _spread(sorted((x for x in best.values() if x[2].evidence[0] not in ("entity_id", "credential")),
+                              key=lambda x: (-x[0], params[x[1]].id)), lambda x: apis[params[x[1]].tool_id], fanout)
         for score, j, v, cos in strong + weak:
             kept.append(Match(i, j, round(score, 6), None if cos is None else round(cos, 6), v.evidence))
     return kept, scored, max_partners
