@@ -61,14 +61,15 @@ def embed_alone_seconds(texts: list[str], sample: int) -> tuple[float, float]:
     return rate, len(texts) / rate
 
 
-def build_once(tools, cache_dir: Path, stores: dict[str, str], threshold: float) -> dict:
+def build_once(tools, cache_dir: Path, stores: dict[str, str], threshold: float, match: str = "evidence") -> dict:
     from toolflow.engine.graph.build import build_graph
     from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.engine.stores import open_store
 
     cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
     t0 = time.perf_counter()
-    data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold)
+    data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold,
+                            match=match)
     cache.close()
     build_s = time.perf_counter() - t0
     writes = {}
@@ -92,6 +93,7 @@ def main() -> None:
     ap.add_argument("--skip-cold", action="store_true", help="only the warm rebuild (needs --cache-dir)")
     ap.add_argument("--baseline-sample", type=int, default=3000)
     ap.add_argument("--threshold", type=float, default=0.82)
+    ap.add_argument("--match", choices=["evidence", "paper"], default="evidence", help="FEEDS rule (graph build --match)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -129,7 +131,7 @@ def main() -> None:
         runs = [] if args.skip_cold else [("cold", cache_dir)]
         runs.append(("warm", cache_dir))
         for label, cdir in runs:
-            r = build_once(tools, cdir, stores, args.threshold)
+            r = build_once(tools, cdir, stores, args.threshold, args.match)
             rep = r["report"]
             stage = {"load": load_s, **rep.seconds, **{f"write_{k}": v for k, v in r["write_s"].items()}}
             row = {
@@ -163,6 +165,11 @@ def main() -> None:
         row = out[label]
         print(f"\n[{label}] newly embedded {row['embedded']}")
         print("  stages (s): " + "  ".join(f"{k} {v}" for k, v in row["stages_s"].items()))
+        stages = row["stages_s"]
+        build = sum(v for k, v in stages.items() if not k.startswith("write_"))
+        if "match" in stages:  # the evidence rule's own stage (--match evidence), inside "edges" for paper
+            print(f"  matching stage (--match {args.match}): {stages['match']} s = "
+                  f"{100 * stages['match'] / build if build else 0:.1f}% of load+build")
         print(f"  edges: {row['edges']}")
         print(f"  damping R-P pairs {row['pairs_before']['R-P']} → {row['pairs_after']['R-P']}, "
               f"P-P {row['pairs_before']['P-P']} → {row['pairs_after']['P-P']}; max field degree "

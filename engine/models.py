@@ -29,6 +29,18 @@ def to_function_name(raw: str, *, max_len: int = 64) -> str:
     return name[-max_len:].lstrip("_-") or "tool"
 
 
+class ToolLink(BaseModel):
+    """One OpenAPI 3 link: the spec author says a response value of this tool fills `param` of another operation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    operation_id: str | None = Field(default=None, description="Target operationId.")
+    operation_ref: str | None = Field(default=None, description="Target as a JSON pointer, e.g. '#/paths/~1users/get'.")
+    param: str = Field(description="The target's parameter name.")
+    from_field: str = Field(description="Response field path, 'owner.username' (from '$response.body#/owner/username').")
+
+
 class Tool(BaseModel):
     """One callable function, whatever format it came from."""
 
@@ -44,6 +56,9 @@ class Tool(BaseModel):
     category: str | None = None
     source: str = "unknown"
     extra: dict[str, Any] = Field(default_factory=dict)
+    links: list[ToolLink] = Field(
+        default_factory=list, description="OpenAPI 3 response links: values of this tool's response that fill another's."
+    )
 
     @field_validator("name")
     @classmethod
@@ -97,6 +112,10 @@ class FieldNode(BaseModel):
     role: Literal["param", "return"]
     required: bool = False
     described: bool = Field(default=True, description="False when the source gave no description (text enriched).")
+    path: str = Field(default="", description="Where the value sits: 'results[].receiver_id', 'filter.company_id'.")
+    facets: dict[str, Any] = Field(
+        default_factory=dict, description="Schema keywords the matcher reads: format, enum, x-in (not stored)."
+    )
 
     @property
     def text(self) -> str:

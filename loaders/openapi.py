@@ -142,6 +142,7 @@ class _Api:
                 extra[key] = op[key]
         if self.server:
             extra["server"] = self.server
+        links = [] if self.swagger2 else self._links(op, pointer)
         tool = self.ctx.make(
             id=f"{SOURCE}:{self.title}/{name}",
             name=raw_name,
@@ -152,6 +153,7 @@ class _Api:
             source=SOURCE,
             extra=extra,
             pointer=pointer,
+            **({"links": links} if links else {}),
         )
         self.ctx.add(tool, pointer=pointer)
 
@@ -263,6 +265,40 @@ class _Api:
                 expanded = {**expanded, "description": response["description"]}
             return expanded
         return None
+
+
+    def _links(self, op: dict[str, Any], pointer: str) -> list[dict[str, str]]:
+        """OpenAPI 3 response links of the 2xx responses: one entry per target parameter filled from the
+        response body (``$response.body#/owner/username``). Other expressions (request values, headers) are
+        not data that this call returns, so they are left out."""
+        responses = op.get("responses")
+        if not isinstance(responses, dict):
+            return []
+        out: list[dict[str, str]] = []
+        for code in sorted((c for c in responses if str(c).startswith("2")), key=lambda c: str(c).upper()):
+            response, resp_pointer = self.refs.deref(responses[code], pointer=f"{pointer}/responses/{code}")
+            links = response.get("links") if isinstance(response, dict) else None
+            if not isinstance(links, dict):
+                continue
+            for link_name, raw in links.items():
+                link, _ = self.refs.deref(raw, pointer=f"{resp_pointer}{json_pointer('links', link_name)}")
+                if not isinstance(link, dict) or not isinstance(link.get("parameters"), dict):
+                    continue
+                target = {k: link[k] for k in ("operationId", "operationRef") if isinstance(link.get(k), str)}
+                if not target:
+                    continue
+                for param, expr in link["parameters"].items():
+                    if not (isinstance(expr, str) and expr.startswith("$response.body#")):
+                        continue
+                    body_path = expr.split("#", 1)[1].strip("/").replace("/", ".")
+                    out.append({
+                        "name": str(link_name),
+                        "operation_id": target.get("operationId"),
+                        "operation_ref": target.get("operationRef"),
+                        "param": str(param).split(".", 1)[-1] if "." in str(param) else str(param),
+                        "from_field": body_path.replace("~1", "/").replace("~0", "~"),
+                    })
+        return out
 
 
 def _media_schema(content: Any) -> Any:

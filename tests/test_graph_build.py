@@ -33,9 +33,9 @@ def test_return_fields_walk_objects_and_arrays():
             "hotel_id": _s("id of the hotel"), "geo": {"type": "object", "properties": {"lat": _s("latitude", "number")}}}}}}},
     )
     names = {f.id.split("#r:")[1]: f for f in return_fields(tool)}
-    assert set(names) == {"items.hotel_id", "items.geo.lat"}
-    assert names["items.geo.lat"].type == "number"
-    assert names["items.hotel_id"].name == "hotel_id"
+    assert set(names) == {"items[].hotel_id", "items[].geo.lat"}
+    assert names["items[].geo.lat"].type == "number"
+    assert names["items[].hotel_id"].name == "hotel_id"
 
 
 def test_empty_descriptions_are_enriched_with_the_endpoint_not_the_tool_description():

@@ -6,6 +6,8 @@ CREATE REL TABLE IF NOT EXISTS HAS_PARAM(FROM Tool TO Field);
 CREATE REL TABLE IF NOT EXISTS RETURNS(FROM Tool TO Field);
 CREATE REL TABLE IF NOT EXISTS IN_CATEGORY(FROM Tool TO Category);
 CREATE REL TABLE IF NOT EXISTS MATCHES(FROM Field TO Field, score DOUBLE, kind STRING);
-CREATE REL TABLE IF NOT EXISTS FEEDS(FROM Tool TO Tool, score DOUBLE, from_field STRING, to_param STRING);
+// FEEDS says why it exists: evidence kinds (e.g. "entity_id", "name", "credential", "link", "embedding"),
+// the field-text cosine, and the source field path -> parameter path.
+CREATE REL TABLE IF NOT EXISTS FEEDS(FROM Tool TO Tool, score DOUBLE, from_field STRING, to_param STRING, evidence STRING, cosine DOUBLE);
 CREATE REL TABLE IF NOT EXISTS SHARES_INPUT(FROM Tool TO Tool, score DOUBLE, param_a STRING, param_b STRING);
 CREATE REL TABLE IF NOT EXISTS SIMILAR(FROM Tool TO Tool, score DOUBLE)

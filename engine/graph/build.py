@@ -35,6 +35,8 @@ DEFAULT_THRESHOLD = 0.82  # the paper's cosine threshold
 DEFAULT_FANOUT = 10
 DEFAULT_SIMILAR_THRESHOLD = 0.8
 DEFAULT_SIMILAR_K = 5
+#: FEEDS rules: "evidence" (engine/graph/matching.py, the default) or "paper" (cosine > threshold only).
+MATCH_MODES = ("evidence", "paper")
 
 #: Parameters that control paging, output shape or transport, not what the call is about.
 GENERIC_NAMES = frozenset(
@@ -187,8 +189,16 @@ def build_graph(
     similar_k: int = DEFAULT_SIMILAR_K,
     knn_k: int = 64,
     progress: Progress = _noop,
+    match: str = "evidence",
 ) -> tuple[GraphData, BuildReport]:
-    """Pure in-memory graph construction; writing to a store is the caller's business."""
+    """Pure in-memory graph construction; writing to a store is the caller's business.
+
+    ``match="evidence"`` scores return→parameter pairs with `toolflow.engine.graph.matching` (names,
+    entities, types, credentials, embeddings, OpenAPI links); ``match="paper"`` keeps the paper's pure
+    cosine-threshold rule for FEEDS (the ablation). SHARES_INPUT and SIMILAR are the same in both.
+    """
+    if match not in MATCH_MODES:
+        raise ValueError(f"--match must be one of {', '.join(MATCH_MODES)}, got {match!r}")
     rep = BuildReport(tools=len(tools))
     t0 = time.perf_counter()
     tools = sorted(tools, key=lambda t: t.id)
@@ -224,15 +234,30 @@ def build_graph(
     rep.seconds["knn"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(returns, params, rg, pg, rp_partners, fanout)
+    if match == "evidence":
+        rp_matches, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"], ev_returns, ev_params = (
+            _evidence_matches(tools, all_fields, returns, params, pg, rg, rp_partners, vectors, text_index,
+                              threshold, fanout)
+        )
+        rp = [(m.src, m.dst, m.score) for m in rp_matches if m.src >= 0]
+        rep.seconds["match"] = time.perf_counter() - t0
+        t0 = time.perf_counter()  # "edges" below is the rest: P-P linking and aggregation
+    else:
+        rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(
+            returns, params, rg, pg, rp_partners, fanout
+        )
+        ev_returns, ev_params, rp_matches = returns, params, []
     pp, rep.pairs_before["P-P"], rep.max_field_degree_before["P-P"] = _link(params, params, pg, pg, pp_partners, fanout)
     rep.pairs_after = {"R-P": len(rp), "P-P": len(pp)}
     rep.max_field_degree_after = {
-        "R-P": _max_degree((returns[a].id for a, _, _ in rp)),
+        "R-P": _max_degree((ev_returns[a].id for a, _, _ in rp)),
         "P-P": _max_degree((params[a].id for a, _, _ in pp)),
     }
     data = GraphData(tools=tools, tool_embeddings=tool_vecs, fields=all_fields)
-    data.feeds, feeds_matches = _aggregate(rp, returns, params, directed=True, kind="FEEDS")
+    if match == "evidence":
+        data.feeds, feeds_matches = _aggregate_evidence(rp_matches, ev_returns, ev_params, tools)
+    else:
+        data.feeds, feeds_matches = _aggregate(rp, returns, params, directed=True, kind="FEEDS")
     data.shares, shares_matches = _aggregate(pp, params, params, directed=False, kind="SHARES_INPUT")
     data.matches = feeds_matches + shares_matches
     data.similar = _similar_edges(tools, sim_pairs)
@@ -274,8 +299,9 @@ def _aggregate(
     matches: list[MatchEdge] = []
     for (src, dst), (score, fa, fb) in sorted(best.items()):
         s = round(float(score), 6)
-        if directed:
-            edges.append({"src": src, "dst": dst, "score": s, "from_field": fa.name, "to_param": fb.name})
+        if directed:  # the paper's rule: one kind of evidence, the cosine is the score
+            edges.append({"src": src, "dst": dst, "score": s, "from_field": fa.path or fa.name,
+                          "to_param": fb.path or fb.name, "evidence": "embedding", "cosine": s})
         else:
             edges.append({"src": src, "dst": dst, "score": s, "param_a": fa.name, "param_b": fb.name})
         matches.append({"src": fa.id, "dst": fb.id, "score": s, "kind": kind})
@@ -291,3 +317,84 @@ def _similar_edges(tools: list[Tool], pairs) -> list[SimilarEdge]:
         key = (a, b) if a < b else (b, a)
         best[key] = max(best.get(key, 0.0), float(s))
     return [{"src": a, "dst": b, "score": round(s, 6)} for (a, b), s in sorted(best.items())]
+
+
+def _evidence_matches(
+    tools: list[Tool],
+    all_fields: list[FieldNode],
+    returns: list[FieldNode],
+    params: list[FieldNode],
+    pg: _TextGroups,
+    rg: _TextGroups,
+    rp_partners: list[list[tuple[int, float]]],
+    vectors: np.ndarray,
+    text_index: dict[str, int],
+    threshold: float,
+    fanout: int,
+) -> tuple[list, int, int, list[FieldNode], list[FieldNode]]:
+    """Run the evidence rule over every return field and parameter (the rule decides what is matchable).
+
+    Embedding candidates are the FAISS partners above the threshold, expanded from text groups to fields
+    with the per-field rotation `_link` uses (at most 4 x fanout per return field); fields whose text was not
+    embedded (the paper rule's exclusions) take part through names, entities and credentials only.
+    """
+    from toolflow.engine.graph.matching import link_matches, match_fields
+
+    ev_returns = [f for f in all_fields if f.role == "return"]
+    ev_params = [f for f in all_fields if f.role == "param"]
+    par_pos = {f.id: j for j, f in enumerate(ev_params)}
+    ret_pos = {f.id: i for i, f in enumerate(ev_returns)}
+    ret_vec = [text_index.get(f.text) for f in ev_returns]
+    par_vec = [text_index.get(f.text) for f in ev_params]
+    partners: dict[int, list[int]] = {}
+    limit = 4 * fanout
+    for g, members in enumerate(rg.members):
+        plist = rp_partners[g]
+        if not plist:
+            continue
+        for fi in members:
+            f = returns[fi]
+            rot = _stable_rank(f.id)
+            out: list[int] = []
+            for d, _ in plist:
+                cands = pg.members[d]
+                n = len(cands)
+                for step in range(n):
+                    out.append(par_pos[params[cands[(rot + step) % n]].id])
+                    if len(out) >= limit:
+                        break
+                if len(out) >= limit:
+                    break
+            partners[ret_pos[f.id]] = out
+    kept, scored, max_before = match_fields(
+        tools, ev_returns, ev_params, vectors, ret_vec, par_vec, partners, threshold, fanout
+    )
+    kept += link_matches(tools, ev_returns, ev_params)
+    return kept, scored, max_before, ev_returns, ev_params
+
+
+def _aggregate_evidence(
+    matches: list, src_fields: list[FieldNode], dst_fields: list[FieldNode], tools: list[Tool]
+) -> tuple[list[dict], list[dict]]:
+    """Tool-level FEEDS (the best field pair per tool pair, with its evidence) and the MATCHES behind them."""
+    best: dict[tuple[str, str], tuple] = {}
+    for m in matches:
+        fa = src_fields[m.src] if m.src >= 0 else None
+        fb = dst_fields[m.dst]
+        src_tool = fa.tool_id if fa is not None else m.src_tool
+        key = (src_tool, fb.tool_id)
+        rank = (m.score, "link" in m.evidence, fb.id, fa.id if fa else "")
+        cur = best.get(key)
+        if cur is None or rank > cur[0]:
+            best[key] = (rank, m, fa, fb)
+    edges, field_edges = [], []
+    for (src, dst), (_, m, fa, fb) in sorted(best.items()):
+        s = round(float(m.score), 6)
+        from_field = (fa.path or fa.name) if fa is not None else m.from_path
+        edges.append({
+            "src": src, "dst": dst, "score": s, "from_field": from_field, "to_param": fb.path or fb.name,
+            "evidence": "+".join(m.evidence), "cosine": None if m.cosine is None else round(float(m.cosine), 6),
+        })
+        if fa is not None:
+            field_edges.append({"src": fa.id, "dst": fb.id, "score": s, "kind": "FEEDS"})
+    return edges, field_edges

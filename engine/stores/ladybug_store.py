@@ -82,7 +82,7 @@ class LadybugStore(GraphStore):
             if pairs:
                 self._copy(table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         tick("membership", len(params) + len(rets))
-        self._copy_edges("FEEDS", graph.feeds, ["score", "from_field", "to_param"])
+        self._copy_edges("FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine"])
         tick("FEEDS", len(graph.feeds))
         self._copy_edges("SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
         tick("SHARES_INPUT", len(graph.shares))
@@ -96,7 +96,7 @@ class LadybugStore(GraphStore):
             return
         cols: dict[str, list] = {"from": [r["src"] for r in rows], "to": [r["dst"] for r in rows]}
         for p in props:
-            cols[p] = [r[p] for r in rows]
+            cols[p] = [r.get(p) for r in rows]
         self._copy(table, pa.table(cols))
 
     def _copy(self, table: str, data: pa.Table) -> None:

@@ -1,0 +1,93 @@
+"""FEEDS quality on the dev labels, before (``--match paper``) and after (``--match evidence``).
+
+For every set of ``../shared/data/flows_dev.json``: load its file, build one graph per rule into an embedded
+store in a temp dir (the same build and write code as ``toolflow graph build``), read the FEEDS edges back
+and score them with ``toolflow graph eval``'s code. Prints one table per rule and the overall pair-level
+precision/recall/F1, plus the matching stage's time.
+
+    python bench/graph_eval_dev.py [--labels PATH] [--no-store] [--show N] [--embedder minilm|hashing]
+
+``--no-store`` scores the in-memory edges (faster while tuning; same numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from toolflow.engine.cli.graph_eval import print_report, read_feeds
+from toolflow.engine.graph.build import build_graph
+from toolflow.engine.graph.embedding import EmbeddingCache
+from toolflow.engine.graph.evaluate import EdgeRow, EvalReport, load_labels, score_set
+from toolflow.engine.graph.runner import embedder_choice
+from toolflow.engine.paths import embedding_cache_path
+from toolflow.loaders import load_tools
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: Console) -> tuple[EvalReport, float]:
+    labels = load_labels(labels_path)
+    factory, model = embedder_choice(embedder)
+    cache = EmbeddingCache(embedding_cache_path())
+    scores = []
+    match_s = 0.0
+    try:
+        for key, label_set in labels.sets.items():
+            tools = load_tools([labels_path.parent / key]).tools
+            data, rep = build_graph(tools, factory, model, cache=cache, match=match)
+            match_s += rep.seconds.get("match", rep.seconds.get("edges", 0.0))
+            if use_store:
+                from toolflow.engine.stores.ladybug_store import LadybugStore
+
+                with tempfile.TemporaryDirectory(prefix="toolflow-eval-") as tmp, LadybugStore(Path(tmp)) as store:
+                    store.write_graph(data)
+                    store_tools, edges = read_feeds(store)
+            else:
+                store_tools = [(t.id, t.name) for t in data.tools]
+                edges = [EdgeRow(e["src"], e["dst"], e.get("from_field"), e.get("to_param"), e.get("evidence"),
+                                 e.get("score")) for e in data.feeds]
+            scores.append(score_set(key, label_set, store_tools, edges))
+    finally:
+        cache.close()
+    return EvalReport(scores), match_s
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--labels", type=Path, default=DATA / "flows_dev.json")
+    ap.add_argument("--no-store", action="store_true", help="score in-memory edges instead of a written store")
+    ap.add_argument("--show", type=int, default=0, help="missed flows / false edges to list per set")
+    ap.add_argument("--only", choices=["paper", "evidence"], default=None)
+    ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    console = Console(width=140)
+    results = {}
+    for match in ("paper", "evidence"):
+        if args.only and match != args.only:
+            continue
+        t0 = time.perf_counter()
+        report, match_s = run(args.labels, match, not args.no_store, args.embedder, console)
+        console.rule(f"--match {match}  ({time.perf_counter() - t0:.1f}s, matching stage {match_s:.2f}s)")
+        print_report(report, console, show=args.show)
+        results[match] = report.overall
+    if len(results) == 2:
+        b, a = results["paper"], results["evidence"]
+        console.print(
+            f"overall  paper: P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}  ->  "
+            f"evidence: P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}  "
+            f"(recall x{a.recall / b.recall if b.recall else float('inf'):.1f})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

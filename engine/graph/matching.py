@@ -1,0 +1,714 @@
+"""Which return value of one tool can fill which parameter of another: the FEEDS evidence rule.
+
+The paper's rule — cosine of the ``"name: description"`` texts above 0.82 — finds under a fifth of the hand-
+labelled flows in ``flows_dev.json`` (recall 0.18, precision 0.87): same-named fields whose descriptions are
+worded differently fall under the threshold, ``id`` of ``get_ticket`` means a ticket id, and a login's token is
+a real flow that the credential filter dropped. This module scores a (return field, parameter) pair from
+several kinds of evidence and keeps the reason on the edge. It is a pure function of the fields, their
+vectors and their tools; `engine/graph_build.py` calls it when ``--match evidence`` (the default).
+
+The rule, in order (first verdict wins; ``cos`` is the cosine of the two field texts, 0 when a text was not
+embedded):
+
+1. **Vetoes.** Types must be compatible (strings/numbers interchangeable, objects/arrays/booleans only their
+   own kind); semantic formats must agree when both are known (date vs email vs url vs phone …, from
+   ``format`` or the name); an enum parameter takes a value only when the source's own enum is a subset
+   of it; a DELETE operation is never a source (what it returns names a record that no longer exists);
+   header parameters (tenant, connection ids) and the list filters of a get-by-id call are no sinks.
+2. **Credentials** (``token``, ``api_key``, ``session`` …) match only credentials of the same kind returned by
+   a tool of the same API: a login's ``access_token`` → every tool taking ``access_token`` (score 0.95,
+   evidence ``credential``). A credential that no tool returns (RapidAPI keys) matches nothing.
+3. **Identifiers.** A field is an identifier when its last name token is ``id``/``ids``/``uuid``, or it is
+   a top-level list of untyped records (API-Bank ``reminders[]``). Its *entity* comes from the name
+   (``ticket_id`` → ticket), else from the nearest non-wrapper parent in its path (``updates[].id`` →
+   update), else from the tool's resource (the path segment before ``{id}``, or the last plural path
+   segment, or the tool name without verbs and ``by …``/``for …`` qualifiers: ``get_ticket`` → ticket,
+   ``companiesOne`` → company); a description that names it outright adds it ("Station ID", "the id of
+   the custom object"). A description such as "the user who owns the note" adds an alias
+   (owner_id → user) when that word is an entity of the same API, and within one API the alias applies to
+   every same-named reference. Two identifiers of the same API whose entities agree (equal, or one a token
+   suffix of the other: ``stages[].id`` → ``pipeline_stage_id``) match with score 0.95 (``entity_id``) when
+   the entity is one the API serves (some tool's resource) — ids of sub-records no endpoint serves
+   (``phone_numbers[].id``, pass-through ``service_id``) only match the same top-level name; identifiers
+   of *different* entities never match, whatever the cosine (a profile id is not an update id); a foreign
+   key never fills a DELETE's id (deleting a record reached through another's reference is contrived).
+   Across APIs identifiers only match by embedding (an order id of one API means nothing to another).
+4. **Attributes.** A descriptive value (not an identifier) never flows into a body attribute of a
+   create/update call: copying a name or an amount into a new record is not a data flow.
+5. **Names.** Normalized names (camel/snake/kebab split, lower case, plural → singular, digits dropped:
+   ``isbn13`` → ``isbn``) that are equal, a one-token identifier-like parameter equal to the source's head
+   noun (``primary_isbn13`` → ``isbn``), or a qualified bare name on its own resource (``company_name`` →
+   ``name`` of the companies endpoint) match when the texts agree a little (cos >= ``NAME_MIN_COS`` = 0.35)
+   — or, for numeric measures and dates/times, as much as the paper asks (cos >= the threshold: an amount
+   of shares is not an amount of dollars). Bare names (``name``, ``title``) need the same owning record on
+   both sides. Score ``max(cos, threshold)`` (evidence ``name`` / ``name_head``): a name admits a pair
+   but does not outrank a closer text when damping picks a hub field's partners (with ``0.75 + 0.25 * cos``
+   six same-named endpoints of one geo API pushed ``country_code`` → ``COUNTRY`` of a climate API out). Paging, configuration,
+   envelope and undescribed bare names (``page``, ``units``, ``status``) carry no name evidence.
+6. **Free text** (summary, transcription, answer, translated_text …) feeds a text parameter (``text``,
+   ``content``, ``document`` …) of the same API unless that tool writes a record (score 0.83, ``text``).
+7. **Embedding** alone: cos >= threshold (the paper's 0.82), evidence ``embedding``.
+8. **OpenAPI links** declared by the spec author are edges as they stand (score 1.0, evidence ``link``).
+
+Hub damping: each return field keeps at most ``fanout`` partner tools for evidence that may cross APIs
+(names, embeddings, text), best score first but at most ``PER_API_SHARE`` (3) per target API until the
+others have had their turn, and at most ``STRONG_FANOUT_FACTOR * fanout`` for same-API
+entity and credential evidence, which is specific by construction.
+
+Measured with ``graph eval`` on ``flows_dev.json`` (``bench/graph_eval_dev.py``: one graph per set,
+all-MiniLM-L6-v2, all 1,134 labelled pairs together): the paper rule on the old field extraction P 0.865 /
+R 0.175; ``--match paper`` on the new fields P 0.678 / R 0.311; this rule P 0.901 / R 0.879 (F1 0.890).
+Per set (P/R): petstore 1.00/1.00, link-example 1.00/1.00, NYT books 1.00/0.73, Buffer 0.94/0.97,
+Apideck HRIS 0.96/0.94, Apideck CRM 0.96/0.91, API-Bank 0.49/0.54 (free-text flows are where it errs).
+Each step was kept only if it raised dev F1 without naming anything of the dev sets: e.g. the resource
+requirement on ids and the header rule together cut CRM false edges from 505 to 33 (pass-through
+``service_id``, header ``x-apideck-service-id``); the per-API alias with same-named references raised CRM
+recall back from 0.75 to 0.89. On the 3,404 tools of the 7 raw ToolBench categories (warm cache,
+``bench/graph_build.py``) the matching stage takes 2.3 s of a 16.9 s build+write (paper rule: 12.8 s), and
+up to 8.5 s when the 2 cores are shared with other jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from toolflow.engine.graph.fields import is_identifier_name
+from toolflow.engine.models import FieldNode, Tool
+
+CREDENTIAL_SCORE = 0.95
+ENTITY_SCORE = 0.95
+TEXT_SCORE = 0.83
+#: Same-named fields must still agree this much (cosine of the field texts) to count as the same value.
+NAME_MIN_COS = 0.35
+#: Same-API structural evidence (entity ids, credentials) keeps this many times more partners than fanout.
+STRONG_FANOUT_FACTOR = 4
+
+#: Names that control paging, output shape or transport: never evidence of a data flow by name.
+GENERIC = frozenset(
+    ["page", "page_no", "page_number", "pageno", "per_page", "perpage", "page_size", "pagesize", "limit", "offset", "skip", "start", "count", "size", "max_results", "maxresults", "cursor", "next_token", "next_cursor", "format", "output_format", "response_format", "callback", "jsonp", "pretty", "sort", "sort_by", "sortby", "order", "order_by", "orderby", "field", "fl", "version", "api_version", "v", "debug", "raw", "lang", "language", "locale",
+     # configuration and routing words: a value of them says how, not about what
+     "parameter", "param", "args", "arg", "argument", "option", "setting", "config", "configuration", "mode",
+     "method", "action", "unit", "to", "from", "source", "direction", "comment", "callback_url", "webhook"]
+)
+#: Response envelope leaves and statuses: a call's outcome, not a value the next call takes.
+ENVELOPE = frozenset(
+    ["status", "status_code", "statuscode", "code", "message", "msg", "success", "ok", "error", "errors", "error_code", "errorcode", "detail", "details", "total", "total_count", "totalcount", "has_more", "hasmore", "next", "previous", "prev", "timestamp", "took", "request_id", "service", "operation"]
+)
+#: Bare names that say nothing on their own (``name`` of what?): no name evidence unless described.
+BARE = frozenset(["id", "key", "name", "value", "type", "data", "item", "result", "object", "text", "description", "title"])
+#: Path keys that wrap a payload rather than name an entity.
+WRAPPERS = frozenset(["data", "result", "results", "items", "item", "records", "record", "response", "body", "payload", "content", "list", "hits", "value", "values", "entries", "entry", "rows", "row", "objects", "object", "output"])
+_VERBS = frozenset(
+    ["get", "list", "all", "one", "find", "search", "query", "fetch", "retrieve", "read", "show", "view", "lookup", "add", "create", "new", "post", "put", "patch", "update", "modify", "edit", "set", "delete", "remove", "destroy", "cancel", "close", "by", "for", "with", "from", "to", "of", "the", "a", "an", "api", "v1", "v2", "info", "detail", "details", "my", "this"]
+)
+_CREDENTIAL = re.compile(
+    r"(api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth|token|secret|password|passwd|client[_-]?id|"
+    r"session|x-rapidapi)",
+    re.IGNORECASE,
+)
+_ID_TOKENS = frozenset(["id", "ids", "uuid", "guid"])
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
+_TRAIL_DIGITS = re.compile(r"\d+$")
+_DELETE = frozenset(["delete", "remove", "destroy", "purge"])
+_VERSION = re.compile(r"^(v?\d+(\.\d+)*|api)$", re.IGNORECASE)
+_OWNER_ALIAS = (
+    re.compile(r"\b([a-z]+) (?:who|that) owns\b"),
+    re.compile(r"\b(?:id|identifier|identification) (?:of|for) (?:the |a |an )?(?:related )?([a-z]+)\b"),
+    re.compile(r"\bthe ([a-z]+) related to\b"),
+)
+#: "Station ID", "id of the station": a description that names the entity of an identifier outright.
+_DESC_ENTITY = (
+    re.compile(r"^(?:the |a |an )?([a-z]+)[ _-]?(?:id|identifier|uuid)\b"),
+    re.compile(r"^(?:the |a |an )?(?:unique )?(?:id|identifier) (?:of|for) (?:the |a |an )?([a-z]+(?: [a-z]+)?)\b"),
+)
+_NOT_ENTITY = frozenset(["the", "a", "an", "unique", "internal", "external", "numeric", "record", "object", "item", "resource", "entity", "string", "integer", "primary", "secondary", "this", "its", "their", "to", "that", "which", "who", "in", "on", "with", "associated", "related", "query", "use"])
+_SEM_FORMATS = {
+    "date": "date", "date-time": "date", "datetime": "date", "time": "time", "email": "email", "uri": "url",
+    "url": "url", "uri-reference": "url", "hostname": "url", "uuid": "uuid", "ipv4": "ip", "ipv6": "ip",
+    "phone": "phone",
+}
+_SEM_NAMES = (
+    (re.compile(r"(^|_)(email|e_mail)(_address)?$"), "email"),
+    (re.compile(r"(^|_)(url|uri|link|href|website)$"), "url"),
+    (re.compile(r"(^|_)(date|day|dt|created_at|updated_at|at|since|until|birthday)$"), "date"),
+    (re.compile(r"(^|_)(phone|phone_number|mobile|tel)$"), "phone"),
+    (re.compile(r"(^|_)time$"), "time"),
+)
+#: Free text: what a text-processing parameter (translate, summarize, send) takes from any text output.
+_TEXT_OUT = frozenset(["text", "content", "summary", "transcription", "transcript", "translation", "translated", "answer", "definition", "body", "article", "abstract", "paragraph", "passage", "document", "description"])
+_TEXT_IN = frozenset(["text", "content", "document", "body", "message"])
+
+
+@lru_cache(maxsize=1 << 18)
+def split_words(name: str) -> tuple[str, ...]:
+    """camelCase / snake_case / kebab-case / dotted names into lower-case words (cached: names repeat)."""
+    name = _CAMEL1.sub(r"\1 \2", name)
+    name = _CAMEL2.sub(r"\1 \2", name)
+    return tuple(w for w in _NON_WORD.split(name.lower()) if w)
+
+
+def singular(word: str) -> str:
+    """A plural English noun to its singular form (rules, not a dictionary; good enough for API nouns)."""
+    if word == "ids":
+        return "id"
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=1 << 18)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Normalized tokens: split, singular, digits dropped from words (``isbn13`` → ``isbn``)."""
+    out = []
+    for w in split_words(name):
+        stripped = _TRAIL_DIGITS.sub("", w) or w
+        out.append(singular(stripped))
+    return tuple(out)
+
+
+def _ent(tokens: Sequence[str]) -> str:
+    return "_".join(tokens)
+
+
+def tool_entity(tool: Tool) -> str | None:
+    """The resource a tool acts on: from its HTTP path when it has one, else from its name."""
+    path = tool.extra.get("path") if isinstance(tool.extra, dict) else None
+    if isinstance(path, str) and path.strip("/"):
+        literal = []
+        for seg in path.strip("/").split("/"):
+            if seg.startswith("{") or not seg:
+                continue
+            seg = re.sub(r"\{[^}]*\}", "", seg)  # '/profiles{mediaTypeExtension}', '/pets.{format}'
+            seg = re.sub(r"\.[A-Za-z]*$", "", seg)  # 'history.json'
+
+            if seg and not _VERSION.match(seg):
+                literal.append(seg)
+        if literal:
+            plural = [s for s in literal if split_words(s) and split_words(s)[-1].endswith("s")]
+            pick = (plural or literal)[-1]
+            toks = name_tokens(pick)
+            if toks:
+                return _ent(toks)
+    words = split_words(tool.original_name or tool.name)
+    for cut in ("by", "for", "with"):
+        if cut in words[1:]:
+            words = words[: words.index(cut, 1)]
+    nouns = [singular(w) for w in words if w not in _VERBS and not w.isdigit()]
+    return nouns[-1] if nouns else None
+
+
+def path_param_entity(tool: Tool, param: str) -> str | None:
+    """The entity a path parameter names: the literal segment before ``{param}`` (``/pets/{id}`` → pet)."""
+    path = tool.extra.get("path") if isinstance(tool.extra, dict) else None
+    if not isinstance(path, str) or f"{{{param}}}" not in path:
+        return None
+    before = path.split(f"{{{param}}}")[0].strip("/").split("/")
+    for seg in reversed(before):
+        if seg and not seg.startswith("{") and not _VERSION.match(seg):
+            toks = name_tokens(seg)
+            return _ent(toks) if toks else None
+    return None
+
+
+def is_delete(tool: Tool) -> bool:
+    method = tool.extra.get("method") if isinstance(tool.extra, dict) else None
+    if isinstance(method, str) and method.upper() == "DELETE":
+        return True
+    return bool(set(split_words(tool.original_name or tool.name)) & _DELETE)
+
+
+def is_write(tool: Tool) -> bool:
+    method = tool.extra.get("method") if isinstance(tool.extra, dict) else None
+    return isinstance(method, str) and method.upper() in ("POST", "PUT", "PATCH")
+
+
+_RECORD_VERBS = frozenset(["add", "create", "new", "insert", "modify", "update", "edit", "register", "book", "set", "schedule"])
+
+
+def writes_record(tool: Tool) -> bool:
+    """A create/update of a stored record: HTTP POST/PUT/PATCH, or (no HTTP method) a name that starts with
+    a record verb (``AddReminder``, ``ModifyMeeting``). Sending or transforming text is not one."""
+    method = tool.extra.get("method") if isinstance(tool.extra, dict) else None
+    if isinstance(method, str):
+        return method.upper() in ("POST", "PUT", "PATCH") and not is_delete(tool)
+    words = split_words(tool.original_name or tool.name)
+    return bool(words) and words[0] in _RECORD_VERBS
+
+
+def _gets_by_id(tool: Tool) -> bool:
+    path = tool.extra.get("path") if isinstance(tool.extra, dict) else None
+    return isinstance(path, str) and path.rstrip("/").endswith("}") and not is_write(tool)
+
+
+def api_of(tool_id: str) -> str:
+    """The API a tool belongs to, from its id alone: without the last '/' part (``openapi:CRM API``), else the
+    source prefix (``api_bank``)."""
+    if "/" in tool_id:
+        return tool_id.rsplit("/", 1)[0]
+    return tool_id.split(":", 1)[0]
+
+
+def tool_api(tool: Tool) -> str:
+    """The API a tool belongs to: the RapidAPI tool for ToolBench endpoints (whose names may hold '/'), else
+    `api_of` its id. Names, entities and credentials mean one thing within one API."""
+    extra = tool.extra if isinstance(tool.extra, dict) else {}
+    stem = extra.get("tool_standardized_name")
+    if isinstance(stem, str) and stem:
+        return f"{tool.source}:{tool.category}/{stem}"
+    return api_of(tool.id)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rule needs to know about one field (derived once per field)."""
+
+    key: str
+    head: str
+    ident: bool
+    entities: frozenset[str]
+    foreign: bool
+    credential: str | None
+    sem: str | None
+    enum: frozenset[str] | None
+    numeric: bool
+    named: bool  # carries name evidence (not generic, not envelope, not an undescribed bare name)
+    attribute: bool  # a parameter that writes a record's attribute (body of a create/update)
+    header: bool  # a header parameter (tenant, connection, routing): not where data flows
+    nested: bool  # a parameter inside a request-body object or array (not a top-level or filter value)
+    text: bool  # free text (returns: a text output; params: a text to process or send)
+    resource: bool  # an identifier of something the API serves (one of its tools' entities)
+    owner: str | None  # the record the value belongs to (parent object, else the tool's resource)
+
+
+def _credential_kind(name: str) -> str | None:
+    if not _CREDENTIAL.search(name):
+        return None
+    toks = name_tokens(name)
+    for kind in ("token", "key", "secret", "password", "session"):
+        if kind in toks or any(t.endswith(kind) for t in toks):
+            return kind
+    return toks[-1] if toks else None
+
+
+def _semantic(f: FieldNode, tokens: Sequence[str]) -> str | None:
+    fmt = f.facets.get("format")
+    if isinstance(fmt, str) and fmt.lower() in _SEM_FORMATS:
+        return _SEM_FORMATS[fmt.lower()]
+    joined = "_".join(tokens)
+    for rx, sem in _SEM_NAMES:
+        if rx.search(joined):
+            return sem
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _tails(entities: frozenset[str]) -> frozenset[str]:
+    return frozenset(e.split("_")[-1] for e in entities)
+
+
+def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: frozenset[str]) -> Facts:
+    """Derive the rule's view of one field from its name, path, schema facets and tool."""
+    toks = name_tokens(f.name)
+    keys = [k for k in re.split(r"\.|\[\]", f.path or f.name) if k]
+    elem = (f.path or "").endswith("[]")
+    credential = _credential_kind(f.name)
+    ident = bool(toks) and toks[-1] in _ID_TOKENS
+    entities: set[str] = set()
+    foreign = False
+    parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS and k.lower() != "filter"]
+    parent = _ent(name_tokens(parents[-1])) if parents and name_tokens(parents[-1]) else None
+    if ident:
+        own = toks[:-1]
+        if own:
+            entities.add(_ent(own))
+            foreign = True
+        else:
+            ent = path_param_entity(tool, f.name) if f.role == "param" and len(keys) == 1 else None
+            if ent:
+                entities.add(ent)
+            elif parent:
+                entities.add(parent)
+                foreign = parent != tool_ent
+            elif tool_ent:
+                entities.add(tool_ent)
+    elif elem and f.role == "return" and f.type is None and len(keys) == 1 and f.name.lower() not in WRAPPERS:
+        # A top-level list of untyped records (API-Bank ``reminders[]``): each element carries its record's id.
+        ident = bool(toks)
+        if toks:
+            entities.add(_ent(toks))
+    if ident and f.described:
+        desc = f.description.lower()
+        for rx in _DESC_ENTITY:
+            m = rx.match(desc)
+            words = m.group(1).split() if m else []
+            if words and words[0] in _NOT_ENTITY:
+                continue
+            if len(words) == 2 and words[1] in _NOT_ENTITY:
+                words = words[:1]
+            if words and words[-1] not in WRAPPERS:
+                entities.add(_ent([singular(w) for w in words]))
+        for rx in _OWNER_ALIAS:
+            for m in rx.finditer(desc):
+                word = singular(m.group(1))
+                if word in api_entities:
+                    entities.add(word)
+    enum = f.facets.get("enum")
+    enum_set = frozenset(str(x) for x in enum) if isinstance(enum, list) and enum else None
+    lname = f.name.lower()
+    named = bool(toks) and lname not in GENERIC and _ent(toks) not in GENERIC and (
+        f.described or lname not in BARE
+    ) and not f.name.startswith(("$", "@"))  # schema / JSON-LD keywords ($comment, @type), not data
+    if f.role == "return" and (lname in ENVELOPE or _ent(toks) in ENVELOPE):
+        named = False
+    attribute = header = False
+    if f.role == "param":
+        root = keys[0] if keys else f.name
+        prop = tool.parameters.get("properties", {}).get(root)
+        where = prop.get("x-in") if isinstance(prop, dict) else None
+        attribute = where == "body" and is_write(tool)
+        # Headers pick tenants and connections; list filters on a get-by-id call (it has its resource's id in
+        # the path) select nothing. Neither is where data flows.
+        header = where == "header" or (root.lower() == "filter" and _gets_by_id(tool))
+        nested = len(keys) > 1 and where not in ("query", "path") and keys[0].lower() != "filter"
+    else:
+        nested = False
+    text_words = _TEXT_OUT if f.role == "return" else _TEXT_IN
+    text = f.type in ("string", None) and not ident and bool(set(toks) & text_words) and not enum_set
+    if f.role == "param" and writes_record(tool):
+        text = False  # a record's note or content field is an attribute, not text to process or send
+    resource = bool(entities) and any(e in api_entities or e.split("_")[-1] in _tails(api_entities) for e in entities)
+    return Facts(
+        key=_ent(toks),
+        head=toks[-1] if toks else "",
+        ident=ident,
+        entities=frozenset(entities),
+        foreign=foreign,
+        credential=credential,
+        sem=_semantic(f, toks),
+        enum=enum_set,
+        numeric=f.type in ("number", "integer") and not ident,
+        named=named,
+        attribute=attribute,
+        header=header,
+        nested=nested,
+        text=text,
+        resource=resource,
+        owner=parent or tool_ent,
+    )
+
+
+_SCALAR = {"string", "integer", "number"}
+
+
+def types_compatible(a: str | None, b: str | None) -> bool:
+    if a is None or b is None or a == b:
+        return True
+    return bool(a in _SCALAR and b in _SCALAR)
+
+
+def _entities_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    for x in a:
+        for y in b:
+            if x == y:
+                return True
+            xt, yt = x.split("_"), y.split("_")
+            short, long_ = (xt, yt) if len(xt) < len(yt) else (yt, xt)
+            if long_[-len(short):] == short:
+                return True
+            if x.replace("_", "") == y.replace("_", ""):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float
+    evidence: tuple[str, ...]
+
+
+def score_pair(
+    src: FieldNode,
+    dst: FieldNode,
+    rf: Facts,
+    pf: Facts,
+    cos: float | None,
+    same_api: bool,
+    threshold: float,
+    src_deletes: bool = False,
+    dst_deletes: bool = False,
+) -> Verdict | None:
+    """The rule for one (return field, parameter) pair; None when it is not a flow. See the module docstring."""
+    c = 0.0 if cos is None else float(cos)
+    if src_deletes or not types_compatible(src.type, dst.type):
+        return None
+    if rf.sem and pf.sem and rf.sem != pf.sem:
+        return None
+    if pf.enum is not None and not (rf.enum is not None and rf.enum <= pf.enum):
+        return None
+    if rf.credential or pf.credential:
+        if rf.credential and pf.credential and same_api and rf.credential == pf.credential:
+            return Verdict(max(CREDENTIAL_SCORE, c), ("credential",))
+        return None
+    if pf.header:
+        return None
+    if rf.ident and pf.ident and rf.entities and pf.entities:
+        if not _entities_agree(rf.entities, pf.entities):
+            return None
+        if not (rf.resource or pf.resource) and (rf.key != pf.key or pf.nested):
+            return None  # an id of something no endpoint serves: only the same-named top-level reference
+        if dst_deletes and rf.foreign:
+            return None
+        if same_api:
+            ev = ("entity_id", "embedding") if c >= threshold else ("entity_id",)
+            return Verdict(max(ENTITY_SCORE, c), ev)
+        return Verdict(c, ("embedding",)) if c >= threshold else None
+    if pf.attribute and not (rf.ident and pf.ident):
+        return None
+    if rf.named and pf.named and rf.key and not (rf.ident and pf.ident):
+        measure = rf.numeric or pf.numeric or rf.sem in ("date", "time") or pf.sem in ("date", "time")
+        need = threshold if measure else NAME_MIN_COS
+        bare_ok = not (rf.key in BARE or pf.key in BARE) or rf.owner == pf.owner
+        if (cos is None or c >= need) and bare_ok:
+            if rf.key == pf.key:
+                return Verdict(max(c, threshold), ("name",))
+            if "_" not in pf.key and pf.key == rf.head and is_identifier_name(pf.key):
+                return Verdict(max(c, threshold), ("name_head",))
+            qualifier = rf.key[: -len(rf.head) - 1] if rf.key.endswith("_" + rf.head) else ""
+            if pf.key == rf.head and pf.key in BARE and qualifier and qualifier == pf.owner:
+                return Verdict(max(c, threshold), ("name_head",))  # company_name -> companies' name
+    if rf.text and pf.text and same_api and not pf.attribute:
+        return Verdict(max(TEXT_SCORE, c), ("text",))
+    if c >= threshold:
+        if rf.ident != pf.ident and (rf.entities or pf.entities):
+            return None  # an identifier and a non-identifier that only read alike
+        return Verdict(c, ("embedding",))
+    return None
+
+
+def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
+                   pfacts: list[Facts], apis: dict[str, str]) -> None:
+    """Within one API a reference name means one thing: an entity alias read from one field's description
+    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
+    union: dict[tuple[str, str], set[str]] = defaultdict(set)
+    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
+    for f, fa in fields:
+        if fa.ident and fa.foreign and "_" in fa.key:
+            union[(apis[f.tool_id], fa.key)] |= fa.entities
+    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
+        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
+            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
+            if extra and not extra <= fa.entities:
+                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
+
+
+#: In the first pass of damping, one target API gets at most this many of a field's `fanout` partners.
+PER_API_SHARE = 3
+
+
+def _spread(ranked: list, api: Callable[[Any], str], fanout: int) -> list:
+    """The best `fanout` of `ranked`, spread over target APIs: at most PER_API_SHARE per API first, then the
+    rest by rank. Six endpoints of one geo API taking ``countryCode`` would otherwise fill every slot of
+    ``country_code`` and hide the other APIs that take a country."""
+    first, rest, per = [], [], defaultdict(int)
+    for x in ranked:
+        a = api(x)
+        if per[a] < PER_API_SHARE and len(first) < fanout:
+            per[a] += 1
+            first.append(x)
+        else:
+            rest.append(x)
+    return first + rest[: fanout - len(first)]
+
+
+def _stable_rank(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One kept field pair: indexes into the return and parameter lists."""
+
+    src: int
+    dst: int
+    score: float
+    cosine: float | None
+    evidence: tuple[str, ...]
+    src_tool: str = ""  # set when src is -1: a link whose response path is not an extracted field
+    from_path: str = ""
+
+
+def match_fields(
+    tools: Sequence[Tool],
+    returns: Sequence[FieldNode],
+    params: Sequence[FieldNode],
+    vectors: np.ndarray,
+    ret_vec: Sequence[int | None],
+    par_vec: Sequence[int | None],
+    embed_partners: dict[int, list[int]],
+    threshold: float,
+    fanout: int,
+) -> tuple[list[Match], int, int]:
+    """All (return, parameter) pairs the rule keeps, damped; also the number of candidate pairs scored and
+    the largest number of candidate parameters of one return field (the hub size before damping).
+
+    ``embed_partners[i]`` lists the parameters whose text is above the threshold for return ``i`` (FAISS);
+    name, entity and credential candidates come from hash joins on the derived facts, so no pair is scored
+    that shares nothing.
+    """
+    by_id = {t.id: t for t in tools}
+    apis = {t.id: tool_api(t) for t in tools}
+    ents_by_api: dict[str, set[str]] = defaultdict(set)
+    tool_ents: dict[str, str | None] = {}
+    for t in tools:
+        e = tool_entity(t)
+        tool_ents[t.id] = e
+        if e:
+            ents_by_api[apis[t.id]].add(e)
+    api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
+    deletes = {t.id for t in tools if is_delete(t)}
+
+    def facts(f: FieldNode) -> Facts:
+        t = by_id[f.tool_id]
+        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
+
+    rfacts = [facts(f) for f in returns]
+    pfacts = [facts(f) for f in params]
+    _share_aliases(returns, rfacts, params, pfacts, apis)
+    # Joins: same-API by entity / name / credential kind; any API by name.
+    by_api_entity: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_api_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_api_cred: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    by_api_text: dict[str, list[int]] = defaultdict(list)
+    for j, (p, pf) in enumerate(zip(params, pfacts, strict=True)):
+        api = apis[p.tool_id]
+        if pf.credential:
+            by_api_cred[(api, pf.credential)].append(j)
+            continue
+        if pf.ident:
+            for e in pf.entities:
+                by_api_entity[(api, e.split("_")[-1])].append(j)
+        if pf.named and pf.key:
+            by_api_key[(api, pf.key)].append(j)
+            by_key[pf.key].append(j)
+        if pf.text:
+            by_api_text[api].append(j)
+    for lst in by_key.values():
+        lst.sort(key=lambda j: _stable_rank(params[j].id))
+
+    def cosine(i: int, j: int) -> float | None:
+        a, b = ret_vec[i], par_vec[j]
+        if a is None or b is None:
+            return None
+        return float(np.dot(vectors[a], vectors[b]))
+
+    kept: list[Match] = []
+    scored = 0
+    max_partners = 0
+    strong_cap = fanout * STRONG_FANOUT_FACTOR
+    for i, (r, rf) in enumerate(zip(returns, rfacts, strict=True)):
+        if r.tool_id in deletes:
+            continue
+        api = apis[r.tool_id]
+        cands: list[int] = []
+        if rf.credential:
+            cands += by_api_cred.get((api, rf.credential), [])
+        else:
+            if rf.ident:
+                for e in rf.entities:
+                    cands += by_api_entity.get((api, e.split("_")[-1]), [])
+            if rf.named and rf.key:
+                cands += by_api_key.get((api, rf.key), [])
+                cands += by_api_key.get((api, rf.head), []) if rf.head != rf.key else []
+                cross = by_key.get(rf.key, [])
+                if cross:
+                    start = _stable_rank(r.id) % len(cross)
+                    cands += [cross[(start + s) % len(cross)] for s in range(min(len(cross), 4 * fanout))]
+            if rf.text:
+                cands += by_api_text.get(api, [])
+            cands += embed_partners.get(i, [])
+        best: dict[str, tuple[float, int, Verdict, float | None]] = {}
+        max_partners = max(max_partners, len(cands))
+        for j in dict.fromkeys(cands):
+            p = params[j]
+            if p.tool_id == r.tool_id:
+                continue
+            scored += 1
+            cos = cosine(i, j)
+            v = score_pair(r, p, rf, pfacts[j], cos, apis[p.tool_id] == api, threshold,
+                           dst_deletes=p.tool_id in deletes)
+            if v is None:
+                continue
+            cur = best.get(p.tool_id)
+            if cur is None or (v.score, -j) > (cur[0], -cur[1]):
+                best[p.tool_id] = (v.score, j, v, cos)
+        strong = sorted((x for x in best.values() if x[2].evidence[0] in ("entity_id", "credential")),
+                        key=lambda x: (-x[0], params[x[1]].id))[:strong_cap]
+        weak = _spread(sorted((x for x in best.values() if x[2].evidence[0] not in ("entity_id", "credential")),
+                              key=lambda x: (-x[0], params[x[1]].id)), lambda x: apis[params[x[1]].tool_id], fanout)
+        for score, j, v, cos in strong + weak:
+            kept.append(Match(i, j, round(score, 6), None if cos is None else round(cos, 6), v.evidence))
+    return kept, scored, max_partners
+
+
+def _strip_path(path: str) -> str:
+    return re.sub(r"\[\]", "", path).strip(".").replace("..", ".")
+
+
+def link_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode]) -> list[Match]:
+    """FEEDS pairs declared by OpenAPI 3 links (score 1.0, evidence ``link``): the spec author said so.
+
+    The target is found by ``operationId`` (or ``operationRef`` = path + method) among tools of the same API;
+    the response path ``owner/username`` is matched to the extracted field ``[].owner.username`` when there
+    is one (else the edge keeps the declared path); parameters must exist on the target.
+    """
+    by_op: dict[tuple[str, str], str] = {}
+    by_ref: dict[tuple[str, str, str], str] = {}
+    for t in tools:
+        extra = t.extra if isinstance(t.extra, dict) else {}
+        if isinstance(extra.get("operationId"), str):
+            by_op[(tool_api(t), extra["operationId"])] = t.id
+        if isinstance(extra.get("path"), str) and isinstance(extra.get("method"), str):
+            by_ref[(tool_api(t), extra["path"], extra["method"].lower())] = t.id
+    par_by_tool: dict[tuple[str, str], int] = {}
+    for j, p in enumerate(params):
+        par_by_tool.setdefault((p.tool_id, p.path or p.name), j)
+    ret_by_tool: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(returns):
+        ret_by_tool.setdefault((r.tool_id, _strip_path(r.path or r.name)), i)
+    out: list[Match] = []
+    for t in tools:
+        api = tool_api(t)
+        for link in t.links:
+            target = None
+            if link.operation_id:
+                target = by_op.get((api, link.operation_id))
+            elif link.operation_ref:
+                ref = link.operation_ref.split("#", 1)[-1].strip("/").split("/")
+                if len(ref) == 3 and ref[0] == "paths":
+                    path = ref[1].replace("~1", "/").replace("~0", "~")
+                    target = by_ref.get((api, path, ref[2].lower()))
+            if target is None or target == t.id:
+                continue
+            j = par_by_tool.get((target, link.param))
+            if j is None:
+                continue
+            i = ret_by_tool.get((t.id, _strip_path(link.from_field)), -1)
+            out.append(Match(i, j, 1.0, None, ("link",), src_tool=t.id, from_path=link.from_field))
+    return out
