@@ -15,6 +15,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from toolflow.engine.secrets import install_excepthook, redact
+
 from . import __version__
 from .cli_sample import sample
 from .cli_synth import export_cmd, synth
@@ -38,7 +40,10 @@ STORE_HELP = (
 
 
 class _Fail(click.ClickException):
-    """A clean one-line error instead of a traceback."""
+    """A clean one-line error instead of a traceback (secrets masked: URI passwords, API keys)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -58,6 +63,7 @@ def main() -> None:
       toolflow graph build examples/travel_tools.jsonl
       toolflow synth -n 3 --out dialogues.jsonl
     """
+    install_excepthook()  # a traceback that still escapes prints with passwords and keys masked
 
 
 @main.group()
@@ -122,6 +128,10 @@ def graph_stats(store_spec: str | None, as_json: bool, top: int) -> None:
     if as_json:
         out.print_json(json.dumps(stats))
         return
+    for b in stats["unfinished_builds"]:  # the counts below are the previous, complete graph
+        console.print(f"[yellow]an unfinished build is present ({b['id']}, started {b.get('started')}): a build "
+                      "in progress, or one that was killed; the graph shown is the last complete one, and the "
+                      "next build removes the unfinished one")
     t = Table(title="Tool graph", show_header=False)
     t.add_row("tools", str(stats["tools"]))
     t.add_row("fields", str(stats["fields"]))
@@ -247,7 +257,9 @@ def _open(store_spec: str | None):
     try:
         return open_store(store_spec, read_only=True)
     except (FileNotFoundError, ConnectionError) as exc:
-        raise _Fail(str(exc)) from exc
+        raise _Fail(str(exc)) from None
+    except Exception as exc:  # e.g. a store folder that is not a graph: one line, not a traceback
+        raise _Fail(f"cannot open the graph store {store_spec or ''}: {exc}") from None
 
 
 # Commands that live in their own modules (each imports its heavy dependencies lazily).

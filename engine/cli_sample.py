@@ -47,6 +47,8 @@ def _progress(total: int, label: str, enabled: bool) -> Iterator[Any]:
 
 
 def _open(store_spec: str | None):
+    from toolflow.engine.secrets import redact
+
     from .stores import open_store, resolve_store_spec
 
     try:
@@ -54,7 +56,7 @@ def _open(store_spec: str | None):
     except (FileNotFoundError, ConnectionError) as exc:
         raise click.ClickException(f"{exc}") from exc
     except Exception as exc:  # a locked or foreign directory: say which store we tried
-        raise click.ClickException(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}") from exc
+        raise click.ClickException(redact(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}")) from None
 
 
 def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:

@@ -21,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from toolflow.engine.secrets import redact
+
 from .embedding import DEFAULT_MODEL, EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
 from .graph_build import BuildReport, GraphData, build_graph
 from .models import Tool
@@ -142,5 +144,5 @@ def run_build(
         counts = store.counts()
     print_report(rep, console)
     edges = ", ".join(f"{k} {v}" for k, v in counts["edges"].items())
-    console.print(f"[green]graph written to {spec}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
-    return {**asdict(rep), "store": spec, "counts": counts}
+    console.print(f"[green]graph written to {redact(spec)}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
+    return {**asdict(rep), "store": redact(spec), "counts": counts}

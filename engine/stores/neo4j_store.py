@@ -1,8 +1,10 @@
 """The server store: Neo4j over Bolt with the official driver.
 
-Writes are batched ``UNWIND $rows … MERGE`` statements, each stamped with a build id; after a build, whatever
-carries an older stamp is deleted in batches. So a rebuild of the same tools changes nothing (same counts),
-and a rebuild with fewer tools leaves no stale nodes behind. Reads run in read-access transactions, so
+Writes are batched ``UNWIND $rows … MERGE`` statements, each stamped with a new build id, beside the current
+graph; a (:GraphBuild) node marks which build is current, every read filters on it, and the mark moves in one
+transaction when the new build is complete. Then whatever carries another stamp is deleted in batches. So a
+rebuild of the same tools gives the same counts, a rebuild with fewer tools leaves no stale nodes behind, and
+a build killed midway (toolflow or Neo4j) leaves the previous graph as it was. Reads run in read-access transactions, so
 Neo4j itself refuses a write that slips past the clause check.
 """
 
@@ -12,6 +14,8 @@ import os
 import uuid
 from typing import Any
 
+from toolflow.engine.secrets import redact, register_secret
+
 from ...cypher import load_statements
 from ..graph_build import GraphData
 from .base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
@@ -20,22 +24,41 @@ BATCH = 2000
 DELETE_BATCH = 10_000
 
 
+def split_uri_credentials(uri: str) -> tuple[str, str | None, str | None]:
+    """``bolt://u:p@host:7687`` → (``bolt://host:7687``, "u", "p"); a URI without userinfo is returned as is."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri, None, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(user) or None, unquote(password) or None
+
+
 class Neo4jStore(GraphStore):
     dialect = "neo4j"
 
     def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None):
         import neo4j
 
-        user = user or os.environ.get("NEO4J_USER", "neo4j")
-        password = password or os.environ.get("NEO4J_PASSWORD", "password")
+        # Credentials inside the URI (bolt://user:pw@host) are taken out of it: the driver refuses them there,
+        # and every message below names the URI, which must not carry the password.
+        uri, uri_user, uri_password = split_uri_credentials(uri)
+        user = uri_user or user or os.environ.get("NEO4J_USER", "neo4j")
+        password = uri_password or password or os.environ.get("NEO4J_PASSWORD", "password")
+        register_secret(password)
         self.uri = uri
         self.database = database or os.environ.get("NEO4J_DATABASE") or None
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        except Exception as exc:  # a malformed URI: say so in one line, password masked
+            raise ConnectionError(f"cannot open Neo4j at {redact(uri)}: {redact(exc, [password])}") from None
         try:
             self._driver.verify_connectivity()
         except Exception as exc:  # the driver's own messages do not say which URI it tried
             self._driver.close()
-            raise ConnectionError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+            raise ConnectionError(f"cannot reach Neo4j at {redact(uri)}: {redact(exc, [password])}") from None
 
     def _session(self, read: bool = False):
         import neo4j
@@ -57,7 +80,7 @@ class Neo4jStore(GraphStore):
         return self._read(self.query_text(name), params)
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        check_read_only(cypher)
+        check_read_only(cypher, self.dialect)
         return self._read(cypher, params)
 
     def ensure_schema(self) -> None:
@@ -75,8 +98,15 @@ class Neo4jStore(GraphStore):
                     progress(name.removeprefix("write_"), len(chunk), len(rows))
 
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
+        """Write `graph` as a new build beside the current one, then swap the "current" mark in one transaction.
+
+        Readers filter on the current build, so a build killed at any point (this process or Neo4j) leaves
+        the previous graph complete and readable; what the killed build wrote is removed by the next one.
+        """
         self.ensure_schema()
         build = uuid.uuid4().hex
+        with self._session() as s:
+            s.execute_write(lambda tx: tx.run(self.query_text("build_begin"), {"build": build}).consume())
         trows = tool_rows(graph)
         for row, vec in zip(trows, graph.tool_embeddings, strict=True):
             row["embedding"] = [float(x) for x in vec]
@@ -88,7 +118,12 @@ class Neo4jStore(GraphStore):
         self._write_batches("write_shares", graph.shares, build, progress)
         self._write_batches("write_similar", graph.similar, build, progress)
         self._write_batches("write_matches", graph.matches, build, progress)
+        with self._session() as s:
+            s.execute_write(lambda tx: tx.run(self.query_text("build_commit"), {"build": build}).consume())
         self._delete_stale(build)
+
+    def unfinished_builds(self) -> list[dict[str, Any]]:
+        return self.run("unfinished_builds")
 
     def _delete_stale(self, build: str) -> None:
         with self._session() as s:
@@ -100,6 +135,7 @@ class Neo4jStore(GraphStore):
                     )
                     if not rec or rec["deleted"] == 0:
                         break
+            s.execute_write(lambda tx: tx.run(self.query_text("build_forget_stale"), {"build": build}).consume())
 
     def close(self) -> None:
         self._driver.close()
