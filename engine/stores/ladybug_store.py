@@ -125,11 +125,16 @@ class LadybugStore(GraphStore):
 
     def unfinished_builds(self) -> list[dict[str, Any]]:
         out = []
+        current = self.build_dir
         for folder in sorted((self.path / BUILDS).glob("*")):
-            if folder.is_dir() and not (folder / COMPLETE).exists() and folder != self.build_dir:
-                started = datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
-                state = "in progress" if _build_in_progress(folder) else "killed"
-                out.append({"id": folder.name, "started": started, "state": state})
+            if not folder.is_dir() or folder == current:
+                continue
+            older = current.parent == folder.parent and folder.name < current.name  # stamps sort by time
+            if (folder / COMPLETE).exists() and older:  # the previous build, kept for readers that have it open
+                continue
+            started = datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
+            state = "in progress" if _build_in_progress(folder) else "killed"
+            out.append({"id": folder.name, "started": started, "state": state})
         return out
 
     # --- building --------------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ BATCH = 2000
 DELETE_BATCH = 10_000
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def split_uri_credentials(uri: str) -> tuple[str, str | None, str | None]:
     """``bolt://u:p@host:7687`` → (``bolt://host:7687``, "u", "p"); a URI without userinfo is returned as is."""
     from urllib.parse import unquote, urlsplit, urlunsplit
@@ -44,6 +48,7 @@ class Neo4jStore(GraphStore):
 
         # Credentials inside the URI (bolt://user:pw@host) are taken out of it: the driver refuses them there,
         # and every message below names the URI, which must not carry the password.
+        shown = redact(uri)  # bolt://user:***@host: says which user was tried, never the password
         uri, uri_user, uri_password = split_uri_credentials(uri)
         user = uri_user or user or os.environ.get("NEO4J_USER", "neo4j")
         password = uri_password or password or os.environ.get("NEO4J_PASSWORD", "password")
@@ -53,12 +58,12 @@ class Neo4jStore(GraphStore):
         try:
             self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         except Exception as exc:  # a malformed URI: say so in one line, password masked
-            raise ConnectionError(f"cannot open Neo4j at {redact(uri)}: {redact(exc, [password])}") from None
+            raise ConnectionError(f"cannot open Neo4j at {shown}: {_one_line(redact(exc, [password]))}") from None
         try:
             self._driver.verify_connectivity()
         except Exception as exc:  # the driver's own messages do not say which URI it tried
             self._driver.close()
-            raise ConnectionError(f"cannot reach Neo4j at {redact(uri)}: {redact(exc, [password])}") from None
+            raise ConnectionError(f"cannot reach Neo4j at {shown}: {_one_line(redact(exc, [password]))}") from None
 
     def _session(self, read: bool = False):
         import neo4j
