@@ -18,7 +18,7 @@ from toolflow.engine.secrets import redact, register_secret
 
 from ...cypher import load_statements
 from ..graph_build import GraphData
-from .base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
+from .base import EDGE_TYPES, GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
 
 BATCH = 2000
 DELETE_BATCH = 10_000
@@ -83,6 +83,16 @@ class Neo4jStore(GraphStore):
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return self._read(self.query_text(name), params)
+
+    def counts(self) -> dict[str, Any]:
+        """One statement, so tools, fields and edges come from one build even while a build swaps in."""
+        rows = self.run("count_all")
+        edges = {t: 0 for t in EDGE_TYPES}
+        if not rows:  # no build yet
+            return {"tools": 0, "fields": 0, "edges": edges}
+        for e in rows[0]["edges"]:
+            edges[e["type"]] = int(e["n"])
+        return {"tools": int(rows[0]["tools"]), "fields": int(rows[0]["fields"]), "edges": edges}
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         check_read_only(cypher, self.dialect)
