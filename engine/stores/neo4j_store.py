@@ -21,7 +21,7 @@ from ..graph_build import GraphData
 from .base import EDGE_TYPES, GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
 
 BATCH = 2000
-DELETE_BATCH = 10_000
+DELETE_BATCH = 5_000  # nodes per transaction; their edges go with them
 
 
 def _one_line(text: str) -> str:
@@ -141,15 +141,22 @@ class Neo4jStore(GraphStore):
         return self.run("unfinished_builds")
 
     def _delete_stale(self, build: str) -> None:
+        """Remove every other build: first each known stamp through the (label, build) indexes, then one
+        sweep for nodes without a known stamp (graphs written by earlier versions)."""
         with self._session() as s:
-            for name in ("delete_stale_rels", "delete_stale_nodes"):
-                text = self.query_text(name)
-                while True:
-                    rec = s.execute_write(
-                        lambda tx, t=text: tx.run(t, {"build": build, "limit": DELETE_BATCH}).single()
-                    )
-                    if not rec or rec["deleted"] == 0:
-                        break
+            stale = [r["id"] for r in s.execute_read(
+                lambda tx: list(tx.run(self.query_text("stale_builds"), {"build": build})))]
+            by_stamp = self.query_text("delete_build_nodes")
+            for old in stale:
+                while s.execute_write(
+                    lambda tx, o=old: tx.run(by_stamp, {"old": o, "limit": DELETE_BATCH}).single()["deleted"]
+                ):
+                    pass
+            sweep = self.query_text("delete_stale_nodes")
+            while s.execute_write(
+                lambda tx: tx.run(sweep, {"build": build, "limit": DELETE_BATCH}).single()["deleted"]
+            ):
+                pass
             s.execute_write(lambda tx: tx.run(self.query_text("build_forget_stale"), {"build": build}).consume())
 
     def close(self) -> None:
