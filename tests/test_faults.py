@@ -270,6 +270,7 @@ def throwaway_neo4j(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
         state["server"].stop()
 
 
+@pytest.mark.slow  # two starts of a private Neo4j (~1-4 min on a loaded machine)
 def test_neo4j_killed_mid_build_keeps_the_previous_graph(throwaway_neo4j, example_graph):
     try:
         from neo4j_server import start_dev_server
