@@ -169,6 +169,10 @@ class LadybugStore(GraphStore):
             os.symlink(Path(BUILDS) / stamp, tmp)
             os.replace(tmp, self.path / CURRENT)  # the swap: atomic on POSIX
             _fsync_dir(self.path)
+        except BaseException:  # a failed build (bad data, disk full, Ctrl-C) leaves no half folder behind
+            if os.path.realpath(self.path / CURRENT) != str(folder.resolve()):
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
         finally:
             os.close(lock)
         return folder
