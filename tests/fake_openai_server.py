@@ -33,6 +33,7 @@ class Reply:
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None  # raw JSON body, overrides everything else
+    raw: bytes | None = None  # bytes sent as the body as is (e.g. not JSON at all), overrides `body`
     delay: float | None = None
 
 
@@ -158,7 +159,7 @@ class FakeOpenAIServer:
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
                 status, extra, payload = await self._route(method, path, body)
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 out = [
                     f"HTTP/1.1 {status} X",
                     "Content-Type: application/json",
@@ -219,6 +220,8 @@ class FakeOpenAIServer:
         return item(request) if callable(item) else item
 
     def _payload(self, request: dict[str, Any], reply: Reply) -> Any:
+        if reply.raw is not None:
+            return reply.raw
         if reply.body is not None:
             return reply.body
         if reply.status != 200:

@@ -1,5 +1,8 @@
 // Edges leaving the tool; this_field is the tool's own field, other_field the neighbour's.
-MATCH (a:Tool {id: $id})-[r]->(b:Tool)
+// Reads see only the build marked current (a build in progress or killed is invisible): see schema.cypher.
+MATCH (g:GraphBuild {state: 'current'})
+WITH g.id AS cur
+MATCH (a:Tool {id: $id, build: cur})-[r]->(b:Tool)
 WHERE type(r) IN $types
 RETURN type(r) AS type, 'out' AS direction, b.id AS id, b.name AS name, r.score AS score,
        coalesce(r.from_field, r.param_a) AS this_field, coalesce(r.to_param, r.param_b) AS other_field,

@@ -2,8 +2,11 @@
 // directions. One row per tool, three parallel lists: neighbour id, edge score, and a detail string
 // 'TYPE|1|src_field|cand_field' (1 = stored src→cand; fields '' when the edge has none). Three values per
 // edge instead of six: the Bolt driver's cost is per value. Python sorts before drawing.
+// Reads see only the build marked current (a build in progress or killed is invisible): see schema.cypher.
+MATCH (g:GraphBuild {state: 'current'})
+WITH g.id AS cur
 UNWIND $ids AS i
-MATCH (a:Tool {id: i})-[r:FEEDS|SHARES_INPUT|SIMILAR]-(b:Tool)
+MATCH (a:Tool {id: i, build: cur})-[r:FEEDS|SHARES_INPUT|SIMILAR]-(b:Tool)
 WHERE type(r) IN $types
 WITH i, r, b, startNode(r) = a AS out
 RETURN i AS src, collect(b.id) AS cand, collect(r.score) AS score,

@@ -1,7 +1,6 @@
 UNWIND $rows AS r
-MERGE (c:Category {name: r.name})
-SET c.build = $build
+MERGE (c:Category {name: r.name, build: $build})
 WITH c, r
-MATCH (t:Tool {id: r.tool_id})
+MATCH (t:Tool {id: r.tool_id, build: $build})
 MERGE (t)-[e:IN_CATEGORY]->(c)
 SET e.build = $build

@@ -1,5 +1,5 @@
 UNWIND $rows AS r
-MATCH (a:Tool {id: r.src})
-MATCH (b:Tool {id: r.dst})
+MATCH (a:Tool {id: r.src, build: $build})
+MATCH (b:Tool {id: r.dst, build: $build})
 MERGE (a)-[e:SIMILAR]->(b)
 SET e.score = r.score, e.build = $build

@@ -92,6 +92,10 @@ def graph_stats(store_spec: str | None, as_json: bool, top: int) -> None:
     if as_json:
         out.print_json(json.dumps(stats))
         return
+    for b in stats["unfinished_builds"]:  # the counts below are the previous, complete graph
+        console.print(f"[yellow]an unfinished build is present ({b['id']}, started {b.get('started')}): a build "
+                      "in progress, or one that was killed; the graph shown is the last complete one, and the "
+                      "next build removes the unfinished one")
     t = Table(title="Tool graph", show_header=False)
     t.add_row("tools", str(stats["tools"]))
     t.add_row("fields", str(stats["fields"]))

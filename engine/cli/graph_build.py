@@ -25,6 +25,7 @@ from toolflow.engine.graph.embedding import (
 from toolflow.engine.models import Tool
 from toolflow.engine.paths import embedding_cache_path
 from toolflow.engine.progress import progress_bar
+from toolflow.engine.secrets import redact
 
 if TYPE_CHECKING:
     from toolflow.loaders import LoadResult
@@ -153,6 +154,6 @@ def run_build(
         counts = store.counts()
     print_report(rep, console)
     edges = ", ".join(f"{k} {v}" for k, v in counts["edges"].items())
-    console.print(f"[green]graph written to {spec}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
+    console.print(f"[green]graph written to {redact(spec)}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
     renamed = [asdict(r) for r in loaded.renamed]
-    return {**asdict(rep), "store": spec, "counts": counts, "renamed": renamed, "skipped": loaded.skipped}
+    return {**asdict(rep), "store": redact(spec), "counts": counts, "renamed": renamed, "skipped": loaded.skipped}

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from toolflow.engine.secrets import redact
 from toolflow.engine.stores import GraphStore, open_store, resolve_store_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,7 +25,10 @@ STORE_HELP = (
 
 
 class Fail(click.ClickException):
-    """A clean one-line error instead of a traceback."""
+    """A clean one-line error instead of a traceback (secrets masked: URI passwords, API keys)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def store_option(f: F) -> F:
@@ -37,9 +41,9 @@ def open_store_or_fail(store_spec: str | None, *, read_only: bool = True) -> Gra
     try:
         return open_store(store_spec, read_only=read_only)
     except (FileNotFoundError, ConnectionError) as exc:
-        raise Fail(str(exc)) from exc
+        raise Fail(str(exc)) from None
     except Exception as exc:  # a locked or foreign directory, a driver error: say which store we tried
-        raise Fail(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}") from exc
+        raise Fail(f"cannot open the graph store {resolve_store_spec(store_spec)}: {exc}") from None
 
 
 def print_json(value: Any) -> None:

@@ -13,6 +13,7 @@ from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.cli.graph import graph
 from toolflow.engine.cli.sample import sample
 from toolflow.engine.cli.synth import synth
+from toolflow.engine.secrets import install_excepthook
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,6 +33,7 @@ def cli() -> None:
       toolflow graph build examples/travel_tools.jsonl
       toolflow synth -n 3 --out dialogues.jsonl
     """
+    install_excepthook()  # a traceback that still escapes prints with passwords and keys masked
 
 
 cli.add_command(graph)

@@ -34,6 +34,7 @@ from toolflow.engine.llm.errors import (
     ContextOverflowError,
     LLMError,
     LLMTransportError,
+    MalformedResponseError,
     is_context_overflow,
 )
 from toolflow.engine.llm.messages import add_system_text, call_id, normalize_messages
@@ -41,6 +42,7 @@ from toolflow.engine.llm.repair import structured_with_repairs
 from toolflow.engine.llm.retry import RETRY_STATUS, RetryPolicy, is_transient, with_retries
 from toolflow.engine.llm.schema import compact_schema, grammar_schema, schema_of, tool_line
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
+from toolflow.engine.secrets import redact, register_secret
 
 log = logging.getLogger("toolflow.llm")
 
@@ -533,9 +535,15 @@ class OpenAIClientLLM:
                 self.max_in_flight = max(self.max_in_flight, self._in_flight)
                 try:
                     self.stats["requests"] += 1
-                    return await client.chat.completions.create(
-                        model=rs.model, messages=messages, timeout=rs.timeout, **params
-                    )
+                    try:
+                        resp = await client.chat.completions.create(
+                            model=rs.model, messages=messages, timeout=rs.timeout, **params
+                        )
+                    except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+                        raise MalformedResponseError(f"the reply body is not valid JSON: {exc}") from exc
+                    if not getattr(resp, "choices", None):
+                        raise MalformedResponseError(f"the reply has no choices: {str(resp)[:200]}")
+                    return resp
                 finally:
                     self._in_flight -= 1
 
@@ -545,10 +553,21 @@ class OpenAIClientLLM:
                 "%s %s: retry %d in %.2fs after %s", rs.role, rs.endpoint, n + 1, delay, type(exc).__name__
             )
 
+        transient = retry_if or is_transient
+
+        def retry_malformed(exc: BaseException) -> bool:  # a bad 200 body is retried like a 5xx
+            return isinstance(exc, MalformedResponseError) or transient(exc)
+
+        key_value = rs.api_key.get_secret_value() if rs.api_key is not None else None
+        register_secret(key_value)  # so a traceback printed later masks it too
         try:
-            resp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_if)
-        except openai.OpenAIError as exc:
-            what = f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}"
+            resp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_malformed)
+        except MalformedResponseError as exc:
+            raise MalformedResponseError(
+                redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}): {exc}", [key_value])
+            ) from exc.__cause__
+        except openai.OpenAIError as exc:  # server error texts may echo the key: mask it before anyone prints it
+            what = redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}", [key_value])
             if is_context_overflow(exc):
                 raise ContextOverflowError(what) from exc
             kind = LLMTransportError if is_transient(exc) else LLMError

@@ -34,6 +34,14 @@ class ContextOverflowError(StructuredOutputError):
     """
 
 
+class MalformedResponseError(StructuredOutputError):
+    """The server answered 200 with an unusable body (not JSON, or no ``choices``), on every retry.
+
+    Retried like a 5xx first (one bad reply in eight used to error a dialogue outright); when retries run
+    out it is a kind of "no valid output", so the dialogue is rejected with this reason and the run goes on.
+    """
+
+
 #: How servers say a prompt is too long (OpenAI's error code, llama.cpp's and vLLM's messages).
 CONTEXT_OVERFLOW_MARKERS = ("context_length_exceeded", "maximum context length", "context window")
 

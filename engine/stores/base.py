@@ -7,7 +7,6 @@ queries from ``cypher/``, so a new query is a new file, and the two dialects dif
 from __future__ import annotations
 
 import json
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -17,37 +16,18 @@ import numpy as np
 from toolflow.cypher import load
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.models import Tool
+from toolflow.engine.stores.readonly import ReadOnlyViolation as ReadOnlyViolation
+from toolflow.engine.stores.readonly import check_read_only as _check_read_only
 
 EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR", "MATCHES")
 TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")
 
 WriteProgress = Callable[[str, int, int], None]  # (what, advance, total)
 
-_WRITE_CLAUSE = re.compile(
-    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|COPY|LOAD\s+CSV|INSTALL|ALTER|IMPORT|EXPORT|FOREACH)\b"
-    r"|\bCALL\s+(db\.create|apoc\.|dbms\.|db\.index\.fulltext\.create|gds\.)",
-    re.IGNORECASE,
-)
-
-
-class ReadOnlyViolation(ValueError):
-    pass
-
-
-def _strip_literals(cypher: str) -> str:
-    """Blank out string literals and comments so a property named 'set' in quotes does not trip the check."""
-    cypher = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", "''", cypher)
-    return re.sub(r"//[^\n]*|/\*.*?\*/", " ", cypher, flags=re.DOTALL)
-
-
-def check_read_only(cypher: str) -> None:
-    """Refuse write clauses with a message that says which one (the store also runs reads in read mode)."""
-    m = _WRITE_CLAUSE.search(_strip_literals(cypher))
-    if m:
-        raise ReadOnlyViolation(
-            f"`graph query` is read-only: the query contains the write clause {m.group(0).strip().upper()!r}. "
-            "Use `toolflow graph build` to change the graph."
-        )
+def check_read_only(cypher: str, dialect: str | None = None) -> None:
+    """Refuse anything but read clauses (see readonly.py: a tokenizer and allowlists; the stores also run
+    reads in read-access transactions / read-only mode)."""
+    _check_read_only(cypher, dialect)
 
 
 class GraphStore(ABC):
@@ -67,6 +47,10 @@ class GraphStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def unfinished_builds(self) -> list[dict[str, Any]]:
+        """Builds started and not finished (in progress, or killed): [{"id", "started", ...}]."""
+        return []
 
     def __enter__(self) -> GraphStore:
         return self

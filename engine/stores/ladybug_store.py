@@ -1,12 +1,17 @@
 """The embedded store: Ladybug (Kùzu's maintained continuation), in-process, one directory on disk.
 
 Bulk loads go through ``COPY … FROM`` an Arrow table (measured: 16k tools with 384-d vectors in ~1 s, where
-``UNWIND $rows`` took 77 s). A rebuild drops and recreates the tables, which makes it idempotent by
-construction. Ladybug's vector extension downloads at run time, so tool vectors for search live in FAISS.
+``UNWIND $rows`` took 77 s). A rebuild writes a fresh database in a new folder and swaps it in (see
+LadybugStore), which makes it idempotent and atomic by construction. Ladybug's vector extension downloads at run time, so tool vectors for search live in FAISS.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,37 +32,166 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return out
 
 
+BUILDS = "builds"
+CURRENT = "current"
+DB_FILE = "graph.lbug"
+COMPLETE = "complete"
+LOCK = "building.lock"
+
+
+def current_build_dir(root: Path) -> Path | None:
+    """The folder holding the current graph: where ``root/current`` points, or ``root`` itself for the
+    single-file layout of earlier versions; None when no graph was built yet."""
+    link = root / CURRENT
+    if link.is_symlink():
+        target = Path(os.path.realpath(link))
+        if (target / DB_FILE).exists():
+            return target
+    if (root / DB_FILE).exists():
+        return root
+    return None
+
+
+def _build_in_progress(folder: Path) -> bool:
+    """A build holds an exclusive lock on its folder while it writes; the kernel drops it when it dies."""
+    try:
+        fd = os.open(folder / LOCK, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LadybugStore(GraphStore):
+    """A store folder holds ``builds/<stamp>/graph.lbug`` and a ``current`` symlink to one of them.
+
+    A rebuild writes a new build folder, marks it complete, and swaps the symlink with an atomic rename, so
+    a build killed at any point leaves the previous graph complete and readable, and a reader (which opens
+    the folder the link names once) never sees a mix. The previous build stays until the next swap (a
+    reader may still have it open); unfinished ones are removed by the next build unless their builder is
+    still alive (it holds a lock on its folder).
+    """
+
     dialect = "ladybug"
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        folder = current_build_dir(self.path)
+        if folder is None:
+            if read_only:
+                raise FileNotFoundError(
+                    f"no graph at {self.path}: run `toolflow graph build … --store {self.path}` first"
+                )
+            folder = self._write_build(None)  # an empty graph, so reads work before the first build
+        self._open(folder)
+
+    def _open(self, folder: Path) -> None:
         import ladybug
 
-        self.path = Path(path)
-        if read_only and not (self.path / "graph.lbug").exists():
-            raise FileNotFoundError(f"no graph at {self.path}: run `toolflow graph build … --store {self.path}` first")
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._db = ladybug.Database(str(self.path / "graph.lbug"), read_only=read_only)
+        self.build_dir = folder
+        # Reads never write: the current build is opened read-only even by a store that builds.
+        self._db = ladybug.Database(str(folder / DB_FILE), read_only=True)
         self._conn = ladybug.Connection(self._db)
-        self.read_only = read_only
-        if not read_only:
-            self._ensure_schema()
-
-    def _ensure_schema(self) -> None:
-        for stmt in load_statements("schema", self.dialect):
-            self._conn.execute(stmt)
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return _rows(self._conn.execute(self.query_text(name), params or {}))
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        check_read_only(cypher)
+        check_read_only(cypher, self.dialect)
         return _rows(self._conn.execute(cypher, params or {}))
 
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
-        for stmt in load_statements("drop_all", self.dialect):
-            self._conn.execute(stmt)
-        self._ensure_schema()
+        if self.read_only:
+            raise PermissionError(f"the store at {self.path} was opened read-only")
+        previous = self.build_dir
+        folder = self._write_build(graph, progress)
+        self.close()
+        self._open(folder)
+        self._remove_old_builds(keep={folder, previous})
+
+    def unfinished_builds(self) -> list[dict[str, Any]]:
+        out = []
+        current = self.build_dir
+        for folder in sorted((self.path / BUILDS).glob("*")):
+            if not folder.is_dir() or folder == current:
+                continue
+            older = current.parent == folder.parent and folder.name < current.name  # stamps sort by time
+            if (folder / COMPLETE).exists() and older:  # the previous build, kept for readers that have it open
+                continue
+            started = datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
+            state = "in progress" if _build_in_progress(folder) else "killed"
+            out.append({"id": folder.name, "started": started, "state": state})
+        return out
+
+    # --- building --------------------------------------------------------------------------------------
+    def _write_build(self, graph: GraphData | None, progress: WriteProgress | None = None) -> Path:
+        """Write `graph` (None: an empty one) into a new build folder, mark it complete, make it current."""
+        import ladybug
+
+        self._remove_unfinished_builds()
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+        folder = self.path / BUILDS / stamp
+        folder.mkdir(parents=True)
+        lock = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            db = ladybug.Database(str(folder / DB_FILE))
+            conn = ladybug.Connection(db)
+            try:
+                for stmt in load_statements("schema", self.dialect):
+                    conn.execute(stmt)
+                if graph is not None:
+                    self._copy_graph(conn, graph, progress)
+            finally:
+                conn.close()
+                db.close()
+            marker = folder / COMPLETE
+            with open(marker, "w") as fh:
+                fh.write(stamp)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(folder)
+            tmp = self.path / f".{CURRENT}-{stamp}"
+            os.symlink(Path(BUILDS) / stamp, tmp)
+            os.replace(tmp, self.path / CURRENT)  # the swap: atomic on POSIX
+            _fsync_dir(self.path)
+        except BaseException:  # a failed build (bad data, disk full, Ctrl-C) leaves no half folder behind
+            if os.path.realpath(self.path / CURRENT) != str(folder.resolve()):
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            os.close(lock)
+        return folder
+
+    def _remove_unfinished_builds(self) -> None:
+        for folder in (self.path / BUILDS).glob("*"):
+            if folder.is_dir() and not (folder / COMPLETE).exists() and not _build_in_progress(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _remove_old_builds(self, keep: set[Path | None]) -> None:
+        for folder in (self.path / BUILDS).glob("*"):
+            if folder.is_dir() and (folder / COMPLETE).exists() and folder not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        if self.path not in keep:  # the single-file layout of earlier versions, now replaced
+            for old in self.path.glob(f"{DB_FILE}*"):
+                if old.is_file():
+                    old.unlink()
+
+    def _copy_graph(self, conn: Any, graph: GraphData, progress: WriteProgress | None) -> None:
         def tick(what: str, rows: int) -> None:  # COPY is all-or-nothing per table: one tick per table
             if progress:
                 progress(what, rows, rows)
@@ -66,43 +200,43 @@ class LadybugStore(GraphStore):
         tools = pa.Table.from_pylist(tool_rows(graph)) if graph.tools else None
         if tools is not None:
             tools = tools.append_column("embedding", pa.array(list(emb), type=pa.list_(pa.float32())))
-            self._copy("Tool", tools)
+            self._copy(conn, "Tool", tools)
         tick("tools", len(graph.tools))
         if graph.fields:
-            self._copy("Field", pa.Table.from_pylist(field_rows(graph)))
+            self._copy(conn, "Field", pa.Table.from_pylist(field_rows(graph)))
         tick("fields", len(graph.fields))
         cats = graph.categories
         if cats:
-            self._copy("Category", pa.table({"name": cats}))
+            self._copy(conn, "Category", pa.table({"name": cats}))
             pairs = [(t.id, t.category) for t in graph.tools if t.category]
-            self._copy("IN_CATEGORY", pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
+            self._copy(conn, "IN_CATEGORY", pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         params = [(f.tool_id, f.id) for f in graph.fields if f.role == "param"]
         rets = [(f.tool_id, f.id) for f in graph.fields if f.role == "return"]
         for table, pairs in (("HAS_PARAM", params), ("RETURNS", rets)):
             if pairs:
-                self._copy(table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
+                self._copy(conn, table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         tick("membership", len(params) + len(rets))
-        self._copy_edges("FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine"])
+        self._copy_edges(conn, "FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine"])
         tick("FEEDS", len(graph.feeds))
-        self._copy_edges("SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
+        self._copy_edges(conn, "SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
         tick("SHARES_INPUT", len(graph.shares))
-        self._copy_edges("SIMILAR", graph.similar, ["score"])
+        self._copy_edges(conn, "SIMILAR", graph.similar, ["score"])
         tick("SIMILAR", len(graph.similar))
-        self._copy_edges("MATCHES", graph.matches, ["score", "kind"])
+        self._copy_edges(conn, "MATCHES", graph.matches, ["score", "kind"])
         tick("MATCHES", len(graph.matches))
 
-    def _copy_edges(self, table: str, rows: list[dict], props: list[str]) -> None:
+    def _copy_edges(self, conn: Any, table: str, rows: list[dict], props: list[str]) -> None:
         if not rows:
             return
         cols: dict[str, list] = {"from": [r["src"] for r in rows], "to": [r["dst"] for r in rows]}
         for p in props:
             cols[p] = [r.get(p) for r in rows]
-        self._copy(table, pa.table(cols))
+        self._copy(conn, table, pa.table(cols))
 
-    def _copy(self, table: str, data: pa.Table) -> None:
+    def _copy(self, conn: Any, table: str, data: pa.Table) -> None:
         # Ladybug resolves the Arrow table by the name of a local variable in the calling frame.
         copy_source = data  # noqa: F841
-        self._conn.execute(self.query_text(f"copy_{table.lower()}"))
+        conn.execute(self.query_text(f"copy_{table.lower()}"))
 
     def close(self) -> None:
         self._conn.close()

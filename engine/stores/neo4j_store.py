@@ -1,8 +1,10 @@
 """The server store: Neo4j over Bolt with the official driver.
 
-Writes are batched ``UNWIND $rows … MERGE`` statements, each stamped with a build id; after a build, whatever
-carries an older stamp is deleted in batches. So a rebuild of the same tools changes nothing (same counts),
-and a rebuild with fewer tools leaves no stale nodes behind. Reads run in read-access transactions, so
+Writes are batched ``UNWIND $rows … MERGE`` statements, each stamped with a new build id, beside the current
+graph; a (:GraphBuild) node marks which build is current, every read filters on it, and the mark moves in one
+transaction when the new build is complete. Then whatever carries another stamp is deleted in batches. So a
+rebuild of the same tools gives the same counts, a rebuild with fewer tools leaves no stale nodes behind, and
+a build killed midway (toolflow or Neo4j) leaves the previous graph as it was. Reads run in read-access transactions, so
 Neo4j itself refuses a write that slips past the clause check.
 """
 
@@ -14,10 +16,34 @@ from typing import Any
 
 from toolflow.cypher import load_statements
 from toolflow.engine.graph.edges import GraphData
-from toolflow.engine.stores.base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
+from toolflow.engine.secrets import redact, register_secret
+from toolflow.engine.stores.base import (
+    EDGE_TYPES,
+    GraphStore,
+    WriteProgress,
+    check_read_only,
+    field_rows,
+    tool_rows,
+)
 
 BATCH = 2000
-DELETE_BATCH = 10_000
+DELETE_BATCH = 5_000  # nodes per transaction; their edges go with them
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def split_uri_credentials(uri: str) -> tuple[str, str | None, str | None]:
+    """``bolt://u:p@host:7687`` → (``bolt://host:7687``, "u", "p"); a URI without userinfo is returned as is."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri, None, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(user) or None, unquote(password) or None
 
 
 class Neo4jStore(GraphStore):
@@ -26,16 +52,24 @@ class Neo4jStore(GraphStore):
     def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None):
         import neo4j
 
-        user = user or os.environ.get("NEO4J_USER", "neo4j")
-        password = password or os.environ.get("NEO4J_PASSWORD", "password")
+        # Credentials inside the URI (bolt://user:pw@host) are taken out of it: the driver refuses them there,
+        # and every message below names the URI, which must not carry the password.
+        shown = redact(uri)  # bolt://user:***@host: says which user was tried, never the password
+        uri, uri_user, uri_password = split_uri_credentials(uri)
+        user = uri_user or user or os.environ.get("NEO4J_USER", "neo4j")
+        password = uri_password or password or os.environ.get("NEO4J_PASSWORD", "password")
+        register_secret(password)
         self.uri = uri
         self.database = database or os.environ.get("NEO4J_DATABASE") or None
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        except Exception as exc:  # a malformed URI: say so in one line, password masked
+            raise ConnectionError(f"cannot open Neo4j at {shown}: {_one_line(redact(exc, [password]))}") from None
         try:
             self._driver.verify_connectivity()
         except Exception as exc:  # the driver's own messages do not say which URI it tried
             self._driver.close()
-            raise ConnectionError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+            raise ConnectionError(f"cannot reach Neo4j at {shown}: {_one_line(redact(exc, [password]))}") from None
 
     def _session(self, read: bool = False):
         import neo4j
@@ -56,8 +90,18 @@ class Neo4jStore(GraphStore):
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return self._read(self.query_text(name), params)
 
+    def counts(self) -> dict[str, Any]:
+        """One statement, so tools, fields and edges come from one build even while a build swaps in."""
+        rows = self.run("count_all")
+        edges = {t: 0 for t in EDGE_TYPES}
+        if not rows:  # no build yet
+            return {"tools": 0, "fields": 0, "edges": edges}
+        for e in rows[0]["edges"]:
+            edges[e["type"]] = int(e["n"])
+        return {"tools": int(rows[0]["tools"]), "fields": int(rows[0]["fields"]), "edges": edges}
+
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        check_read_only(cypher)
+        check_read_only(cypher, self.dialect)
         return self._read(cypher, params)
 
     def ensure_schema(self) -> None:
@@ -75,8 +119,15 @@ class Neo4jStore(GraphStore):
                     progress(name.removeprefix("write_"), len(chunk), len(rows))
 
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
+        """Write `graph` as a new build beside the current one, then swap the "current" mark in one transaction.
+
+        Readers filter on the current build, so a build killed at any point (this process or Neo4j) leaves
+        the previous graph complete and readable; what the killed build wrote is removed by the next one.
+        """
         self.ensure_schema()
         build = uuid.uuid4().hex
+        with self._session() as s:
+            s.execute_write(lambda tx: tx.run(self.query_text("build_begin"), {"build": build}).consume())
         trows = tool_rows(graph)
         for row, vec in zip(trows, graph.tool_embeddings, strict=True):
             row["embedding"] = [float(x) for x in vec]
@@ -88,18 +139,31 @@ class Neo4jStore(GraphStore):
         self._write_batches("write_shares", graph.shares, build, progress)
         self._write_batches("write_similar", graph.similar, build, progress)
         self._write_batches("write_matches", graph.matches, build, progress)
+        with self._session() as s:
+            s.execute_write(lambda tx: tx.run(self.query_text("build_commit"), {"build": build}).consume())
         self._delete_stale(build)
 
+    def unfinished_builds(self) -> list[dict[str, Any]]:
+        return self.run("unfinished_builds")
+
     def _delete_stale(self, build: str) -> None:
+        """Remove every other build: first each known stamp through the (label, build) indexes, then one
+        sweep for nodes without a known stamp (graphs written by earlier versions)."""
         with self._session() as s:
-            for name in ("delete_stale_rels", "delete_stale_nodes"):
-                text = self.query_text(name)
-                while True:
-                    rec = s.execute_write(
-                        lambda tx, t=text: tx.run(t, {"build": build, "limit": DELETE_BATCH}).single()
-                    )
-                    if not rec or rec["deleted"] == 0:
-                        break
+            stale = [r["id"] for r in s.execute_read(
+                lambda tx: list(tx.run(self.query_text("stale_builds"), {"build": build})))]
+            by_stamp = self.query_text("delete_build_nodes")
+            for old in stale:
+                while s.execute_write(
+                    lambda tx, o=old: tx.run(by_stamp, {"old": o, "limit": DELETE_BATCH}).single()["deleted"]
+                ):
+                    pass
+            sweep = self.query_text("delete_stale_nodes")
+            while s.execute_write(
+                lambda tx: tx.run(sweep, {"build": build, "limit": DELETE_BATCH}).single()["deleted"]
+            ):
+                pass
+            s.execute_write(lambda tx: tx.run(self.query_text("build_forget_stale"), {"build": build}).consume())
 
     def close(self) -> None:
         self._driver.close()

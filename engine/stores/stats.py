@@ -34,4 +34,5 @@ def collect_stats(store: GraphStore, top: int = 10) -> dict[str, Any]:
         "degree": degree_summary(degrees),
         "top_hubs": [{"id": r["id"], "name": r["name"], "category": r["category"], "degree": int(r["degree"])} for r in hubs],
         "categories": store.run("category_counts"),
+        "unfinished_builds": store.unfinished_builds(),
     }

@@ -1,0 +1,4 @@
+// Reads see only the build marked current (a build in progress or killed is invisible): see schema.cypher.
+MATCH (g:GraphBuild {state: 'current'})
+WITH g.id AS cur
+MATCH (t:Tool {build: cur}) RETURN collect(t.id) AS ids
