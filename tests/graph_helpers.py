@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from toolflow.engine.graph.build import GraphData, build_graph
@@ -17,10 +16,9 @@ EXAMPLE_TOOLS = REPO / "examples" / "travel_tools.jsonl"
 
 def persistent_cache() -> EmbeddingCache:
     """The user's embedding cache: real-data tests embed each text once per machine, not once per run."""
-    from platformdirs import user_cache_dir
+    from toolflow.engine.paths import embedding_cache_path
 
-    root = Path(os.environ.get("TOOLFLOW_CACHE_DIR") or user_cache_dir("toolflow"))
-    return EmbeddingCache(root / "embeddings.sqlite")
+    return EmbeddingCache(embedding_cache_path())
 
 
 def example_tools() -> list[Tool]:

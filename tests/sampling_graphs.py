@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import tempfile
 from collections.abc import Iterable
 from functools import cache
@@ -107,20 +106,18 @@ def read_toolbench_tools(categories: Iterable[str] | None = None, path: Path = T
 
 def persistent_cache_path() -> Path:
     """The user's embedding cache (or $TOOLFLOW_CACHE_DIR): real graphs embed once per machine."""
-    from platformdirs import user_cache_dir
+    from toolflow.engine.paths import embedding_cache_path
 
-    return Path(os.environ.get("TOOLFLOW_CACHE_DIR") or user_cache_dir("toolflow")) / "embeddings.sqlite"
+    return embedding_cache_path()
 
 
 @cache
 def real_graph(categories: tuple[str, ...] = RAW_CATEGORIES) -> GraphData:
     """The graph of real ToolBench categories, embedded with all-MiniLM-L6-v2 through the persistent cache."""
-    from platformdirs import user_cache_dir
-
     from toolflow.engine.graph.build import build_graph
     from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
 
-    cache_db = EmbeddingCache(Path(user_cache_dir("toolflow")) / "embeddings.sqlite")
+    cache_db = EmbeddingCache(persistent_cache_path())
     try:
         data, _ = build_graph(read_toolbench_tools(categories), SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache_db)
     finally:

@@ -51,7 +51,7 @@ def test_from_env_reads_shared_and_per_role_values(tmp_path: Path) -> None:
         "sk-judge-secret",
     )
     assert s.for_role("tool").temperature == 0.1
-    assert (s.concurrency, s.max_repairs, s.structured_mode, s.cache_dir) == (16, 4, "json_object", tmp_path)
+    assert (s.concurrency, s.max_repairs, s.structured_mode, s.cache_dir) == (16, 4, "json_object", tmp_path / "llm")
     assert LLMSettings.from_env({"OPENAI_BASE_URL": "http://x/v1"}).base_url == "http://x/v1"
     assert LLMSettings.from_env({"TOOLFLOW_CACHE_DIR": "off"}).cache_dir is None
     assert LLMSettings.from_env({}, concurrency=3).concurrency == 3

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validat
 from toolflow.engine.llm.base import ROLES, Role
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.llm.repair import DEFAULT_REPAIRS
+from toolflow.engine.paths import llm_cache_dir
 
 StructuredMode = Literal["json_schema", "json_object", "auto"]
 NativeTools = Literal["auto", "on", "off"]
@@ -102,9 +103,7 @@ class ResolvedRole(BaseModel):
 
 
 def _default_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("toolflow")) / "llm"
+    return llm_cache_dir()
 
 
 class LLMSettings(BaseModel):
@@ -223,8 +222,8 @@ class LLMSettings(BaseModel):
                 data[key] = get(name)
         if "TOOLFLOW_CACHE_DIR" in env:
             raw = env["TOOLFLOW_CACHE_DIR"].strip()
-            data["cache_dir"] = (
-                None if raw.lower() in ("", "off", "none", "0", "false") else Path(raw).expanduser()
+            data["cache_dir"] = (  # the cache root, as everywhere (engine/paths.py): the LLM cache is <root>/llm
+                None if raw.lower() in ("", "off", "none", "0", "false") else llm_cache_dir(Path(raw).expanduser())
             )
         data.update(overrides)
         with _naming_env(env, "TOOLFLOW_"):
