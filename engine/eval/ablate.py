@@ -105,7 +105,12 @@ def directions(rows: Sequence[AblationRow]) -> list[dict[str, Any]]:
         ours = None
         if full and base and full.get(key) is not None and base.get(key) is not None:
             ours = float(full[key]) - float(base[key])  # type: ignore[arg-type]
-        verdict = "n/a" if ours is None else ("reproduces" if ours * paper_delta > 0 else "does not reproduce")
+        if ours is None:
+            verdict = "n/a"
+        elif ours == 0:
+            verdict = "tie: no difference here"
+        else:
+            verdict = "reproduces" if ours * paper_delta > 0 else "does not reproduce"
         out.append({"metric": label, "paper_delta": round(paper_delta, 4),
                     "ours_delta": None if ours is None else round(ours, 4), "verdict": verdict})
     return out
