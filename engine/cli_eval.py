@@ -210,7 +210,10 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
-    meta = {"n": n, "seed": seed, "store": opts["store"], "llm": {k: v for k, v in llm_options.items() if v},
+    roles = {r: {k: v for k, v in o.items() if v} for r, o in llm_options["roles"].items()}
+    llm_meta = {**{k: v for k, v in llm_options.items() if k != "roles" and v is not None},
+                "roles": {r: o for r, o in roles.items() if o}}
+    meta = {"n": n, "seed": seed, "store": opts["store"], "llm": llm_meta,
             "judge": options.judge, "nli_model": options.nli_model}
     paths = write_outputs(rows, out_dir, meta)
     if as_json:
