@@ -96,7 +96,7 @@ def test_eval_with_a_local_nli_model_needs_no_llm(tmp_path: Path, monkeypatch: p
     res = run("eval", str(path), "--json", "--no-judge", "--nli-model", str(model))
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert (out["enr"], out["enr_method"], out["nli_model"]) == (1.0, "cross-encoder", str(model))
+    assert (out["enr"], out["enr_method"], out["enr_model"]) == (1.0, "cross-encoder", str(model))
 
 
 def test_ablate_runs_four_settings_writes_outputs_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

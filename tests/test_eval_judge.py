@@ -51,7 +51,7 @@ async def test_judge_means_over_usable_answers() -> None:
     assert call["messages"][0]["content"] == JUDGE_PROMPT.read_text(encoding="utf-8")
     schema = call["json_schema"]
     assert schema["required"] == ["naturalness", "coherence", "helpfulness", "accuracy"]
-    assert schema["properties"]["coherence"] == {"type": "integer", "minimum": 1, "maximum": 5}
+    assert schema["properties"]["coherence"] == {"type": "integer", "enum": [1, 2, 3, 4, 5]}
 
 
 async def test_judge_rubric_is_an_editable_file(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ class EvalReport(BaseModel):
         out["enr_method"] = self.enr_method
         if self.enr_detail is not None:
             out["enr_pairs"], out["enr_failed"] = self.enr_detail.pairs, self.enr_detail.failed
-            out["nli_model"] = self.enr_detail.model
+            out["enr_model"] = self.enr_detail.model
         out["ss_pairs"] = self.ss_pairs
         out["ours"] = self.ours.model_dump()
         return out

@@ -23,7 +23,9 @@ CRITERIA = ("naturalness", "coherence", "helpfulness", "accuracy")
 JUDGE_PROMPT = Path(__file__).parent / "prompts" / "judge.md"
 JUDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {c: {"type": "integer", "minimum": 1, "maximum": 5} for c in CRITERIA},
+    # an enum, not minimum/maximum: llama.cpp turns enums into its grammar but ignores integer bounds, and
+    # SmolLM2-135M then answered accuracy 7 on every re-ask (3 of 3 in our first local ablation run)
+    "properties": {c: {"type": "integer", "enum": [1, 2, 3, 4, 5]} for c in CRITERIA},
     "required": list(CRITERIA),
     "additionalProperties": False,
 }
