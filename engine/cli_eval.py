@@ -181,12 +181,12 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
       toolflow graph build tools.jsonl --store ./graph
       toolflow ablate -n 50 --seed 1 --out ablation --store ./graph --judge-model gpt-4o-mini
     """
-    from toolflow.engine.eval.ablate import directions, rich_table, run_ablation, write_outputs
+    from toolflow.engine.eval.ablate import run_ablation, write_outputs
     from toolflow.engine.eval.evaluate import EvalInputError
     from toolflow.engine.run import parse_turns
     from toolflow.engine.stores import open_store
 
-    console, out = Console(stderr=True), Console()
+    console = Console(stderr=True)
     try:
         run_options = {"turns": parse_turns(opts["turns"]), "max_turns": opts["max_turns"],
                        "max_steps": opts["max_steps"], "concurrency": opts["concurrency"],
@@ -218,11 +218,9 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
     paths = write_outputs(rows, out_dir, meta)
     if as_json:
         click.echo(paths["json"].read_text(encoding="utf-8"))
-    else:
-        out.print(rich_table(rows))
-        for d in directions(rows):
-            ours = "—" if d["ours_delta"] is None else f"{d['ours_delta']:+.4f}"
-            out.print(f"{d['metric']:<11} paper Graph+Plan − −Both {d['paper_delta']:+.4f}, ours {ours}: {d['verdict']}")
+    else:  # Markdown: readable at any terminal width and pastable as is
+        click.echo("Ablation, Table 2 style (SS and EnR x100 as in the paper):\n")
+        click.echo(paths["md"].read_text(encoding="utf-8"))
         console.print(f"wrote {paths['md']}, {paths['json']}, {paths['png']}")
     if any(r.errored for r in rows):
         console.print("[yellow]some dialogues errored: rerun the same command to retry them")

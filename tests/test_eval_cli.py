@@ -146,3 +146,26 @@ def test_ablate_runs_four_settings_writes_outputs_and_resumes(tmp_path: Path, mo
     assert llms[1].requests == 0
     assert json.loads((out / "table.json").read_text(encoding="utf-8"))["rows"] == table["rows"]
 
+
+
+def test_a_setting_without_dialogues_has_no_values_and_no_direction() -> None:
+    """A setting whose dialogues all errored must not show H = 0 nor count as a direction that reproduces."""
+    from toolflow.engine.eval.ablate import SETTINGS, AblationRow, directions, markdown_table, row_metrics
+    from toolflow.engine.eval.evaluate import EvalReport
+    from toolflow.engine.eval.ours import ours_metrics
+
+    empty = EvalReport(file="x", dialogues=0, ss=None, enr=None, entropy=0.0, distinct3=0.0, ours=ours_metrics([]))
+    full = EvalReport(file="y", dialogues=2, ss=0.5, enr=0.25, entropy=3.625, distinct3=0.875,
+                      judge={"naturalness": 3.0, "coherence": 4.0, "helpfulness": 2.0, "accuracy": 1.0},
+                      ours=ours_metrics([d1(), d2()]))
+    assert all(v is None for v in row_metrics(empty).values())
+    assert row_metrics(full)["ss"] == 50.0 and row_metrics(full)["enr"] == 25.0  # the paper's x100 scale
+    rows = [AblationRow(setting=SETTINGS[0], kept=2, metrics=row_metrics(full)),
+            AblationRow(setting=SETTINGS[3], errored=1, metrics=row_metrics(empty))]
+    assert {d["verdict"] for d in directions(rows)} == {"n/a"}
+    # against a −Both row with values: 3.625 − 3.0 > 0 like the paper's +0.61; 0.875 − 0.9 < 0 unlike +0.1787
+    rows[1].metrics = {**row_metrics(full), "entropy": 3.0, "distinct3": 0.9}
+    verdicts = {d["metric"]: d["verdict"] for d in directions(rows)}
+    assert verdicts["H"] == "reproduces" and verdicts["Distinct-3"] == "does not reproduce"
+    assert verdicts["SS"] == "tie: no difference here"
+    assert "| −Both | ours | 0 (+1 errored) |" in markdown_table(rows)

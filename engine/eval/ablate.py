@@ -26,7 +26,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from rich.console import Console
-from rich.table import Table
 
 from toolflow.engine.eval.evaluate import Embed, EvalOptions, EvalReport, evaluate_file
 from toolflow.engine.eval.plot import plot_ablation
@@ -78,8 +77,14 @@ class AblationRow(BaseModel):
 
 
 def row_metrics(report: EvalReport) -> dict[str, float | None]:
-    """The comparison values of one setting, SS and EnR on the paper's x100 scale."""
+    """The comparison values of one setting, SS and EnR on the paper's x100 scale.
+
+    A setting without kept dialogues has no values (None), not H = 0: a crashed or fully rejected setting
+    must not count as a direction that reproduces.
+    """
     judge = report.judge or {}
+    if report.dialogues == 0:
+        return dict.fromkeys(k for k, _ in (*PAPER_METRICS, *EXTRA_METRICS))
     return {
         "ss": None if report.ss is None else report.ss * 100,
         "enr": None if report.enr is None else report.enr * 100,
@@ -129,7 +134,8 @@ def markdown_table(rows: Sequence[AblationRow]) -> str:
     lines = [head, "|" + "---|" * (4 + len(cols))]
     for r in rows:
         vals = " | ".join(_fmt(r.metrics.get(k), k) for k, _ in cols)
-        lines.append(f"| {r.setting.label} | ours | {r.kept} | {r.rejected} | {vals} |")
+        kept = f"{r.kept} (+{r.errored} errored)" if r.errored else str(r.kept)
+        lines.append(f"| {r.setting.label} | ours | {kept} | {r.rejected} | {vals} |")
         paper = PAPER_TABLE2.get(r.setting.key)
         if paper:
             pvals = " | ".join(_fmt(paper.get(k), k) for k, _ in cols)
@@ -141,19 +147,6 @@ def markdown_table(rows: Sequence[AblationRow]) -> str:
         ours = "—" if d["ours_delta"] is None else f"{d['ours_delta']:+.4f}"
         lines.append(f"| {d['metric']} | {d['paper_delta']:+.4f} | {ours} | {d['verdict']} |")
     return "\n".join(lines) + "\n"
-
-
-def rich_table(rows: Sequence[AblationRow]) -> Table:
-    cols = [*PAPER_METRICS, *EXTRA_METRICS]
-    t = Table(title="Ablation (Table 2 style; SS and EnR x100; paper rows in dim)")
-    for name in ("setting", "source", "kept", "rej.", *(c for _, c in cols)):
-        t.add_column(name, justify="left" if name in ("setting", "source") else "right")
-    for r in rows:
-        t.add_row(r.setting.label, "ours", str(r.kept), str(r.rejected), *(_fmt(r.metrics.get(k), k) for k, _ in cols))
-        paper = PAPER_TABLE2.get(r.setting.key)
-        if paper:
-            t.add_row(r.setting.label, "paper", "", "", *(_fmt(paper.get(k), k) for k, _ in cols), style="dim")
-    return t
 
 
 def write_outputs(rows: Sequence[AblationRow], out_dir: Path, meta: dict[str, Any]) -> dict[str, Path]:
