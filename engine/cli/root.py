@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from toolflow.engine import __version__
+from toolflow.engine.cli.eval import ablate, eval_cmd
 from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.cli.graph import graph
 from toolflow.engine.cli.sample import sample
@@ -40,6 +41,8 @@ cli.add_command(graph)
 cli.add_command(sample)
 cli.add_command(synth)
 cli.add_command(export_cmd)
+cli.add_command(eval_cmd)
+cli.add_command(ablate)
 
 
 if __name__ == "__main__":

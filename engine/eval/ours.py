@@ -1,0 +1,233 @@
+"""Our own structural metrics: what the paper's text metrics cannot see (data flow, tool use, the graph).
+
+Every number is a pure function of the dialogue records (and the rejects file beside them), so it can be
+recomputed from the JSONL alone. Shares are 0–1; None where the denominator is empty (e.g. no tool calls).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from toolflow.engine.eval.metrics import tokens
+from toolflow.engine.synth.checks import call_problems, reason_code
+
+#: A string argument shorter than this is not checked for grounding: "US", "en" or "1" appear anywhere.
+MIN_VALUE_CHARS = 3
+FEEDS = "FEEDS"
+
+
+class OursMetrics(BaseModel):
+    arg_sourced: float | None = Field(
+        None, description="String argument values (3+ chars) found, case-insensitively, in an earlier user "
+                          "message or tool result / all such values.")
+    arg_values: int = 0
+    followup_grounded: float | None = Field(
+        None, description="Rounds after the first whose calls use a value from an earlier round's tool result / "
+                          "rounds after the first with calls.")
+    followup_rounds: int = 0
+    feeds_edge_share: float | None = Field(None, description="FEEDS edges / all edges of the sampled tool sets.")
+    feeds_set_share: float | None = Field(None, description="Tool sets with at least one FEEDS edge.")
+    feeds_chain_share: float | None = Field(None, description="Tool sets with a FEEDS chain of 2+ edges (A→B→C).")
+    distinct_combinations: int = 0
+    distinct_combination_share: float | None = None
+    tools_offered: int = 0
+    tools_covered: int = Field(0, description="Distinct tools called at least once.")
+    calls: int = 0
+    call_validity: float | None = Field(None, description="Calls that name a dialogue tool with schema-valid args.")
+    clarification_rate: float | None = Field(
+        None, description="Rounds whose first assistant message is a question in words (contains '?') and is "
+                          "answered by the user.")
+    parallel_call_rate: float | None = Field(None, description="Assistant call messages with 2+ calls.")
+    turns_per_dialogue: float | None = Field(None, description="User messages per dialogue.")
+    tokens_per_dialogue: float | None = Field(None, description=r"\w+ tokens of all message texts per dialogue.")
+    llm_tokens_per_dialogue: float | None = Field(None, description="Prompt+completion tokens from meta.tokens.")
+    kept: int = 0
+    rejected: int = 0
+    reject_rate: float | None = None
+    rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+
+
+def _share(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _text(m: dict[str, Any]) -> str:
+    c = m.get("content")
+    return c if isinstance(c, str) else ""
+
+
+def call_args(call: dict[str, Any]) -> Any:
+    raw = (call.get("function") or {}).get("arguments")
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+    return raw
+
+
+def string_values(value: Any) -> list[str]:
+    """Every string leaf of a JSON value (dict values and list items, recursively)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str):
+            out.append(v)
+    return out[::-1]
+
+
+def checked_values(call: dict[str, Any]) -> list[str]:
+    return [v for v in string_values(call_args(call)) if len(v) >= MIN_VALUE_CHARS]
+
+
+def arg_sourcing(dialogue: dict[str, Any]) -> tuple[int, int]:
+    """(values found in an earlier user message or tool result, values checked) for one dialogue."""
+    seen: list[str] = []
+    found = total = 0
+    for m in dialogue.get("messages", []):
+        role = m.get("role")
+        if role == "assistant":
+            for call in m.get("tool_calls") or []:
+                for v in checked_values(call):
+                    total += 1
+                    found += any(v.lower() in s for s in seen)
+        if role in ("user", "tool"):
+            seen.append(_text(m).lower())
+    return found, total
+
+
+def _rounds_with_messages(dialogue: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = []
+    for m in dialogue.get("messages", []):
+        if m.get("role") == "user":
+            out.append([m])
+        elif out:
+            out[-1].append(m)
+    return out
+
+
+def followup_grounding(dialogue: dict[str, Any]) -> tuple[int, int]:
+    """(grounded, considered) rounds after the first: considered when the round makes a call, grounded when
+    one of its string values (3+ chars) appears in a tool result of an earlier round."""
+    grounded = considered = 0
+    results: list[str] = []
+    for i, msgs in enumerate(_rounds_with_messages(dialogue)):
+        values = [v.lower() for m in msgs if m.get("role") == "assistant"
+                  for c in m.get("tool_calls") or [] for v in checked_values(c)]
+        has_call = any(m.get("tool_calls") for m in msgs if m.get("role") == "assistant")
+        if i > 0 and has_call:
+            considered += 1
+            grounded += any(v in r for v in values for r in results)
+        results.extend(_text(m).lower() for m in msgs if m.get("role") == "tool")
+    return grounded, considered
+
+
+def longest_feeds_chain(edges: Iterable[dict[str, Any]]) -> int:
+    """Edges in the longest simple directed path made of FEEDS edges (0 when there are none)."""
+    succ: dict[str, set[str]] = {}
+    for e in edges:
+        if e.get("type") == FEEDS and e.get("source") != e.get("target"):
+            succ.setdefault(e["source"], set()).add(e["target"])
+
+    def walk(node: str, on_path: frozenset[str]) -> int:
+        return max((1 + walk(n, on_path | {n}) for n in succ.get(node, ()) if n not in on_path), default=0)
+
+    return max((walk(s, frozenset({s})) for s in succ), default=0)
+
+
+def clarification_rounds(dialogue: dict[str, Any]) -> tuple[int, int]:
+    """(rounds that open with a question in words answered by the user, rounds)."""
+    rs = _rounds_with_messages(dialogue)
+    asked = 0
+    for i, msgs in enumerate(rs):
+        first = next((m for m in msgs if m.get("role") == "assistant"), None)
+        if first is not None and not first.get("tool_calls") and "?" in _text(first) and i + 1 < len(rs):
+            asked += 1
+    return asked, len(rs)
+
+
+def _tool_params(dialogue: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for t in dialogue.get("tools", []):
+        fn = t.get("function", t)
+        out[fn.get("name")] = fn.get("parameters") or {"type": "object", "properties": {}}
+    return out
+
+
+def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]] = ()) -> OursMetrics:
+    """All of our metrics for one file of kept dialogues (and its rejects)."""
+    m = OursMetrics(kept=len(dialogues), rejected=len(rejects))
+    found = total = grounded = considered = 0
+    edges_all = feeds = sets_with_feeds = sets_with_chain = 0
+    combos: set[tuple[str, ...]] = set()
+    offered: set[str] = set()
+    called: set[str] = set()
+    valid = calls = asked = rounds = call_msgs = parallel = 0
+    turns: list[float] = []
+    toks: list[float] = []
+    llm_toks: list[float] = []
+    for d in dialogues:
+        f, t = arg_sourcing(d)
+        found, total = found + f, total + t
+        g, c = followup_grounding(d)
+        grounded, considered = grounded + g, considered + c
+        sample = d.get("sample") or {}
+        edges = sample.get("edges") or []
+        edges_all += len(edges)
+        feeds += sum(1 for e in edges if e.get("type") == FEEDS)
+        chain = longest_feeds_chain(edges)
+        sets_with_feeds += chain >= 1
+        sets_with_chain += chain >= 2
+        ids = sample.get("tool_ids") or []
+        combos.add(tuple(sorted(ids)))
+        offered.update(ids)
+        params = _tool_params(d)
+        for msg in d.get("messages", []):
+            if msg.get("role") != "assistant" or not msg.get("tool_calls"):
+                continue
+            call_msgs += 1
+            parallel += len(msg["tool_calls"]) >= 2
+            for call in msg["tool_calls"]:
+                calls += 1
+                valid += not call_problems(call, params)
+                called.add((call.get("function") or {}).get("name"))
+        a, r = clarification_rounds(d)
+        asked, rounds = asked + a, rounds + r
+        turns.append(sum(1 for msg in d.get("messages", []) if msg.get("role") == "user"))
+        toks.append(sum(len(tokens(_text(msg))) for msg in d.get("messages", [])))
+        usage = (d.get("meta") or {}).get("tokens") or {}
+        if usage:
+            llm_toks.append(sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage.values()))
+    n = len(dialogues)
+    m.arg_sourced, m.arg_values = _share(found, total), total
+    m.followup_grounded, m.followup_rounds = _share(grounded, considered), considered
+    m.feeds_edge_share = _share(feeds, edges_all)
+    m.feeds_set_share = _share(sets_with_feeds, n)
+    m.feeds_chain_share = _share(sets_with_chain, n)
+    m.distinct_combinations, m.distinct_combination_share = len(combos), _share(len(combos), n)
+    m.tools_offered, m.tools_covered = len(offered), len(called - {None})
+    m.calls, m.call_validity = calls, _share(valid, calls)
+    m.clarification_rate = _share(asked, rounds)
+    m.parallel_call_rate = _share(parallel, call_msgs)
+    m.turns_per_dialogue, m.tokens_per_dialogue = _mean(turns), _mean(toks)
+    m.llm_tokens_per_dialogue = _mean(llm_toks)
+    m.reject_rate = _share(len(rejects), len(dialogues) + len(rejects))
+    reasons: Counter[str] = Counter()
+    for r in rejects:
+        reasons.update({reason_code(x) for x in (r.get("checks") or {}).get("failed", [])} or {"unknown"})
+    m.rejects_by_reason = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    return m
