@@ -25,7 +25,7 @@ from toolflow.engine.cli.graph_eval import print_report, read_feeds
 from toolflow.engine.graph.build import build_graph
 from toolflow.engine.graph.embedding import EmbeddingCache
 from toolflow.engine.graph.evaluate import EdgeRow, EvalReport, load_labels, score_set
-from toolflow.engine.graph.runner import embedder_choice
+from toolflow.engine.cli.graph_build import embedder_choice
 from toolflow.engine.paths import embedding_cache_path
 from toolflow.loaders import load_tools
 

@@ -13,14 +13,9 @@ from graph_helpers import persistent_cache
 
 from toolflow.engine.graph.build import build_graph
 from toolflow.engine.graph.embedding import SentenceTransformerEmbedder
+from toolflow.engine.graph.facts import field_facts, name_tokens, singular, tool_entity
 from toolflow.engine.graph.fields import MAX_RETURN_FIELDS, param_fields, return_fields
-from toolflow.engine.graph.matching import (
-    field_facts,
-    name_tokens,
-    score_pair,
-    singular,
-    tool_entity,
-)
+from toolflow.engine.graph.matching import score_pair
 from toolflow.engine.models import FieldNode, Tool
 from toolflow.engine.stores import open_store
 from toolflow.loaders import load_tools
