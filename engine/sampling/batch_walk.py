@@ -22,7 +22,6 @@ tests/test_sampling_golden.py pins the samples to those of the scalar sampler be
 from __future__ import annotations
 
 import gc
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,16 @@ import numpy as np
 from toolflow.engine.models import EdgeTaken, Sample
 from toolflow.engine.sampling.records import sample_id
 from toolflow.engine.sampling.streams import Stream, batch_streams
-from toolflow.engine.sampling.walk import DIRECTED_TYPES, JUMP, EdgeRow, Neighbourhood, ToolPicker, choose, edge_record, parse_detail
+from toolflow.engine.sampling.walk import (
+    DIRECTED_TYPES,
+    JUMP,
+    EdgeRow,
+    Neighbourhood,
+    ToolPicker,
+    choose,
+    edge_record,
+    parse_detail,
+)
 
 BIG = np.iinfo(np.int64).max
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -156,24 +156,31 @@ def best_edge(rows: Iterable[EdgeRow]) -> EdgeRow:
 Neighbourhood = tuple[list[str], list[float], list[tuple[float, str]], list[float]]
 
 
-def neighbourhood(cands: Iterable[str], scores: Iterable[float], details: Iterable[str]) -> Neighbourhood:
+def neighbourhood(
+    cands: Iterable[str],
+    scores: Iterable[float],
+    details: Iterable[str],
+    type_weights: Mapping[str, float] | None = None,
+) -> Neighbourhood:
     """Edges of one tool (any order) → neighbours sorted by id, weighted by the sum of their edge scores.
 
     Sorting first makes the weights (float sums included) and the recorded edge (the highest score, then
     the largest detail: the last of its group) depend only on the graph, not on the order a store
-    returned the edges in.
+    returned the edges in. ``type_weights`` multiplies each edge's score by its type's weight (the walk's
+    FEEDS weight); the recorded edge is still chosen by raw score.
     """
     ids: list[str] = []
     weights: list[float] = []
     best: list[tuple[float, str]] = []
     last = None
     for c, sc, d in sorted(zip(cands, scores, details, strict=True)):
+        w = sc if type_weights is None else sc * type_weights.get(d.split("|", 1)[0], 1.0)
         if c == last:
-            weights[-1] += sc
+            weights[-1] += w
             best[-1] = (sc, d)
         else:
             ids.append(c)
-            weights.append(sc)
+            weights.append(w)
             best.append((sc, d))
             last = c
     return ids, weights, best, list(accumulate(weights))
@@ -241,6 +248,7 @@ class NeighbourCache:
         self._run = run
         self.types = types
         self.adj: dict[str, Neighbourhood] = {}
+        self.type_weights: Mapping[str, float] | None = None  # set by the sampler before the first fetch
 
     def fetch(self, ids: Iterable[str]) -> bool:
         """Load the tools not known yet in one round trip; returns whether a query ran."""
@@ -256,7 +264,7 @@ class NeighbourCache:
             sc.extend(r["score"])
             d.extend(r["detail"])
         for i in missing:
-            self.adj[i] = neighbourhood(*cols.get(i, ([], [], [])))
+            self.adj[i] = neighbourhood(*cols.get(i, ([], [], [])), type_weights=self.type_weights)
         return True
 
     def taken(self, src: str, k: int) -> EdgeTaken | tuple[str, str]:
@@ -337,6 +345,7 @@ class WalkSampler(Sampler):
         starts: str = "connected",
         reuse_neighbors: bool = True,
         fetch: str = "auto",
+        feeds_weight: float | str = "auto",
     ) -> None:
         super().__init__(store, min_tools, max_tools)
         bad = [t for t in types if t not in TOOL_EDGE_TYPES]
@@ -355,6 +364,10 @@ class WalkSampler(Sampler):
         if fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {FETCH_MODES}, got {fetch!r}")
         self.fetch = fetch
+        if feeds_weight != "auto" and not (isinstance(feeds_weight, int | float) and feeds_weight > 0):
+            raise ValueError(f"feeds_weight must be 'auto' or a number > 0, got {feeds_weight!r}")
+        self.feeds_weight_option = feeds_weight
+        self._feeds_weight: float | None = None
         self._adjacency: Any = None  # batch_walk.Adjacency once the whole graph's walk edges are loaded
         self.steps = 0  # walk_neighbors queries run (the round trips that scale with walk length)
         self._pool: list[str] | None = None
@@ -369,6 +382,35 @@ class WalkSampler(Sampler):
                 self._pool = sorted(i for r in rows for i in r["ids"])
             self._pool = self._pool or self.tool_ids
         return self._pool
+
+    @property
+    def feeds_weight(self) -> float:
+        """The factor on FEEDS edge scores in every step's draw (SHARES_INPUT and SIMILAR keep theirs).
+
+        ``"auto"`` (the default) balances the two relations the walk mixes: W = (summed score of the
+        SHARES_INPUT edges) / (summed score of the FEEDS edges) over the whole graph, at least 1, so that
+        the FEEDS candidates of all tools together carry as much mass as the SHARES_INPUT ones. On a graph
+        where shared inputs outnumber data flows (ToolBench: ~3 SHARES_INPUT per FEEDS edge) the walk
+        then prefers data flow where a tool has both, and still follows shared inputs where it has only
+        those; as the graph gains FEEDS edges W falls towards 1 by itself. A number fixes W (1 = the
+        scores alone, the walk of earlier versions). One aggregate query, only with both types walked.
+        """
+        if self._feeds_weight is None:
+            opt = self.feeds_weight_option
+            if opt != "auto":
+                self._feeds_weight = float(opt)
+            elif "FEEDS" in self.types and "SHARES_INPUT" in self.types:
+                mass = {r["type"]: float(r["mass"] or 0.0) for r in self._run("walk_type_mass", {"types": ["FEEDS", "SHARES_INPUT"]})}
+                feeds, shares = mass.get("FEEDS", 0.0), mass.get("SHARES_INPUT", 0.0)
+                self._feeds_weight = max(1.0, shares / feeds) if feeds > 0 else 1.0
+            else:
+                self._feeds_weight = 1.0
+        return self._feeds_weight
+
+    @property
+    def type_weights(self) -> dict[str, float] | None:
+        w = self.feeds_weight
+        return None if w == 1.0 else {"FEEDS": w}
 
     def _vectorized(self, n: int) -> bool:
         """Whole-graph load and vectorized draws: without coverage (its weights change walker by walker),
@@ -385,10 +427,11 @@ class WalkSampler(Sampler):
 
             rows = self._run("walk_all_edges", {"types": self.types})
             self.steps += 1
-            self._adjacency = build_adjacency(rows, {t: i for i, t in enumerate(self.pool)})
+            self._adjacency = build_adjacency(rows, {t: i for i, t in enumerate(self.pool)}, self.type_weights)
         return self._adjacency
 
     def sample(self, n: int, seed: int = 0, progress: Progress | None = None) -> list[Sample]:
+        self._cache.type_weights = self.type_weights
         if self._vectorized(n):
             return self._sample_vectorized(n, seed, progress)
         picker = ToolPicker(self.coverage)
