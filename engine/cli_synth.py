@@ -20,6 +20,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from toolflow.engine.cli_sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
 from toolflow.engine.llm.base import LLM
 from toolflow.engine.models import Sample, Tool
 from toolflow.engine.run import (
@@ -109,29 +110,47 @@ class StoreSampleSource:
     The sampler is asked for the whole job (n, seed) at once, so sample i is the same on every rerun and shard.
     """
 
-    def __init__(self, store: GraphStore, min_tools: int = 2, max_tools: int = 4) -> None:
+    def __init__(self, store: GraphStore, min_tools: int = 2, max_tools: int = 4, feeds_weight: float | str = "auto") -> None:
         self.store = store
         self._min, self._max = min_tools, max_tools
+        self.feeds_weight = feeds_weight  # the walk's FEEDS weight (WalkSampler.feeds_weight)
 
     def samples(self, n: int, seed: int, strategy: str) -> Iterator[Sample]:
         from toolflow.engine.sampling import make_sampler
 
-        yield from make_sampler(strategy, self.store, min_tools=self._min, max_tools=self._max).sample(n, seed)
+        walk = {"feeds_weight": self.feeds_weight} if strategy == "walk" else {}
+        yield from make_sampler(strategy, self.store, min_tools=self._min, max_tools=self._max, **walk).sample(n, seed)
 
     def tools(self, ids: Sequence[str]) -> list[Tool]:
         return self.store.get_tools(list(ids))
 
 
-def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None) -> SampleSource:
+def open_source(
+    tools: Path | None, samples: Path | None, store: GraphStore | None, feeds_weight: float | str = "auto"
+) -> SampleSource:
     """Tools from a file when --tools is given, otherwise combinations sampled from the graph store."""
     if tools is not None:
         return FileSampleSource.from_paths(tools, samples)
     if store is None:
         raise click.UsageError("give --tools FILE or a graph (--store, built with `toolflow graph build`)")
-    return StoreSampleSource(store)
+    return StoreSampleSource(store, feeds_weight=feeds_weight)
 
 
 # --- LLM construction -------------------------------------------------------------------------------
+
+def llm_settings(options: dict[str, Any]) -> Any:
+    """LLMSettings from the environment plus the CLI's shared and per-role overrides."""
+    from toolflow.engine.llm.settings import LLMSettings, RoleSettings
+
+    shared = {k: options[k] for k in ("base_url", "model", "temperature") if options.get(k) is not None}
+    settings = LLMSettings.from_env(**shared)
+    roles = dict(settings.roles)
+    for role, over in (options.get("roles") or {}).items():
+        vals = {k: v for k, v in over.items() if v is not None}
+        if vals:
+            roles[role] = RoleSettings(**{**roles.get(role, RoleSettings()).model_dump(), **vals})
+    return settings.model_copy(update={"roles": roles})
+
 
 @contextlib.contextmanager
 def open_llm(options: dict[str, Any]) -> Iterator[LLM]:
@@ -142,18 +161,25 @@ def open_llm(options: dict[str, Any]) -> Iterator[LLM]:
         return
     from toolflow.engine.llm.client import OpenAIClientLLM
     from toolflow.engine.llm.local_server import ensure_endpoint
-    from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 
-    shared = {k: options[k] for k in ("base_url", "model", "temperature") if options.get(k) is not None}
-    settings = LLMSettings.from_env(**shared)
-    roles = dict(settings.roles)
-    for role, over in (options.get("roles") or {}).items():
-        vals = {k: v for k, v in over.items() if v is not None}
-        if vals:
-            roles[role] = RoleSettings(**{**roles.get(role, RoleSettings()).model_dump(), **vals})
-    settings = settings.model_copy(update={"roles": roles})
-    with ensure_endpoint(settings) as ready:
+    with ensure_endpoint(llm_settings(options)) as ready:
         yield OpenAIClientLLM(ready)
+
+
+REMOTE_CONCURRENCY = 4
+LOCAL_CONCURRENCY = 1
+
+
+def default_concurrency(options: dict[str, Any]) -> int:
+    """1 when every role runs on the embedded model (one llama.cpp slot: interleaved dialogues evict each
+    other's prompt prefixes), else 4. A role with its own endpoint counts as remote."""
+    if LLM_FACTORY is not None:
+        return REMOTE_CONCURRENCY
+    try:
+        settings = llm_settings(options)
+    except Exception:  # noqa: BLE001 - bad settings are reported where the LLM is built
+        return REMOTE_CONCURRENCY
+    return LOCAL_CONCURRENCY if settings.needs_local_server() else REMOTE_CONCURRENCY
 
 
 async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Console, progress: bool):
@@ -190,7 +216,11 @@ def _role_options(f: Callable) -> Callable:
                    "ablation) or category.")
 @click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Job seed: fixes dialogue ids and sampling.")
-@click.option("--concurrency", type=int, default=4, show_default=True, help="Dialogues in flight at once.")
+@click.option("--concurrency", type=int, default=None,
+              help="Dialogues in flight at once [default: 4; 1 with the embedded model, whose single slot "
+                   "loses prefix reuse when dialogues interleave].")
+@click.option("--feeds-weight", "feeds_weight", default="auto", show_default=True,
+              callback=lambda _c, _p, v: parse_feeds_weight(v), help=FEEDS_WEIGHT_HELP)
 @click.option("--turns", default="3-5", show_default=True, help="Planned user turns per dialogue: N or LOW-HIGH.")
 @click.option("--max-turns", type=int, default=8, show_default=True, help="Hard cap on user turns.")
 @click.option("--max-steps", type=int, default=6, show_default=True,
@@ -225,6 +255,12 @@ def synth(**opts: Any) -> None:
     TOOLFLOW_<ROLE>_MODEL, ...). Exit status 1 means some dialogues errored: rerun to retry them.
     """
     console = Console(stderr=True)
+    llm_options = {
+        "base_url": opts["base_url"], "model": opts["model"], "temperature": opts["temperature"],
+        "roles": {r: {"model": opts[f"{r}_model"], "base_url": opts[f"{r}_base_url"]} for r in AGENT_ROLES},
+    }
+    if opts["concurrency"] is None:
+        opts["concurrency"] = default_concurrency(llm_options)
     try:
         config = RunConfig(
             n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
@@ -246,11 +282,7 @@ def synth(**opts: Any) -> None:
             store = open_store(opts["store"], read_only=True)
         except (FileNotFoundError, ConnectionError) as exc:
             raise click.ClickException(str(exc)) from exc
-    source = open_source(opts["tools_path"], opts["samples_path"], store)
-    llm_options = {
-        "base_url": opts["base_url"], "model": opts["model"], "temperature": opts["temperature"],
-        "roles": {r: {"model": opts[f"{r}_model"], "base_url": opts[f"{r}_base_url"]} for r in AGENT_ROLES},
-    }
+    source = open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
     try:
         with open_llm(llm_options) as llm:
             summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
