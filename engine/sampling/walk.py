@@ -393,7 +393,8 @@ class WalkSampler(Sampler):
         where shared inputs outnumber data flows (ToolBench: ~3 SHARES_INPUT per FEEDS edge) the walk
         then prefers data flow where a tool has both, and still follows shared inputs where it has only
         those; as the graph gains FEEDS edges W falls towards 1 by itself. A number fixes W (1 = the
-        scores alone, the walk of earlier versions). One aggregate query, only with both types walked.
+        scores alone, the walk of earlier versions). One aggregate query, only with both types walked;
+        the ratio is rounded to two decimals so that both stores' float sums give the same weight.
         """
         if self._feeds_weight is None:
             opt = self.feeds_weight_option
@@ -402,7 +403,8 @@ class WalkSampler(Sampler):
             elif "FEEDS" in self.types and "SHARES_INPUT" in self.types:
                 mass = {r["type"]: float(r["mass"] or 0.0) for r in self._run("walk_type_mass", {"types": ["FEEDS", "SHARES_INPUT"]})}
                 feeds, shares = mass.get("FEEDS", 0.0), mass.get("SHARES_INPUT", 0.0)
-                self._feeds_weight = max(1.0, shares / feeds) if feeds > 0 else 1.0
+                # rounded: the stores sum floats in different orders, and the samples must not depend on it
+                self._feeds_weight = max(1.0, round(shares / feeds, 2)) if feeds > 0 else 1.0
             else:
                 self._feeds_weight = 1.0
         return self._feeds_weight
