@@ -122,6 +122,8 @@ def main() -> None:
         "errored": summary.get("errored"),
         "server_alive_after_exit": alive,
     }
+    if summary.get("errored"):  # e.g. request timeouts on an overloaded machine: say why, in short
+        result["errors"] = [ln.strip() for ln in stderr.splitlines() if "error" in ln.lower()][-5:]
     if args.json:
         print(json.dumps(result, indent=2))
     else:
