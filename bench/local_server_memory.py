@@ -3,7 +3,7 @@
 Runs ``toolflow synth -n 6 --tools examples/travel_tools.jsonl`` with the embedded model (no endpoint in
 the environment, so ToolFlow starts its own llama.cpp server), and samples the resident set size (VmRSS
 from /proc, Linux) of every process under the synth process twice a second. Prints the server's peak RSS,
-its RSS after start-up (the model loaded, before the first request), the run's wall time and its
+its RSS at the first sample, the run's wall time and its
 kept/rejected counts, and whether the server was gone once synth exited. Numbers only; nothing asserts.
 Takes ~8 min on two busy cores. Run it before and after a change to compare (same -n, same seed).
 
