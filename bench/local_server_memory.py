@@ -90,7 +90,13 @@ def main() -> None:
         peak = 0.0
         first: float | None = None
         server_pids: set[int] = set()
+        done_seen = 0
         while proc.poll() is None:
+            done = sum(1 for f in (out, out.with_suffix(".rejects.jsonl")) if f.exists() for _ in f.open())
+            if done != done_seen:  # a partial run still says something: the peak after each dialogue
+                done_seen = done
+                print(f"after {done} dialogue(s), {time.perf_counter() - t0:.0f} s: server peak RSS {peak:.0f} MB",
+                      file=sys.stderr, flush=True)
             for pid in children(proc.pid):
                 if is_server(pid):
                     server_pids.add(pid)

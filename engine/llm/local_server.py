@@ -61,10 +61,13 @@ def check_llama_cpp() -> None:
         )
 
 
-#: The RAM prompt cache's budget, counting whole entries (see server_guard): SmolLM2's entries are ~100 MB of
-#: logits plus the KV state of their prompt, so this keeps the last ~2-3 prompts (one per agent role at
-#: concurrency 1) and the server under 1 GB resident (bench/local_server_memory.py).
-PROMPT_CACHE_BYTES = 384 << 20
+#: The RAM prompt cache's budget in bytes, counting whole entries (see server_guard); 0 = no prompt cache, the
+#: default. Each SmolLM2 entry holds ~100 MB of logits beside its KV state, and measured with
+#: bench/local_server_memory.py the uncounted cache (2 GiB of KV state) took the server to 5.3 GB resident over
+#: 6 dialogues, and a 384 MiB counted budget to 1.47 GB within the first dialogue: the cache does not pay under
+#: a 1 GB bound. Without it the server still reuses the longest common prefix with its previous prompt, which
+#: at concurrency 1 (synth's default on the embedded model) is most of a dialogue's next request.
+PROMPT_CACHE_BYTES = 0
 #: Seconds a server gets to exit after SIGTERM before SIGKILL (it waits for the request in flight).
 STOP_GRACE = 3.0
 
@@ -134,8 +137,7 @@ class LocalLLMServer:
             "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
             "--n_ctx", str(self.n_ctx),
             "--model_alias", self.model,
-            # RAM prompt cache: agent prompts share long prefixes (measured: ~90 s → ~70 s per dialogue),
-            # sized so that the server stays bounded (PROMPT_CACHE_BYTES)
+            # RAM prompt cache: off by default, bounded when on (PROMPT_CACHE_BYTES)
             "--cache", "true" if cache else "false",
             *(["--cache_size", str(self.prompt_cache_bytes)] if cache else []),
             *self.extra_args,
