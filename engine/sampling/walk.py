@@ -326,7 +326,9 @@ class WalkSampler(Sampler):
     connected tool at all both fall back to every tool.
 
     ``batch_size=1, reuse_neighbors=False`` is the one-query-per-walker-per-step baseline the benchmark
-    compares against. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
+    compares against. ``fetch`` chooses how neighbourhoods arrive: "all" = one scan of every walk edge
+    and draws vectorized over the batch (batch_walk.py), "steps" = one lookup per step for the tools not
+    seen yet and scalar draws, "auto" = "all" for large batches (``_vectorized``). Both give the same samples. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
     run spreads over the tool set instead of circling its hubs; uses update as walkers advance, so then a
     sample also depends on the batch size (without coverage it does not).
     """
@@ -390,9 +392,11 @@ class WalkSampler(Sampler):
         ``"auto"`` (the default) balances the two relations the walk mixes: W = (summed score of the
         SHARES_INPUT edges) / (summed score of the FEEDS edges) over the whole graph, at least 1, so that
         the FEEDS candidates of all tools together carry as much mass as the SHARES_INPUT ones. On a graph
-        where shared inputs outnumber data flows (ToolBench: ~3 SHARES_INPUT per FEEDS edge) the walk
-        then prefers data flow where a tool has both, and still follows shared inputs where it has only
-        those; as the graph gains FEEDS edges W falls towards 1 by itself. A number fixes W (1 = the
+        where shared inputs outnumber data flows the walk then prefers data flow where a tool has both, and
+        still follows shared inputs where it has only those; as the graph gains FEEDS edges W falls towards
+        1 by itself. Measured on the 7 raw ToolBench categories (566 FEEDS, 9,399 SHARES_INPUT edges):
+        W = 18.12, consecutive pairs joined by FEEDS 8.7% → 16.0%, FEEDS chains 2.5% → 5.3%, distinct
+        shared-input pairs walked 1,897 → 1,752; no weight can pass 19.2% there (W = 1000). A number fixes W (1 = the
         scores alone, the walk of earlier versions). One aggregate query, only with both types walked;
         the ratio is rounded to two decimals so that both stores' float sums give the same weight.
         """
