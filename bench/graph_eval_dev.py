@@ -21,11 +21,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from toolflow.engine.cli.graph_build import embedder_choice
 from toolflow.engine.cli.graph_eval import print_report, read_feeds
 from toolflow.engine.graph.build import build_graph
 from toolflow.engine.graph.embedding import EmbeddingCache
 from toolflow.engine.graph.evaluate import EdgeRow, EvalReport, load_labels, score_set
-from toolflow.engine.cli.graph_build import embedder_choice
 from toolflow.engine.paths import embedding_cache_path
 from toolflow.loaders import load_tools
 

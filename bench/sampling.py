@@ -1,17 +1,27 @@
-"""Benchmark: walk sampling over the ToolBench graph on Neo4j and on the embedded store.
+"""Benchmark: walk sampling on Neo4j and on the embedded store, each number against a baseline of the same run.
 
-For each store: samples/s and store round trips per sample for N batched walks (default 10,000 samples of
-2–5 tools in one batch; best of three runs, each with an empty neighbourhood cache), a smaller unbatched
-run (one query per walker per step, no reuse: default 500 on Neo4j, 100 on the embedded store), and the
-speed-up of batching. Also the two baselines' rates. Numbers only; nothing here asserts a time.
+For each store, with the same seed and batch size:
 
-The graph is built once with the real embedder through the persistent embedding cache. If the cache does
-not yet hold the texts of the tools asked for, the run stops and says how many are missing (embedding all
-of ToolBench takes hours on 2 cores): pass --categories to bench a subset, or --allow-embed to pay for it.
+* walk, vectorized (the default): N samples, best of three runs, each a new sampler (so each pays the
+  one scan of the graph's walk edges); samples/s, store round trips, and samples per client CPU second
+  (the machine is shared: CPU time says what the code costs when wall time says what the neighbours do).
+* walk, per-step scalar: the same N with ``fetch="steps"`` — one lookup per step for the tools not seen
+  yet and one draw per walker in Python, i.e. the sampler before vectorization — whether both gave the
+  same samples, and the vectorization speed-up.
+* batching and neighbour reuse, each as its own factor on the per-step sampler and one common sample
+  count M (default 500 on Neo4j, 100 embedded): batched with reuse vs one walker at a time with reuse
+  (batching), then one walker at a time with vs without reuse (reuse).
+* the random and category baselines' rates.
+
+Graphs: the full ToolBench set (needs its ~165k texts in the embedding cache: the run stops and says how many
+are missing; --allow-embed pays for them), some of its categories (--categories), a folder of raw ToolBench
+files (--raw), or a seeded ToolBench-shaped synthetic graph without embeddings (--synthetic N). Numbers only;
+nothing here asserts a time.
 
 Usage:
-  python bench/sampling.py                                  # full ToolBench, both stores
-  python bench/sampling.py --categories Email,Food,Weather  # a subset (printed)
+  python bench/sampling.py                                   # full ToolBench, both stores
+  python bench/sampling.py --synthetic 47000                 # a ToolBench-sized synthetic graph
+  python bench/sampling.py --raw ../shared/data/raw/toolbench
   NEO4J_URI=bolt://127.0.0.1:7687 python bench/sampling.py --stores neo4j
 """
 
@@ -35,8 +45,11 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "toolbench_rapidapi_tools.jsonl.gz"
 console = Console(stderr=True)
 RUN_LABELS = {
-    "walk_batched": "walk, batched",
-    "walk_unbatched": "walk, 1 query/walker/step",
+    "walk_vectorized": "walk, vectorized (default)",
+    "walk_per_step": "walk, per-step scalar (before)",
+    "walk_batched_m": "per-step, batched, reuse",
+    "walk_unbatched_m": "per-step, 1 walker, reuse",
+    "walk_unbatched_noreuse_m": "per-step, 1 walker, no reuse",
     "random": "random",
     "category": "category",
 }
@@ -93,37 +106,82 @@ def stop_neo4j() -> None:
     shutil.rmtree(os.environ["NEO4J_DEV_RUN"], ignore_errors=True)
 
 
-def timed(sampler, n: int, seed: int) -> dict:
-    t0 = time.perf_counter()
+def timed(sampler, n: int, seed: int) -> tuple[dict, list]:
+    c0, t0 = time.process_time(), time.perf_counter()
     samples = sampler.sample(n, seed)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "samples": n,
         "seconds": round(secs, 3),
         "samples_per_s": round(n / secs, 1),
+        "samples_per_cpu_s": round(n / cpu, 1) if cpu > 0 else None,
         "round_trips": sampler.round_trips,
         "round_trips_per_sample": round(sampler.round_trips / n, 5),
         "mean_tools": round(sum(len(s.tool_ids) for s in samples) / n, 2),
         "jumps": sum(e.type == "JUMP" for s in samples for e in s.edges),
-    }
+    }, samples
 
 
-def bench_store(store, n: int, unbatched_n: int, batch: int, seed: int) -> dict:
+def bench_store(store, n: int, m: int, batch: int, seed: int) -> dict:
     from toolflow.engine.sampling import CategorySampler, RandomSampler, WalkSampler
 
-    # Warm-up at full size with another seed: query plans, JIT, the server's page cache (its own sampler,
-    # so the timed runs still start with an empty neighbourhood cache).
+    # Warm-up at full size with another seed: query plans, JIT, the server's page cache.
     WalkSampler(store, batch_size=batch).sample(n, seed + 1)
     # Best of three: the machine is shared, and one slow run says more about the neighbours than the code.
     runs = [timed(WalkSampler(store, batch_size=batch), n, seed) for _ in range(3)]
+    best, vec_samples = min(runs, key=lambda r: r[0]["seconds"])
+    per_step, step_samples = timed(WalkSampler(store, batch_size=batch, fetch="steps"), n, seed)
     out = {
-        "walk_batched": min(runs, key=lambda r: r["seconds"]),
-        "walk_unbatched": timed(WalkSampler(store, batch_size=1, reuse_neighbors=False), unbatched_n, seed),
-        "random": timed(RandomSampler(store), n, seed),
-        "category": timed(CategorySampler(store), n, seed),
+        "walk_vectorized": best,
+        "walk_per_step": per_step,
+        "same_samples": [s.model_dump() for s in vec_samples] == [s.model_dump() for s in step_samples],
+        "walk_batched_m": timed(WalkSampler(store, batch_size=batch, fetch="steps"), m, seed)[0],
+        "walk_unbatched_m": timed(WalkSampler(store, batch_size=1, fetch="steps"), m, seed)[0],
+        "walk_unbatched_noreuse_m": timed(WalkSampler(store, batch_size=1, reuse_neighbors=False), m, seed)[0],
+        "random": timed(RandomSampler(store), n, seed)[0],
+        "category": timed(CategorySampler(store), n, seed)[0],
     }
-    out["batching_speedup"] = round(out["walk_batched"]["samples_per_s"] / out["walk_unbatched"]["samples_per_s"], 1)
+
+    def ratio(a: str, b: str) -> float:
+        return round(out[a]["samples_per_s"] / out[b]["samples_per_s"], 2)
+
+    out["vectorization_speedup"] = ratio("walk_vectorized", "walk_per_step")
+    out["batching_factor"] = ratio("walk_batched_m", "walk_unbatched_m")
+    out["reuse_factor"] = ratio("walk_unbatched_m", "walk_unbatched_noreuse_m")
     return out
+
+
+def graph_data(args, console):
+    """(GraphData, description) for the graph the flags ask for."""
+    if args.synthetic:
+        from toolflow.engine.sampling.synthetic import synthetic_graph
+
+        return synthetic_graph(args.synthetic, seed=0), f"synthetic ToolBench-shaped graph of {args.synthetic} tools"
+    from toolflow.engine.graph.build import build_graph
+    from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
+    from toolflow.loaders import load_tools
+
+    categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
+    t0 = time.perf_counter()
+    if args.raw:
+        tools = load_tools([args.raw], skip_invalid=True).tools
+        what = f"raw ToolBench files under {args.raw}"
+    else:
+        tools = load(args.data, categories)
+        what = "categories " + ", ".join(categories) if categories else "all of ToolBench"
+    console.print(f"graph: {len(tools)} tools from {what} (loaded in {time.perf_counter() - t0:.1f} s)")
+    cache = EmbeddingCache(cache_path(args.cache_dir))
+    need, missing = missing_texts(tools, cache)
+    console.print(f"embedding cache {cache.path}: {need - missing}/{need} texts cached")
+    if missing and not args.allow_embed:
+        cache.close()
+        sys.exit(f"{missing} texts are not embedded yet: wait for the cache, bench a subset with --categories or "
+                 "--raw, a synthetic graph with --synthetic N, or pass --allow-embed")
+    t0 = time.perf_counter()
+    data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache)
+    cache.close()
+    console.print(f"built in {time.perf_counter() - t0:.1f} s: {rep.edges}")
+    return data, what
 
 
 def main() -> None:
@@ -133,37 +191,23 @@ def main() -> None:
     ap.add_argument("--cache-dir", help="embedding cache dir (default $TOOLFLOW_CACHE_DIR or the user cache dir)")
     ap.add_argument("--allow-embed", action="store_true", help="embed texts missing from the cache (slow)")
     ap.add_argument("--stores", default="neo4j,ladybug")
+    ap.add_argument("--raw", type=Path, help="a folder of raw ToolBench files (e.g. ../shared/data/raw/toolbench)")
+    ap.add_argument("--synthetic", type=int, default=0, help="a seeded synthetic graph of this many tools")
     ap.add_argument("-n", type=int, default=10_000)
-    ap.add_argument("--unbatched-n", type=int, default=500, help="unbatched samples on Neo4j")
-    ap.add_argument("--unbatched-n-ladybug", type=int, default=100,
-                    help="unbatched samples on the embedded store (each of its UNWIND lookups costs ~0.25 s on 47k tools)")
+    ap.add_argument("-m", "--compare-n", type=int, default=500,
+                    help="samples of the batching / reuse comparison on Neo4j (all three runs use it)")
+    ap.add_argument("--compare-n-ladybug", type=int, default=100,
+                    help="the same on the embedded store (each of its UNWIND lookups costs ~0.25 s on 47k tools)")
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     args = ap.parse_args()
 
-    from toolflow.engine.graph.build import build_graph
-    from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.engine.stores import open_store
 
-    categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
-    t0 = time.perf_counter()
-    tools = load(args.data, categories)
-    console.print(f"graph: {len(tools)} tools from {'categories ' + ', '.join(categories) if categories else 'all of ToolBench'}"
-                  f" (loaded in {time.perf_counter() - t0:.1f} s)")
-    cache = EmbeddingCache(cache_path(args.cache_dir))
-    need, missing = missing_texts(tools, cache)
-    console.print(f"embedding cache {cache.path}: {need - missing}/{need} texts cached")
-    if missing and not args.allow_embed:
-        cache.close()
-        sys.exit(f"{missing} texts are not embedded yet: wait for the cache, bench a subset with --categories, "
-                 "or pass --allow-embed")
-    t0 = time.perf_counter()
-    data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache)
-    cache.close()
-    console.print(f"built in {time.perf_counter() - t0:.1f} s: {rep.edges}")
-
-    results: dict = {"tools": len(tools), "categories": categories or "all", "edges": rep.edges}
+    data, what = graph_data(args, console)
+    edges = {"FEEDS": len(data.feeds), "SHARES_INPUT": len(data.shares), "SIMILAR": len(data.similar)}
+    results: dict = {"tools": len(data.tools), "graph": what, "edges": edges}
     for name in [s.strip() for s in args.stores.split(",") if s.strip()]:
         started = False
         with tempfile.TemporaryDirectory(prefix="toolflow-bench-lb-") as tmp:
@@ -179,8 +223,8 @@ def main() -> None:
                     if name == "neo4j":  # the vector index fills in the background: let it finish first
                         store.query("CALL db.awaitIndexes(600)")
                     console.print(f"{name}: wrote the graph in {time.perf_counter() - t0:.1f} s; sampling…")
-                    unbatched = args.unbatched_n if name == "neo4j" else args.unbatched_n_ladybug
-                    results[name] = bench_store(store, args.n, unbatched, args.batch_size, args.seed)
+                    m = args.compare_n if name == "neo4j" else args.compare_n_ladybug
+                    results[name] = bench_store(store, args.n, m, args.batch_size, args.seed)
             finally:
                 if started:
                     stop_neo4j()
@@ -188,18 +232,26 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    table = Table(title=f"Sampling, {results['tools']} tools, seed {args.seed}")
-    for col in ("store", "run", "samples", "samples/s", "round trips", "trips/sample", "jumps"):
+    table = Table(title=f"Sampling, {results['tools']} tools ({results['graph']}), seed {args.seed}")
+    for col in ("store", "run", "samples", "samples/s", "per CPU s", "round trips", "trips/sample", "jumps"):
         table.add_column(col, justify="left" if col in ("store", "run") else "right", no_wrap=True)
     for name in ("neo4j", "ladybug"):
         if name not in results:
             continue
+        res = results[name]
         for run, label in RUN_LABELS.items():
-            r = results[name][run]
-            table.add_row(name, label, str(r["samples"]), f"{r['samples_per_s']:,.0f}", str(r["round_trips"]),
+            r = res[run]
+            cpu = f"{r['samples_per_cpu_s']:,.0f}" if r["samples_per_cpu_s"] else ""
+            table.add_row(name, label, str(r["samples"]), f"{r['samples_per_s']:,.0f}", cpu, str(r["round_trips"]),
                           f"{r['round_trips_per_sample']:.4f}", str(r["jumps"]))
-        table.add_row(name, "batching speed-up", "", f"{results[name]['batching_speedup']}×", "", "", "")
-    Console(width=120).print(table)
+        table.add_row(name, f"vectorization speed-up (same samples: {'yes' if res['same_samples'] else 'NO'})", "",
+                      f"{res['vectorization_speedup']}×", "", "", "", "")
+        table.add_row(name, "batching factor (same n, reuse on)", "", f"{res['batching_factor']}×", "", "", "", "")
+        table.add_row(name, "neighbour reuse factor (same n, unbatched)", "", f"{res['reuse_factor']}×", "", "", "", "")
+    if "neo4j" in results and "ladybug" in results:
+        ratio = results["ladybug"]["walk_vectorized"]["samples_per_s"] / results["neo4j"]["walk_vectorized"]["samples_per_s"]
+        table.add_row("both", "embedded / Neo4j, vectorized walk", "", f"{ratio:.2f}×", "", "", "", "")
+    Console(width=140).print(table)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,17 @@ def test_report_table(store_dir):
     res = run("--report", "-n", "50", "--store", store_dir)
     assert res.exit_code == 0
     assert "FEEDS between consecutive tools" in res.stdout and "category" in res.stdout
+    assert "SHARES_INPUT between consecutive tools" in res.stdout and "FEEDS weight" in res.stdout
+
+
+def test_feeds_weight_option_reaches_the_walk(store_dir):
+    plain = json.loads(run("--report", "--json", "-n", "400", "--feeds-weight", "1", "--store", store_dir).stdout)
+    heavy = json.loads(run("--report", "--json", "-n", "400", "--feeds-weight", "10", "--store", store_dir).stdout)
+    auto = json.loads(run("--report", "--json", "-n", "400", "--store", store_dir).stdout)
+    assert plain["walk"]["feeds_weight"] == 1.0 and heavy["walk"]["feeds_weight"] == 10.0
+    assert auto["walk"]["feeds_weight"] >= 1.0
+    assert heavy["walk"]["feeds_pair_share"] > plain["walk"]["feeds_pair_share"]
+    assert plain["random"] == heavy["random"]  # the baselines do not take the weight
 
 
 @pytest.mark.parametrize(
@@ -74,6 +85,9 @@ def test_report_table(store_dir):
         (["--strategy", "random", "--coverage"], "walk only"),
         (["--min-tools", "4", "--max-tools", "2"], "larger than"),
         (["--types", "CALLS"], "relationship types"),
+        (["--feeds-weight", "heavy"], "expected 'auto' or a number > 0"),
+        (["--feeds-weight", "0"], "expected 'auto' or a number > 0"),
+        (["--strategy", "random", "--feeds-weight", "3"], "walk only"),
     ],
 )
 def test_usage_errors(store_dir, args, message):

@@ -19,6 +19,25 @@ PROGRESS_FROM = 1000  # show a progress bar from this many samples on
 REPORT_N = 1000
 
 
+def parse_feeds_weight(value: str | float | None) -> float | str:
+    """'auto' or a number > 0 (click callback and synth's option share it)."""
+    if value is None or str(value).strip().lower() == "auto":
+        return "auto"
+    try:
+        w = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a number > 0, got {value!r}", param_hint="--feeds-weight") from None
+    if not w > 0 or w != w or w == float("inf"):
+        raise click.BadParameter(f"expected 'auto' or a number > 0, got {value!r}", param_hint="--feeds-weight")
+    return w
+
+
+FEEDS_WEIGHT_HELP = (
+    "Walk: factor on FEEDS edge scores over SHARES_INPUT. 'auto' balances the graph's total FEEDS and "
+    "SHARES_INPUT score mass (at least 1); 1 = scores alone (earlier versions' walk)."
+)
+
+
 def _types(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -39,6 +58,8 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
     rows = [
         ("FEEDS between consecutive tools (either direction)", "feeds_pair_share", "{:.1%}"),
         ("samples with a FEEDS chain x→y→z", "chain_share", "{:.1%}"),
+        ("SHARES_INPUT between consecutive tools", "shares_pair_share", "{:.1%}"),
+        ("distinct SHARES_INPUT pairs walked", "distinct_shares_pairs", "{:d}"),
         ("mean pairwise description similarity", "mean_similarity", "{:.3f}"),
         ("tools covered / all tools", "coverage", "{:.1%}"),
         ("Gini of tool usage (all tools)", "gini", "{:.3f}"),
@@ -47,6 +68,8 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
     ]
     for label, key, fmt in rows:
         table.add_row(label, *(fmt.format(result[name][key]) for name in result))
+    if any("feeds_weight" in r for r in result.values()):
+        table.add_row("FEEDS weight", *(f"{r['feeds_weight']:.2f}" if "feeds_weight" in r else "" for r in result.values()))
     Console().print(table)
 
 
@@ -69,11 +92,14 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
               help="Walk: start and jump from any tool, not only tools with an edge of the chosen types.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=2048, show_default=True,
               help="Walkers served by one query per step.")
+@click.option("--feeds-weight", "feeds_weight", default="auto", show_default=True,
+              callback=lambda _c, _p, v: parse_feeds_weight(v), help=FEEDS_WEIGHT_HELP)
 @click.option("--report", is_flag=True, help="Compare walk, random and category on the same graph instead.")
 @click.option("--json", "as_json", is_flag=True, help="With --report: print JSON instead of a table.")
 def sample(
     n: int | None, strategy: str, seed: int, min_tools: int, max_tools: int, out: str, store_spec: str | None,
-    types_opt: str | None, coverage: bool, strict: bool, any_start: bool, batch_size: int, report: bool, as_json: bool,
+    types_opt: str | None, coverage: bool, strict: bool, any_start: bool, batch_size: int, feeds_weight: float | str,
+    report: bool, as_json: bool,
 ) -> None:
     """Sample related tool combinations from the tool graph (random walks, or a baseline)."""
     if min_tools > max_tools:
@@ -83,11 +109,12 @@ def sample(
     types = _types(types_opt)
     walk_opts: dict[str, Any] = {
         "coverage": coverage, "strict": strict, "batch_size": batch_size, "starts": "any" if any_start else "connected",
+        "feeds_weight": feeds_weight,
     }
     if types:
         walk_opts["types"] = types
-    if not report and strategy != "walk" and (coverage or strict or types or any_start):
-        raise click.UsageError("--types, --coverage, --strict and --any-start apply to --strategy walk only")
+    if not report and strategy != "walk" and (coverage or strict or types or any_start or feeds_weight != "auto"):
+        raise click.UsageError("--types, --coverage, --strict, --any-start and --feeds-weight apply to --strategy walk only")
     sizes = {"min_tools": min_tools, "max_tools": max_tools}
 
     store = open_store_or_fail(store_spec)

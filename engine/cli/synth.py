@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
+from toolflow.engine.cli.sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
 from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
@@ -134,7 +135,8 @@ def summary_table(summary: RunSummary, prices: dict[str, tuple[float, float]] | 
     return table
 
 
-def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None) -> SampleSource:
+def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None,
+                feeds_weight: float | str = "auto") -> SampleSource:
     """Tools from a file when --tools is given, otherwise the graph store (its sampler, or --samples drawn
     from it by `toolflow sample`)."""
     try:
@@ -142,9 +144,23 @@ def open_source(tools: Path | None, samples: Path | None, store: GraphStore | No
             return FileSampleSource.from_paths(tools, samples)
         if store is None:
             raise click.UsageError("give --tools FILE or a graph (--store, built with `toolflow graph build`)")
-        return StoreSampleSource(store, samples=read_samples(samples) if samples else None)
+        return StoreSampleSource(store, samples=read_samples(samples) if samples else None, feeds_weight=feeds_weight)
     except ValueError as exc:  # loaders and sample files name the file, line and field
         raise Fail(str(exc)) from exc
+
+
+def llm_settings(options: dict[str, Any]) -> Any:
+    """LLMSettings from the environment plus the CLI's shared and per-role overrides."""
+    from toolflow.engine.llm.settings import LLMSettings, RoleSettings
+
+    shared = {k: options[k] for k in ("base_url", "model", "temperature") if options.get(k) is not None}
+    settings = LLMSettings.from_env(**shared)
+    roles = dict(settings.roles)
+    for role, over in (options.get("roles") or {}).items():
+        vals = {k: v for k, v in over.items() if v is not None}
+        if vals:
+            roles[role] = RoleSettings(**{**roles.get(role, RoleSettings()).model_dump(), **vals})
+    return settings.model_copy(update={"roles": roles})
 
 
 @contextlib.contextmanager
@@ -156,18 +172,25 @@ def open_llm(options: dict[str, Any]) -> Iterator[LLM]:
         return
     from toolflow.engine.llm.client import OpenAIClientLLM
     from toolflow.engine.llm.local_server import ensure_endpoint
-    from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 
-    shared = {k: options[k] for k in ("base_url", "model", "temperature") if options.get(k) is not None}
-    settings = LLMSettings.from_env(**shared)
-    roles = dict(settings.roles)
-    for role, over in (options.get("roles") or {}).items():
-        vals = {k: v for k, v in over.items() if v is not None}
-        if vals:
-            roles[role] = RoleSettings(**{**roles.get(role, RoleSettings()).model_dump(), **vals})
-    settings = settings.model_copy(update={"roles": roles})
-    with ensure_endpoint(settings) as ready:
+    with ensure_endpoint(llm_settings(options)) as ready:
         yield OpenAIClientLLM(ready)
+
+
+REMOTE_CONCURRENCY = RunConfig.model_fields["concurrency"].default
+LOCAL_CONCURRENCY = 1
+
+
+def default_concurrency(options: dict[str, Any]) -> int:
+    """1 when every role runs on the embedded model (one llama.cpp slot: interleaved dialogues evict each
+    other's prompt prefixes), else RunConfig's default. A role with its own endpoint counts as remote."""
+    if LLM_FACTORY is not None:
+        return REMOTE_CONCURRENCY
+    try:
+        settings = llm_settings(options)
+    except Exception:  # noqa: BLE001 - bad settings are reported where the LLM is built
+        return REMOTE_CONCURRENCY
+    return LOCAL_CONCURRENCY if settings.needs_local_server() else REMOTE_CONCURRENCY
 
 
 def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
@@ -244,8 +267,11 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
 @click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
 @click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,
               help="Job seed: fixes dialogue ids and sampling.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=_default("concurrency"), show_default=True,
-              help="Dialogues in flight at once.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help=f"Dialogues in flight at once [default: {REMOTE_CONCURRENCY}; {LOCAL_CONCURRENCY} with the embedded "
+                   "model, whose single slot loses prefix reuse when dialogues interleave].")
+@click.option("--feeds-weight", "feeds_weight", default="auto", show_default=True,
+              callback=lambda _c, _p, v: parse_feeds_weight(v), help=FEEDS_WEIGHT_HELP)
 @click.option("--turns", default="-".join(map(str, _default("turns"))), show_default=True,
               help="Planned user turns per dialogue: N or LOW-HIGH.")
 @click.option("--max-turns", type=click.IntRange(min=1), default=_default("max_turns"), show_default=True,
@@ -298,6 +324,8 @@ def synth(**opts: Any) -> None:
     TOOLFLOW_<ROLE>_MODEL, ...). Exit status 1 means some dialogues errored: rerun to retry them.
     """
     console = Console(stderr=True)
+    if opts["concurrency"] is None:
+        opts["concurrency"] = default_concurrency(llm_options(opts))
     try:
         config = RunConfig(
             n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
@@ -311,7 +339,7 @@ def synth(**opts: Any) -> None:
     prices = parse_prices(opts["prices"])
     store = None if opts["tools_path"] is not None else open_store_or_fail(opts["store_spec"])
     try:
-        source = open_source(opts["tools_path"], opts["samples_path"], store)
+        source = open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
         with open_llm(llm_options(opts)) as llm:
             if opts["estimate"]:
                 _estimate(llm, source, config, console, prices)

@@ -61,12 +61,23 @@ def check_llama_cpp() -> None:
         )
 
 
+#: The RAM prompt cache's budget in bytes, counting whole entries (see server_guard); 0 = no prompt cache, the
+#: default. Each SmolLM2 entry holds ~100 MB of logits beside its KV state, and measured with
+#: bench/local_server_memory.py the uncounted cache (2 GiB of KV state) took the server to 5.3 GB resident over
+#: 6 dialogues, and a 384 MiB counted budget to 1.47 GB within the first dialogue: the cache does not pay under
+#: a 1 GB bound. Without it the server still reuses the longest common prefix with its previous prompt, which
+#: at concurrency 1 (synth's default on the embedded model) is most of a dialogue's next request.
+PROMPT_CACHE_BYTES = 0
+#: Seconds a server gets to exit after SIGTERM before SIGKILL (it waits for the request in flight).
+STOP_GRACE = 3.0
+
+
 def _die_with_parent() -> None:
-    """Linux: SIGTERM the server when its parent dies, even by SIGKILL, so no orphan keeps a core busy."""
+    """Linux: SIGKILL the server when the thread that started it dies; server_guard also watches the parent."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - best effort; atexit and the context manager still stop it
         pass
 
@@ -90,6 +101,8 @@ class LocalLLMServer:
         startup_timeout: float = 120.0,
         log_path: str | os.PathLike[str] | None = None,
         extra_args: list[str] | None = None,
+        prompt_cache_bytes: int | None = PROMPT_CACHE_BYTES,
+        module: str = "llama_cpp.server",
     ) -> None:
         self.model_path = Path(model_path) if model_path else None
         self.port = port
@@ -98,6 +111,8 @@ class LocalLLMServer:
         self.startup_timeout = startup_timeout
         self.log_path = Path(log_path) if log_path else None
         self.extra_args = list(extra_args or [])
+        self.prompt_cache_bytes = prompt_cache_bytes  # None or 0: no prompt cache
+        self.module = module  # the server module server_guard runs (tests use a stand-in)
         self.proc: subprocess.Popen[bytes] | None = None
         self.model = LOCAL_MODEL_ALIAS
 
@@ -108,23 +123,31 @@ class LocalLLMServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
+        """server_guard (ends the server with this process, bounds the cache) running llama_cpp.server."""
         assert self.model_path is not None and self.port is not None
+        cache = bool(self.prompt_cache_bytes)
+        guard = [sys.executable, "-m", "toolflow.engine.llm.server_guard", "--parent", str(os.getpid()),
+                 "--module", self.module]
+        if cache:
+            guard += ["--cache-bytes", str(self.prompt_cache_bytes)]
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            *guard, "--",
             "--model", str(self.model_path),
             "--host", "127.0.0.1", "--port", str(self.port),
             "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
             "--n_ctx", str(self.n_ctx),
             "--model_alias", self.model,
-            # RAM prompt cache: agent prompts share long prefixes (measured: ~90 s → ~70 s per dialogue)
-            "--cache", "true",
+            # RAM prompt cache: off by default, bounded when on (PROMPT_CACHE_BYTES)
+            "--cache", "true" if cache else "false",
+            *(["--cache_size", str(self.prompt_cache_bytes)] if cache else []),
             *self.extra_args,
         ]  # fmt: skip
 
     def start(self) -> LocalLLMServer:
         if self.proc is not None:
             return self
-        check_llama_cpp()
+        if self.module == "llama_cpp.server":
+            check_llama_cpp()
         if self.model_path is None:
             self.model_path = find_local_model()
         if self.log_path is None:
@@ -194,7 +217,7 @@ class LocalLLMServer:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=STOP_GRACE)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -6,6 +6,9 @@ The metrics are pure functions of plain data (tool-id lists, FEEDS pairs, vector
   feeds_pair_share       consecutive tools (in sample order) joined by a FEEDS edge in either direction,
                          over all consecutive pairs: data flow between neighbours, the paper's composability.
   chain_share            samples holding a directed FEEDS path x→y→z over three distinct tools of the sample.
+  shares_pair_share      consecutive tools joined by a SHARES_INPUT edge (the other relation the walk follows).
+  distinct_shares_pairs  distinct unordered consecutive pairs joined by SHARES_INPUT: the variety of shared-input
+                         pairs, which a FEEDS weight must not collapse onto a few.
   mean_similarity        per sample, the mean cosine of its tools' stored description embeddings over all
                          pairs; then the mean over samples with at least two tools.
   coverage               distinct tools used / tools in the graph.
@@ -24,7 +27,10 @@ import numpy as np
 from toolflow.engine.sampling import make_sampler
 from toolflow.engine.stores.base import GraphStore
 
-METRICS = ("feeds_pair_share", "chain_share", "mean_similarity", "coverage", "gini", "distinct_combinations")
+METRICS = (
+    "feeds_pair_share", "chain_share", "shares_pair_share", "distinct_shares_pairs", "mean_similarity", "coverage",
+    "gini", "distinct_combinations",
+)
 ID_CHUNK = 10_000
 
 ToolSets = Sequence[Sequence[str]]
@@ -37,6 +43,18 @@ def feeds_pair_share(samples: ToolSets, feeds: set[tuple[str, str]]) -> float:
             pairs += 1
             joined += (a, b) in feeds or (b, a) in feeds
     return joined / pairs if pairs else 0.0
+
+
+def shares_pairs(samples: ToolSets, shares: set[tuple[str, str]]) -> tuple[float, int]:
+    """(share of consecutive pairs joined by SHARES_INPUT, distinct such pairs, order ignored)."""
+    pairs = 0
+    joined: list[frozenset[str]] = []
+    for ids in samples:
+        for a, b in zip(ids, ids[1:], strict=False):
+            pairs += 1
+            if (a, b) in shares or (b, a) in shares:
+                joined.append(frozenset((a, b)))
+    return (len(joined) / pairs if pairs else 0.0), len(set(joined))
 
 
 def has_feeds_chain(ids: Sequence[str], feeds: set[tuple[str, str]]) -> bool:
@@ -93,12 +111,19 @@ def distinct_combinations(samples: ToolSets) -> int:
 
 
 def metrics(
-    samples: ToolSets, feeds: set[tuple[str, str]], vectors: Mapping[str, np.ndarray], total_tools: int
+    samples: ToolSets,
+    feeds: set[tuple[str, str]],
+    vectors: Mapping[str, np.ndarray],
+    total_tools: int,
+    shares: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     distinct = distinct_combinations(samples)
+    share, variety = shares_pairs(samples, shares or set())
     return {
         "feeds_pair_share": feeds_pair_share(samples, feeds),
         "chain_share": chain_share(samples, feeds),
+        "shares_pair_share": share,
+        "distinct_shares_pairs": variety,
         "mean_similarity": mean_similarity(samples, vectors),
         "coverage": coverage(samples, total_tools),
         "gini": gini(usage_counts(samples, total_tools)),
@@ -113,17 +138,21 @@ def _chunks(ids: list[str]) -> Iterable[list[str]]:
         yield ids[start : start + ID_CHUNK]
 
 
-def graph_facts(store: GraphStore, tool_ids: Iterable[str]) -> tuple[set[tuple[str, str]], dict[str, np.ndarray], int]:
-    """FEEDS pairs leaving the given tools, their embeddings, and the graph's tool count."""
+def graph_facts(
+    store: GraphStore, tool_ids: Iterable[str]
+) -> tuple[set[tuple[str, str]], dict[str, np.ndarray], int, set[tuple[str, str]]]:
+    """FEEDS pairs leaving the given tools, their embeddings, the graph's tool count, their SHARES_INPUT pairs."""
     ids = sorted(set(tool_ids))
     feeds: set[tuple[str, str]] = set()
+    shares: set[tuple[str, str]] = set()
     vectors: dict[str, np.ndarray] = {}
     for chunk in _chunks(ids):
         feeds.update((r["src"], r["dst"]) for r in store.run("sample_feeds_from", {"ids": chunk}))
+        shares.update((r["src"], r["dst"]) for r in store.run("sample_shares_from", {"ids": chunk}))
         for r in store.run("sample_embeddings", {"ids": chunk}):
             vectors[r["id"]] = np.asarray(r["embedding"], dtype=np.float32)
     total = int(store.run("count_tools")[0]["n"])
-    return feeds, vectors, total
+    return feeds, vectors, total, shares
 
 
 def relatedness_report(
@@ -138,13 +167,18 @@ def relatedness_report(
     opts = sampler_options or {}
     drawn: dict[str, list[list[str]]] = {}
     trips: dict[str, int] = {}
+    weights: dict[str, float] = {}
     for name in strategies:
         sampler = make_sampler(name, store, **dict(opts.get(name, {})))
         drawn[name] = [s.tool_ids for s in sampler.sample(n, seed, progress=progress)]
         trips[name] = sampler.round_trips
-    feeds, vectors, total = graph_facts(store, (t for sets in drawn.values() for ids in sets for t in ids))
+        if hasattr(sampler, "feeds_weight"):
+            weights[name] = sampler.feeds_weight
+    feeds, vectors, total, shares = graph_facts(store, (t for sets in drawn.values() for ids in sets for t in ids))
     out = {}
     for name, samples in drawn.items():
-        out[name] = metrics(samples, feeds, vectors, total)
+        out[name] = metrics(samples, feeds, vectors, total, shares)
         out[name]["round_trips"] = trips[name]
+        if name in weights:
+            out[name]["feeds_weight"] = weights[name]
     return out
