@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_retrieve import retrieve, retrieve_eval
 from .cli_sample import sample
 from .cli_synth import export_cmd, synth
 from .stores.base import TOOL_EDGE_TYPES
@@ -254,6 +255,8 @@ def _open(store_spec: str | None):
 main.add_command(sample)
 main.add_command(synth)
 main.add_command(export_cmd)
+main.add_command(retrieve)
+main.add_command(retrieve_eval)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ class LadybugStore(GraphStore):
         return _rows(self._conn.execute(cypher, params or {}))
 
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
+        self._bm25 = self._faiss = None  # retrieval indexes are rebuilt from the new graph on next use
         for stmt in load_statements("drop_all", self.dialect):
             self._conn.execute(stmt)
         self._ensure_schema()
@@ -107,3 +108,22 @@ class LadybugStore(GraphStore):
     def close(self) -> None:
         self._conn.close()
         self._db.close()
+
+    # --- retrieval reads: bm25s and FAISS over the stored text and vectors, built on first use -----------
+    _bm25: Any = None
+    _faiss: Any = None
+
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        if self._bm25 is None:
+            from toolflow.engine.retrieval.indexes import Bm25Index
+
+            rows = self.run("tool_search_texts")
+            self._bm25 = Bm25Index([r["id"] for r in rows], [r["search_text"] or "" for r in rows])
+        return self._bm25.search(terms, limit)
+
+    def vector_search(self, vector: Any, limit: int) -> list[tuple[str, float]]:
+        if self._faiss is None:
+            from toolflow.engine.retrieval.indexes import FaissIndex
+
+            self._faiss = FaissIndex(*self.tool_embeddings())
+        return self._faiss.search(np.asarray(vector, dtype=np.float32), limit)

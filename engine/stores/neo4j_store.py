@@ -103,3 +103,19 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+    # --- retrieval reads: Neo4j's own indexes (full-text for BM25, vector for dense) ---------------------
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        if not terms or limit <= 0:
+            return []
+        # A few rows past the cut, so that ties at the cut break by id as on the embedded store.
+        rows = self.run("lexical_search", {"q": " ".join(terms), "limit": limit + 16})
+        rows.sort(key=lambda r: (-r["score"], r["id"]))
+        return [(r["id"], float(r["score"])) for r in rows[:limit]]
+
+    def vector_search(self, vector: Any, limit: int) -> list[tuple[str, float]]:
+        if limit <= 0:
+            return []
+        rows = self.run("vector_search", {"vector": [float(x) for x in vector], "limit": limit + 16})
+        rows.sort(key=lambda r: (-r["score"], r["id"]))
+        return [(r["id"], float(r["score"])) for r in rows[:limit]]
