@@ -25,12 +25,18 @@ EMBEDDER_HELP = "The embedder the graph was built with: minilm (all-MiniLM-L6-v2
 
 
 def _embedder(name: str) -> Any:
-    from toolflow.engine.embedding import HashingEmbedder, SentenceTransformerEmbedder
+    """The graph's embedder, loaded only when a query vector is not in the cache."""
+    from toolflow.engine.embedding import DEFAULT_MODEL, DIM, HashingEmbedder, SentenceTransformerEmbedder
+    from toolflow.engine.retrieval.retriever import LazyEmbedder
 
-    return HashingEmbedder() if name == "hashing" else SentenceTransformerEmbedder()
+    if name == "hashing":
+        return HashingEmbedder()
+    return LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
 
 
 def _retriever(store_spec: str | None, embedder: str) -> Any:
+    from toolflow.engine.cli import default_cache_dir
+    from toolflow.engine.embedding import EmbeddingCache
     from toolflow.engine.retrieval.retriever import RetrievalError, Retriever
     from toolflow.engine.stores import open_store
 
@@ -38,7 +44,7 @@ def _retriever(store_spec: str | None, embedder: str) -> Any:
         store = open_store(store_spec, read_only=True)
     except (FileNotFoundError, ConnectionError) as exc:
         raise click.ClickException(str(exc)) from exc
-    retriever = Retriever(store, _embedder(embedder))
+    retriever = Retriever(store, _embedder(embedder), cache=EmbeddingCache(default_cache_dir() / "embeddings.sqlite"))
     try:
         retriever.check()
     except RetrievalError as exc:

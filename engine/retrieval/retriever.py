@@ -23,19 +23,34 @@ a multi-step request needs the tools that feed the one it sounds like, and the F
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from toolflow.engine.embedding import Embedder
+from toolflow.engine.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.retrieval.models import METHODS, Hit, Method, Reason, RetrievalResult
 from toolflow.engine.retrieval.rank import RRF_K, Evidence, Link, graph_evidence, ordered, rrf
 from toolflow.engine.retrieval.rank import expand as add_evidence
-from toolflow.engine.retrieval.text import query_terms
+from toolflow.engine.retrieval.text import query_parts, query_terms
 from toolflow.engine.stores.base import GraphStore
 
 EXPAND_TYPES = ("FEEDS", "SHARES_INPUT")
+
+
+class LazyEmbedder(Embedder):
+    """An embedder built on first use: with a warm query cache, `retrieve-eval` never loads torch."""
+
+    def __init__(self, factory: Callable[[], Embedder], name: str, dim: int) -> None:
+        self._factory = factory
+        self._inner: Embedder | None = None
+        self.name = name
+        self.dim = dim
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if self._inner is None:
+            self._inner = self._factory()
+        return self._inner._encode(texts)
 
 
 class RetrievalError(ValueError):
@@ -83,10 +98,12 @@ class Stages:
 
 
 class Retriever:
-    def __init__(self, store: GraphStore, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+    def __init__(self, store: GraphStore, embedder: Embedder, config: RetrievalConfig | None = None,
+                 cache: EmbeddingCache | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+        self.cache = cache  # query vectors on disk: rerunning an eval embeds nothing
         self._names: dict[str, str] | None = None
 
     # --- public API ---------------------------------------------------------------------------------------
@@ -95,13 +112,37 @@ class Retriever:
         stages = self.stages(query, self.embed([query])[0], expand=expand)
         return self.result(stages, "graph" if expand else "hybrid", k)
 
-    def embed(self, queries: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed(list(queries))
+    def embed(self, queries: Sequence[str]) -> list[np.ndarray]:
+        """Per query, the vectors of its parts (``text.query_parts``: the request, then its sentences)."""
+        parts = [query_parts(q) for q in queries]
+        flat = [p for ps in parts for p in ps]
+        if not flat:
+            mat = np.zeros((0, self.embedder.dim), np.float32)
+        elif self.cache is not None:
+            mat, _ = embed_texts(flat, lambda: self.embedder, self.cache, self.embedder.name)
+        else:
+            mat = self.embedder.embed(flat)
+        out, start = [], 0
+        for ps in parts:
+            out.append(mat[start : start + len(ps)])
+            start += len(ps)
+        return out
 
-    def stages(self, query: str, vector: np.ndarray, expand: bool = True) -> Stages:
+    def dense_search(self, vectors: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """Max-sim over the query parts: each tool keeps its best cosine to any part."""
+        best: dict[str, float] = {}
+        for vec in np.atleast_2d(vectors):
+            for tool_id, score in self.store.vector_search(vec, limit):
+                if score > best.get(tool_id, -2.0):
+                    best[tool_id] = score
+        return ordered(best)[:limit]
+
+    def stages(self, query: str, vectors: np.ndarray, expand: bool = True) -> Stages:
+        """All rankings for one query; `vectors` are its parts' embeddings (`embed`), the whole request first."""
         cfg = self.config
+        vectors = np.atleast_2d(vectors)
         lexical = self.store.lexical_search(query_terms(query), cfg.depth)
-        dense = self.store.vector_search(vector, cfg.depth)
+        dense = self.dense_search(vectors, cfg.depth)
         fused = rrf([[i for i, _ in lexical], [i for i, _ in dense]], cfg.rrf_k)
         seeds = [i for i, _ in ordered(fused)[: cfg.seeds]]
         evidence: dict[str, Evidence] = {}
@@ -116,7 +157,7 @@ class Retriever:
             if need:
                 vecs = self.store.tool_vectors(need)
                 for i, v in vecs.items():
-                    query_sim[i] = float(np.dot(v, vector))
+                    query_sim[i] = float(np.max(vectors @ v))
             evidence = graph_evidence(fused, seeds, links, query_sim)
         final = add_evidence(fused, evidence) if expand else dict(fused)
         return Stages(query, lexical, dense, fused, seeds, evidence, final, query_sim)

@@ -71,3 +71,26 @@ def tool_document(tool: Tool) -> str:
 def search_text(tool: Tool) -> str:
     """The analyzed document stored as ``Tool.search_text`` (what both BM25 implementations index)."""
     return " ".join(analyze(tool_document(tool)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+MIN_PART_WORDS = 3
+
+
+def query_parts(query: str) -> list[str]:
+    """The request itself, then its sentences when it has more than one.
+
+    A multi-step request spells out one task per sentence ("Find X. Then book Y. Finally email Z."); one
+    vector for the whole message sits between the tasks and matches none of them well. The dense stage
+    searches with every part and keeps each tool's best cosine (max-sim). Sentences shorter than
+    ``MIN_PART_WORDS`` words are joined to the one before (a "Thanks!" is not a task).
+    """
+    sentences: list[str] = []
+    for s in _SENTENCE_END.split(query.strip()):
+        if sentences and len(s.split()) < MIN_PART_WORDS:
+            sentences[-1] = f"{sentences[-1]} {s}"
+        elif s:
+            sentences.append(s)
+    if len(sentences) > 1 and len(sentences[0].split()) < MIN_PART_WORDS:
+        sentences[:2] = [f"{sentences[0]} {sentences[1]}"]
+    return [query] + sentences if len(sentences) > 1 else [query]

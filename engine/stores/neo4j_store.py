@@ -89,6 +89,9 @@ class Neo4jStore(GraphStore):
         self._write_batches("write_similar", graph.similar, build, progress)
         self._write_batches("write_matches", graph.matches, build, progress)
         self._delete_stale(build)
+        with self._session() as s:  # fresh BM25 statistics (see cypher/neo4j/reset_fulltext.cypher)
+            for stmt in load_statements("reset_fulltext", self.dialect):
+                s.run(stmt).consume()
 
     def _delete_stale(self, build: str) -> None:
         with self._session() as s:
