@@ -38,6 +38,23 @@ from toolflow.engine.stores.base import GraphStore
 EXPAND_TYPES = ("FEEDS", "SHARES_INPUT")
 
 
+def embed_queries(embedder: Embedder, queries: Sequence[str], cache: EmbeddingCache | None = None) -> list[np.ndarray]:
+    """Per query, the vectors of its parts (``text.query_parts``), one batch for all; cached when a cache is given."""
+    parts = [query_parts(q) for q in queries]
+    flat = [p for ps in parts for p in ps]
+    if not flat:
+        mat = np.zeros((0, embedder.dim), np.float32)
+    elif cache is not None:
+        mat, _ = embed_texts(flat, lambda: embedder, cache, embedder.name)
+    else:
+        mat = embedder.embed(flat)
+    out, start = [], 0
+    for ps in parts:
+        out.append(mat[start : start + len(ps)])
+        start += len(ps)
+    return out
+
+
 class LazyEmbedder(Embedder):
     """An embedder built on first use: with a warm query cache, `retrieve-eval` never loads torch."""
 
@@ -114,19 +131,7 @@ class Retriever:
 
     def embed(self, queries: Sequence[str]) -> list[np.ndarray]:
         """Per query, the vectors of its parts (``text.query_parts``: the request, then its sentences)."""
-        parts = [query_parts(q) for q in queries]
-        flat = [p for ps in parts for p in ps]
-        if not flat:
-            mat = np.zeros((0, self.embedder.dim), np.float32)
-        elif self.cache is not None:
-            mat, _ = embed_texts(flat, lambda: self.embedder, self.cache, self.embedder.name)
-        else:
-            mat = self.embedder.embed(flat)
-        out, start = [], 0
-        for ps in parts:
-            out.append(mat[start : start + len(ps)])
-            start += len(ps)
-        return out
+        return embed_queries(self.embedder, queries, self.cache)
 
     def dense_search(self, vectors: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """Max-sim over the query parts: each tool keeps its best cosine to any part."""
