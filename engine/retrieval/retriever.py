@@ -19,6 +19,14 @@ Stages (scores and the formulas are in ``rank.py``):
 Why both first stages: on Seal-Tools-style requests (several tasks spelled out in one message) BM25 beat
 MiniLM dense (recall@5 0.79 vs 0.59, issue 11), while dense wins on ToolBench-style paraphrases. Why the graph:
 a multi-step request needs the tools that feed the one it sounds like, and the FEEDS edges know them.
+
+Measured (Seal-Tools dev, 700 queries over the 4,076-tool pool, graph from `toolflow graph build`, MiniLM):
+recall@5 / complete@10 — bm25 0.882 / 0.849, dense 0.778 / 0.696 (0.591 / 0.380 with one vector per request
+before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.892 / 0.861. On these queries the expansion
+costs 0.6 points of complete@10: only 28 of the 500 multi-tool queries chain calls, and for 3 of them the
+graph has a FEEDS edge between the tools, so what an edge brings in is mostly a wrong tool. On the ToolBench
+example queries (10, over 3,437 tools: 7 categories plus the APIs of the relevant tools), where the tools of a
+request are endpoints of one API, it helps: recall@5 0.642 → 0.692, complete@10 0.5 → 0.6.
 """
 
 from __future__ import annotations
