@@ -131,7 +131,7 @@ def test_retrieve_eval_cli_json(tmp_path, travel_graph, monkeypatch):
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = CliRunner().invoke(main, ["retrieve-eval", str(f), "-k", "1,5", "--store", str(store), "--json"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert report["queries"] == len(KNOWN) + 1
     assert set(report) >= {"bm25", "dense", "hybrid", "graph", "unmatched"}
     assert set(report["graph"]) == {f"{m}@{k}" for k in (1, 5) for m in ("recall", "ndcg", "complete")}
@@ -139,7 +139,7 @@ def test_retrieve_eval_cli_json(tmp_path, travel_graph, monkeypatch):
     assert report["unmatched"] == {"labels": 1, "distinct": 1, "queries_skipped": 1, "examples": ["order_pizza"]}
     res = CliRunner().invoke(main, ["retrieve", "convert dollars to yen", "-k", "2", "--store", str(store), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["hits"][0]["name"] == "convert_currency"
+    assert json.loads(res.stdout)["hits"][0]["name"] == "convert_currency"
 
 
 def _call(i: str, name: str) -> dict:
@@ -180,7 +180,7 @@ def test_export_retrieval_pairs(tmp_path, travel_graph):
     out = tmp_path / "pairs.jsonl"
     res = CliRunner().invoke(main, ["export", str(src), "--format", "retrieval", "--store", str(store), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert (report["written"], report["unmatched_tool_calls"], report["unmatched_tools"]) == (3, 1, ["mystery"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["positive_id"] for r in rows] == ids
