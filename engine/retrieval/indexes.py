@@ -69,6 +69,11 @@ class FaissIndex:
         if len(self.ids):
             self._index.add(self.vectors)
 
+    def positions(self) -> dict[str, int]:
+        if not hasattr(self, "_pos"):
+            self._pos = {tid: j for j, tid in enumerate(self.ids)}
+        return self._pos
+
     def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         if not self.ids or limit <= 0:
             return []
