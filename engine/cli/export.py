@@ -12,11 +12,13 @@ from toolflow.engine.cli.options import Fail
 
 @click.command("export")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "hf"]), default="openai",
+@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "hf", "retrieval"]), default="openai",
               show_default=True, help="Target format.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Output JSONL file (openai, sharegpt) or folder (hf).")
-def export_cmd(src: Path, fmt: str, out: Path) -> None:
+              help="Output JSONL file (openai, sharegpt, retrieval) or folder (hf).")
+@click.option("--store", "store_spec", default=None,
+              help="retrieval only: the graph the dialogues were sampled from (Bolt URI or directory).")
+def export_cmd(src: Path, fmt: str, out: Path, store_spec: str | None) -> None:
     """Convert kept dialogues (the JSONL `synth` writes) to a training format.
 
     \b
@@ -28,6 +30,8 @@ def export_cmd(src: Path, fmt: str, out: Path) -> None:
                  "columns": {"messages": "conversations", "system": "system", "tools": "tools"}}
       hf        a Hugging Face `datasets` folder (save_to_disk); load with datasets.load_from_disk.
                 Columns: id, messages, tools (JSON string), sample_id, meta (JSON string).
+      retrieval retriever training pairs (needs --store): anchor (user request), positive (a tool called
+                for it), negative (a SIMILAR tool not called), plus ids; see engine/synth/training_pairs.py.
 
     \b
     Examples:
@@ -37,6 +41,15 @@ def export_cmd(src: Path, fmt: str, out: Path) -> None:
     """
     from toolflow.engine.synth.export import ExportError, export
 
+    if fmt == "retrieval":
+        from toolflow.engine.synth.training_pairs import export_from_file
+
+        try:
+            report = export_from_file(src, store_spec, out)
+        except ValueError as exc:
+            raise Fail(str(exc)) from exc
+        click.echo(json.dumps({**report, "format": fmt, "out": str(out)}))
+        return
     try:
         result = export(src, fmt, out)
     except ExportError as exc:

@@ -12,6 +12,7 @@ from toolflow.engine import __version__
 from toolflow.engine.cli.eval import ablate, eval_cmd
 from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.cli.graph import graph
+from toolflow.engine.cli.retrieve import retrieve, retrieve_eval
 from toolflow.engine.cli.sample import sample
 from toolflow.engine.cli.synth import synth
 from toolflow.engine.secrets import install_excepthook
@@ -43,6 +44,8 @@ cli.add_command(synth)
 cli.add_command(export_cmd)
 cli.add_command(eval_cmd)
 cli.add_command(ablate)
+cli.add_command(retrieve)
+cli.add_command(retrieve_eval)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,29 @@ class GraphStore(ABC):
         mat = np.array([r["embedding"] for r in rows], dtype=np.float32) if rows else np.zeros((0, 384), np.float32)
         return ids, mat
 
+    # --- retrieval reads (engine/retrieval) ---------------------------------------------------------------
+    def tool_catalog(self) -> list[dict[str, Any]]:
+        """id, name and original_name of every tool, ordered by id."""
+        return self.run("tool_catalog")
+
+    def tool_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings of the given tools (unknown ids are absent from the answer)."""
+        rows = self.run("tool_vectors", {"ids": list(ids)})
+        return {r["id"]: np.asarray(r["embedding"], dtype=np.float32) for r in rows if r["embedding"] is not None}
+
+    def tool_links(self, ids: list[str], types: list[str]) -> list[dict[str, Any]]:
+        """Edges of `types` around each tool in `ids`, both directions: seed, id, type, direction, score, fields."""
+        rows = self.run("tool_links", {"ids": list(ids), "types": list(types)})
+        return sorted(rows, key=lambda r: (r["seed"], -(r["score"] or 0.0), r["type"], r["id"], r["direction"]))
+
+    @abstractmethod
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        """BM25 over ``Tool.search_text`` for analyzed query terms: (tool id, score), best first, ties by id."""
+
+    @abstractmethod
+    def vector_search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """Tools nearest to an L2-normalized vector: (tool id, cosine), best first, ties by id."""
+
 
 def row_to_tool(row: dict[str, Any]) -> Tool:
     return Tool(
@@ -110,6 +133,8 @@ def row_to_tool(row: dict[str, Any]) -> Tool:
 
 
 def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
+    from toolflow.engine.graph.search_text import search_text
+
     return [
         {
             "id": t.id,
@@ -121,6 +146,7 @@ def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
             "parameters_json": json.dumps(t.parameters, sort_keys=True),
             "returns_json": json.dumps(t.returns, sort_keys=True) if t.returns is not None else None,
             "returns_inferred": t.returns_inferred,
+            "search_text": search_text(t),  # analyzed once here: both stores' BM25 index the same tokens
         }
         for t in graph.tools
     ]

@@ -117,6 +117,7 @@ class LadybugStore(GraphStore):
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
         if self.read_only:
             raise PermissionError(f"the store at {self.path} was opened read-only")
+        self._bm25 = self._faiss = None  # retrieval indexes are rebuilt from the new graph on next use
         previous = self.build_dir
         folder = self._write_build(graph, progress)
         self.close()
@@ -241,3 +242,29 @@ class LadybugStore(GraphStore):
     def close(self) -> None:
         self._conn.close()
         self._db.close()
+
+    # --- retrieval reads: bm25s and FAISS over the stored text and vectors, built on first use -----------
+    _bm25: Any = None
+    _faiss: Any = None
+
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        if self._bm25 is None:
+            from toolflow.engine.stores.search_indexes import Bm25Index
+
+            rows = self.run("tool_search_texts")
+            self._bm25 = Bm25Index([r["id"] for r in rows], [r["search_text"] or "" for r in rows])
+        return self._bm25.search(terms, limit)
+
+    def vector_search(self, vector: Any, limit: int) -> list[tuple[str, float]]:
+        if self._faiss is None:
+            from toolflow.engine.stores.search_indexes import FaissIndex
+
+            self._faiss = FaissIndex(*self.tool_embeddings())
+        return self._faiss.search(np.asarray(vector, dtype=np.float32), limit)
+
+    def tool_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """From the in-memory FAISS copy (the same stored vectors): one UNWIND lookup per expansion cost ~0.1 s."""
+        if self._faiss is None:
+            return super().tool_vectors(ids)
+        pos = self._faiss.positions()
+        return {i: self._faiss.vectors[pos[i]] for i in ids if i in pos}

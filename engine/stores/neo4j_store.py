@@ -142,6 +142,9 @@ class Neo4jStore(GraphStore):
         with self._session() as s:
             s.execute_write(lambda tx: tx.run(self.query_text("build_commit"), {"build": build}).consume())
         self._delete_stale(build)
+        with self._session() as s:  # fresh BM25 statistics (see cypher/neo4j/reset_fulltext.cypher)
+            for stmt in load_statements("reset_fulltext", self.dialect):
+                s.run(stmt).consume()
 
     def unfinished_builds(self) -> list[dict[str, Any]]:
         return self.run("unfinished_builds")
@@ -167,3 +170,19 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+    # --- retrieval reads: Neo4j's own indexes (full-text for BM25, vector for dense) ---------------------
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        if not terms or limit <= 0:
+            return []
+        # A few rows past the cut, so that ties at the cut break by id as on the embedded store.
+        rows = self.run("lexical_search", {"q": " ".join(terms), "limit": limit + 16})
+        rows.sort(key=lambda r: (-r["score"], r["id"]))
+        return [(r["id"], float(r["score"])) for r in rows[:limit]]
+
+    def vector_search(self, vector: Any, limit: int) -> list[tuple[str, float]]:
+        if limit <= 0:
+            return []
+        rows = self.run("vector_search", {"vector": [float(x) for x in vector], "limit": limit + 16})
+        rows.sort(key=lambda r: (-r["score"], r["id"]))
+        return [(r["id"], float(r["score"])) for r in rows[:limit]]

@@ -1,0 +1,169 @@
+"""`toolflow retrieve` and `toolflow retrieve-eval`: find tools for a request with the tool graph.
+
+Registered in the root group (engine/cli.py). Heavy imports (torch for the query embedder, the stores)
+happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from toolflow.engine.cli.options import Fail, open_store_or_fail
+
+console = Console(stderr=True)
+out = Console()
+
+STORE_HELP = (
+    "Where the graph lives: a Bolt URI (credentials from NEO4J_USER / NEO4J_PASSWORD) or a directory for the "
+    "embedded store. Default: $TOOLFLOW_STORE or a directory under your user data dir."
+)
+EMBEDDER_HELP = "The embedder the graph was built with: minilm (all-MiniLM-L6-v2) or hashing (tests)."
+
+
+def _embedder(name: str) -> Any:
+    """The graph's embedder, loaded only when a query vector is not in the cache."""
+    from toolflow.engine.graph.embedding import (
+        DEFAULT_MODEL,
+        DIM,
+        HashingEmbedder,
+        SentenceTransformerEmbedder,
+    )
+    from toolflow.engine.retrieval.retriever import LazyEmbedder
+
+    if name == "hashing":
+        return HashingEmbedder()
+    return LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
+
+
+def _retriever(store_spec: str | None, embedder: str) -> Any:
+    from toolflow.engine.graph.embedding import EmbeddingCache
+    from toolflow.engine.paths import embedding_cache_path
+    from toolflow.engine.retrieval.retriever import RetrievalError, Retriever
+    store = open_store_or_fail(store_spec)
+    retriever = Retriever(store, _embedder(embedder), cache=EmbeddingCache(embedding_cache_path()))
+    try:
+        retriever.check()
+    except RetrievalError as exc:
+        store.close()
+        raise Fail(str(exc)) from exc
+    return retriever
+
+
+def _reason_text(r: Any) -> str:
+    if r.kind == "lexical":
+        return f"bm25 #{r.rank} ({r.score:.2f})"
+    if r.kind == "dense":
+        return f"dense #{r.rank} (cos {r.score:.2f})"
+    arrow = f"{r.via} → this" if r.direction == "out" else f"this → {r.via}"
+    fields = f" [{r.via_field} / {r.field}]" if r.via_field or r.field else ""
+    return f"{r.edge} {arrow}{fields} ({r.score:.2f})"
+
+
+def _parse_ks(raw: str) -> list[int]:
+    try:
+        ks = sorted({int(x) for x in raw.split(",") if x.strip()})
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated integers such as 1,5,10, got {raw!r}") from exc
+    if not ks or ks[0] < 1:
+        raise click.BadParameter(f"every k must be ≥ 1, got {raw!r}")
+    return ks
+
+
+@click.command("retrieve")
+@click.argument("query")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1), help="How many tools to return.")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--expand/--no-expand", default=True, show_default=True,
+              help="Graph expansion: add FEEDS / SHARES_INPUT neighbours of the top hits.")
+@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
+              help=EMBEDDER_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder: str, as_json: bool) -> None:
+    """Find the tools for QUERY: BM25 + dense search, fused, then expanded along the graph.
+
+    Every result says why it is there: a lexical (BM25) hit, a dense hit, or an edge from a top hit.
+
+    \b
+    Examples:
+      toolflow retrieve "what will the weather be in Lyon tomorrow" -k 5
+      toolflow retrieve "book the cheapest flight to Oslo" --no-expand --json --store bolt://localhost:7687
+    """
+    retriever = _retriever(store_spec, embedder)
+    try:
+        result = retriever.search(query, k=k, expand=expand)
+    finally:
+        retriever.store.close()
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    t = Table(title=f"{result.method}: {query}")
+    for col in ("#", "tool", "score", "why"):
+        t.add_column(col)
+    for h in result.hits:
+        t.add_row(str(h.rank), h.name, f"{h.score:.4f}", "; ".join(_reason_text(r) for r in h.reasons))
+    out.print(t)
+
+
+@click.command("retrieve-eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-k", "ks", default="1,5,10", show_default=True, help="Cut-offs, comma-separated.")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
+              help=EMBEDDER_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def retrieve_eval(file: Path, ks: str, store_spec: str | None, embedder: str, as_json: bool) -> None:
+    """Recall@k, NDCG@k and complete@k of bm25, dense, hybrid and graph (the full method) on FILE.
+
+    FILE is JSONL: {"query": "...", "relevant_tools": ["name or id", ...]} per line. A relevant tool matches
+    by id, name, original name or source id; the ones that match nothing are counted and reported.
+
+    \b
+    Example:
+      toolflow retrieve-eval seal_dev.jsonl -k 1,5,10 --store ./graph
+    """
+    from toolflow.engine.retrieval.evaluate import EvalFileError, read_eval_file, run_eval
+
+    cutoffs = _parse_ks(ks)
+    try:
+        queries = read_eval_file(file)
+    except EvalFileError as exc:
+        raise Fail(str(exc)) from exc
+    retriever = _retriever(store_spec, embedder)
+    try:
+        report = run_eval(retriever, queries, cutoffs)
+    finally:
+        retriever.store.close()
+    if as_json:
+        out.print_json(json.dumps(report))
+        return
+    _print_report(report, cutoffs)
+
+
+def _print_report(report: dict[str, Any], ks: list[int]) -> None:
+    from toolflow.engine.retrieval.models import METHODS
+
+    def table(title: str, part: dict[str, Any]) -> Table:
+        t = Table(title=title)
+        t.add_column("method")
+        cols = [f"{m}@{k}" for k in ks for m in ("recall", "ndcg", "complete")]
+        for c in cols:
+            t.add_column(c, justify="right")
+        for m in METHODS:
+            t.add_row(m, *(f"{part[m][c]:.3f}" for c in cols))
+        return t
+
+    out.print(table(f"All queries ({report['queries']})", report))
+    multi = report["multi_tool"]
+    if multi["queries"]:
+        out.print(table(f"Multi-tool queries ({multi['queries']})", multi))
+    um = report["unmatched"]
+    if um["labels"]:
+        console.print(f"[yellow]{um['labels']} relevant tool label(s) ({um['distinct']} distinct) match no tool in the "
+                      f"graph; {um['queries_skipped']} quer(ies) had none left and were skipped. "
+                      f"e.g. {', '.join(um['examples'][:5])}")

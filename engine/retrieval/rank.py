@@ -1,0 +1,98 @@
+"""Pure ranking functions: reciprocal rank fusion and graph expansion.
+
+Fusion. Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): score(t) = Σ_lists 1 / (k + rank),
+with the paper's k = 60. Ranks, not scores, are fused because BM25 scores and cosines live on unrelated scales
+(a BM25 score of 12 says nothing against a cosine of 0.6), and k = 60 keeps one list's top hit from
+drowning the other list: rank 1 is worth 1/61, rank 10 still 1/70.
+
+Graph expansion. The top ``seeds`` tools of the fused list are the seeds. Every FEEDS / SHARES_INPUT
+neighbour n of a seed s gets graph evidence
+
+    g(n) = f(s) · t(e) · w(e) · (½ + ½ · min(1, cos(q, n) / cos(q, s)))
+
+where f(s) is the seed's fused score, t(e) the weight of the edge type (FEEDS 1, SHARES_INPUT ½), w(e) the
+edge's score (the field-pair cosine the graph build kept, at least its threshold), and the last factor
+mixes the edge alone (½: a prerequisite need not resemble the request, geocoding a city for a weather
+request) with the neighbour's query similarity relative to its seed's (clipped to [0, 1]). The final score is max(f(n), g(n)): a neighbour can rise to just below the seed that
+vouches for it, never above it, and a first-stage hit never loses rank to the expansion of another.
+
+Why these factors: FEEDS says "A's output is B's input", i.e. the two run in sequence, which is the
+multi-step case the expansion is for; SHARES_INPUT says they take the same kind of input, which is true of
+partners and of alternatives alike (every tool that takes a city), hence half weight. The relative query
+similarity keeps neighbours that have nothing to do with the request (a restaurant search next to a weather
+forecast because both take a city) below the ones that do. No weight was fitted to an evaluation set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+RRF_K = 60
+#: t(e): how strongly an edge type says "used together" (see the module docstring).
+EDGE_TYPE_WEIGHTS: dict[str, float] = {"FEEDS": 1.0, "SHARES_INPUT": 0.5}
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion of ranked id lists (1-based ranks)."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, tool_id in enumerate(ranking, start=1):
+            fused[tool_id] = fused.get(tool_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def ordered(scores: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Best first; equal scores by id, so every store and run orders ties the same way."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@dataclass(frozen=True)
+class Link:
+    """One tool-level edge between a seed and a neighbour, as the store returns it."""
+
+    seed: str
+    neighbor: str
+    type: str
+    direction: str  # 'out': seed → neighbour
+    score: float
+    seed_field: str | None = None
+    other_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    link: Link
+    contribution: float
+
+
+def graph_evidence(
+    fused: Mapping[str, float],
+    seeds: Sequence[str],
+    links: Sequence[Link],
+    query_sim: Mapping[str, float],
+    type_weights: Mapping[str, float] = EDGE_TYPE_WEIGHTS,
+) -> dict[str, Evidence]:
+    """For every neighbour, its strongest edge evidence g(n) (see the module docstring). Seeds get none."""
+    seed_set = set(seeds)
+    best: dict[str, Evidence] = {}
+    for link in links:
+        n, s = link.neighbor, link.seed
+        if n in seed_set or s not in seed_set:
+            continue
+        q_n = max(query_sim.get(n, 0.0), 0.0)
+        q_s = query_sim.get(s, 0.0)
+        rel = 1.0 if q_s <= 0 else min(1.0, q_n / q_s)
+        g = fused.get(s, 0.0) * type_weights.get(link.type, 0.0) * max(link.score, 0.0) * (0.5 + 0.5 * rel)
+        cur = best.get(n)
+        if g > 0 and (cur is None or (g, link.seed, link.type) > (cur.contribution, cur.link.seed, cur.link.type)):
+            best[n] = Evidence(link, g)
+    return best
+
+
+def expand(fused: Mapping[str, float], evidence: Mapping[str, Evidence]) -> dict[str, float]:
+    """Final scores max(f(n), g(n)) over the union of both candidate sets."""
+    out = dict(fused)
+    for n, ev in evidence.items():
+        out[n] = max(out.get(n, 0.0), ev.contribution)
+    return out
