@@ -120,6 +120,16 @@ def open_llm(options: dict[str, Any]) -> Iterator[LLM]:
         yield OpenAIClientLLM(ready)
 
 
+def result_caps(llm: LLM) -> dict[str, int]:
+    """The tool role's result bounds from the client's settings (per backend: the llama_cpp profile keeps
+    results small for the 135M model); nothing for LLMs without settings (test fakes: the defaults)."""
+    settings = getattr(llm, "settings", None)
+    if settings is None or not hasattr(settings, "for_role"):
+        return {}
+    rs = settings.for_role("tool")
+    return {"result_items": rs.result_items, "result_chars": rs.result_chars}
+
+
 def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The LLM-related CLI options (shared and per role) as the dict `open_llm` takes."""
     return {
@@ -164,6 +174,12 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
               help="How tool combinations are drawn: walk (graph random walk), random (the paper's −Graph "
                    "ablation) or category.")
 @click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
+@click.option("--intent-only", is_flag=True,
+              help="Ablation: the paper's intent-only plans, without the call blueprint that fixes every call "
+                   "and where each argument value comes from.")
+@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE",
+              help="Report this check as a flag instead of rejecting (repeatable), e.g. argument_not_sourced, "
+                   "follow_up_not_grounded.")
 @click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,
               help="Job seed: fixes dialogue ids and sampling.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=_default("concurrency"), show_default=True,
@@ -213,7 +229,7 @@ def synth(**opts: Any) -> None:
             n=opts["n"], out=opts["out"], rejects=opts["rejects"], seed=opts["seed"], strategy=opts["strategy"],
             plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
             max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
-            retries=opts["retries"],
+            retries=opts["retries"], blueprint=not opts["intent_only"], flag_only=list(opts["flag_only"]),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -221,6 +237,7 @@ def synth(**opts: Any) -> None:
     try:
         source = open_source(opts["tools_path"], opts["samples_path"], store)
         with open_llm(llm_options(opts)) as llm:
+            config = config.model_copy(update=result_caps(llm))
             summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
     finally:
         if store is not None:

@@ -50,6 +50,11 @@ class RunConfig(BaseModel):
     shard: tuple[int, int] = (0, 1)
     retries: int = Field(default=1, ge=0, description="Extra attempts for a dialogue that raised.")
     dedup_threshold: float = Field(default=0.9, gt=0, le=1)
+    blueprint: bool = Field(default=True, description="False: the paper's intent-only plans (ablation).")
+    flag_only: list[str] = Field(default_factory=list, description="Check codes that flag instead of reject.")
+    result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
+                                                                      "(None: the tool backend's setting).")
+    result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
 
     @field_validator("shard")
     @classmethod
@@ -166,7 +171,10 @@ async def run_synthesis(
             return
         synth_config = SynthConfig(
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
-            max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy)
+            max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
+            blueprint=config.blueprint, flag_only=config.flag_only,
+            **{k: v for k, v in (("result_items", config.result_items), ("result_chars", config.result_chars))
+               if v is not None})
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()
             try:
