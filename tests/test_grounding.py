@@ -281,3 +281,13 @@ async def test_intent_only_plans_stay_available_and_unsourced_values_are_rejecte
     d = await play(script(), ts, blueprint=False, flag_only=["argument_not_sourced"])
     assert d.checks.passed and reason_code(d.checks.flags[0]) == "argument_not_sourced"
     assert reason_code(check_dialogue(d).failed[0]) == "argument_not_sourced"  # the default is to reject
+
+
+def test_result_sources_number_calls_across_a_multi_tool_turn() -> None:
+    ts = [ALL["get_forecast"], ALL["search_hotels"], ALL["book_hotel"]]
+    plan = Plan.model_validate({"turns": [
+        {"kind": "multi_tool", "intent": "Weather and hotels, please.", "tools": ["get_forecast", "search_hotels"]},
+        {"kind": "follow_up", "intent": "Book the first hotel.", "tools": ["book_hotel"], "depends_on": [0]}]})
+    out = build_blueprint(plan, sample(ts, feeds=False), ts, seed=2)
+    assert out.turns[1].calls[0].arguments["hotel_id"] == ArgSource(source="result", call=1, path="hotels.0.hotel_id")
+    assert validate_blueprint(out, ts) == []

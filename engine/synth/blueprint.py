@@ -15,6 +15,7 @@ whose turns get their blueprint from this same code.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from typing import Any
@@ -137,14 +138,10 @@ def user_value(name: str, schema: dict[str, Any], rng: random.Random) -> Any:
     enum = [v for v in schema.get("enum") or [] if v is not None]
     if enum:
         return rng.choice(enum)
-    for key in ("default", "example"):
-        v = schema.get(key)
-        if v not in (None, "", [], {}) and (kind is None or types_fit(param_type({"enum": [v]}), kind)) \
-                and not isinstance(v, dict | list):
+    examples = schema.get("examples") if isinstance(schema.get("examples"), list) else []
+    for v in [schema.get("default"), schema.get("example"), *examples[:1]]:
+        if _usable_example(v, kind):
             return coerce(v, schema)
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples and not isinstance(examples[0], dict | list):
-        return coerce(examples[0], schema)
     desc = str(schema.get("description") or "")
     words = _words(name)
     text = f"{words} {desc}".lower()
@@ -163,6 +160,20 @@ def user_value(name: str, schema: dict[str, Any], rng: random.Random) -> Any:
     if example:
         return example
     return _string(words, text, schema, rng)
+
+
+#: Longer schema examples are documents, not something a person types in a chat message.
+EXAMPLE_CHARS = 60
+
+
+def _usable_example(v: Any, kind: str | None) -> bool:
+    """A schema default/example a user could state for a parameter of type `kind`: a scalar of a fitting
+    type, a short string (a JSON document given as a string default is not)."""
+    if v in (None, "", [], {}) or isinstance(v, dict | list):
+        return False
+    if isinstance(v, str) and (len(v) > EXAMPLE_CHARS or "\n" in v):
+        return False
+    return kind is None or (kind not in ("object", "array") and types_fit(param_type({"enum": [v]}), kind))
 
 
 def _number(words: str, text: str, schema: dict[str, Any], rng: random.Random, *, integer: bool) -> Any:
@@ -212,6 +223,12 @@ def _string(words: str, text: str, schema: dict[str, Any], rng: random.Random) -
         return rng.choice(_CITIES)
     if re.search(r"(first|last|full|user|customer|person|author|contact)\s?name|\bname\b", words):
         return rng.choice(_PEOPLE)
+    if re.search(r"json|payload|body", words):
+        return json.dumps({"name": rng.choice(_PEOPLE), "note": rng.choice(_TOPICS)})
+    if re.search(r"file|path|filename|document", words):
+        return f"{rng.choice(['report', 'invoice', 'notes', 'photo'])}-{rng.randint(10, 99)}.{rng.choice(['pdf', 'txt'])}"
+    if re.search(r"code$", words.replace(" ", "")):  # currency/country codes matched above; other codes
+        return "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
     if re.search(r"(^|\s)(id|ids|ref|reference|code|key|token|number|no)$", words):
         letters = "".join(w[0] for w in words.split()[:2]).upper() or "X"
         return f"{letters}-{rng.randint(10000, 99999)}"
@@ -320,7 +337,8 @@ def build_blueprint(plan: Plan, sample: Sample, tools: list[Tool], *, seed: int 
                 update["kind"] = "follow_up"
         new = turn.model_copy(update=update)
         turns.append(new)
-        earlier.extend((len(earlier) + j, by_name[c.tool]) for j, c in enumerate(calls))
+        first = len(earlier)
+        earlier.extend([(first + j, by_name[c.tool]) for j, c in enumerate(calls)])
     return plan.model_copy(update={"turns": turns})
 
 
