@@ -215,6 +215,9 @@ async def _synthesize(
     if len(set(names)) != len(names):
         state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return _build(state, llm, sample, tools, config, tracker)
+    def blueprint(plan: Plan) -> Plan:
+        return build_blueprint(plan, sample, tools, seed=config.seed)
+
     if config.plan:
         problem = None
         try:
@@ -230,12 +233,13 @@ async def _synthesize(
                 state.failed.append(problem)
                 return _build(state, llm, sample, tools, config, tracker)
             # the planner's problems stay on record; the dialogue goes on with the sample's own structure
-            state.plan, intents = await plan_from_skeleton(llm, sample, tools, target_turns=config.target_turns,
-                                                           max_turns=config.max_turns, seed=config.seed,
-                                                           tracker=tracker)
+            state.plan, intents = await plan_from_skeleton(
+                llm, sample, tools, target_turns=config.target_turns, max_turns=config.max_turns, seed=config.seed,
+                tracker=tracker, prepare=blueprint if config.blueprint else None)
             state.notes.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
         if config.blueprint:
-            state.plan = build_blueprint(state.plan, sample, tools, seed=config.seed)
+            if not any(t.calls for t in state.plan.turns):
+                state.plan = blueprint(state.plan)
             if problems := validate_blueprint(state.plan, tools):
                 state.failed.append(f"blueprint_invalid: {'; '.join(problems)[:500]}")
                 return _build(state, llm, sample, tools, config, tracker)
@@ -312,7 +316,9 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
         replies = 0
         answered = False
         for _ in range(config.max_steps):
-            choice = plan_tool_choice(turn, called, user_answered=replies > 0) if config.guide_tools else "auto"
+            # with a blueprint every value of a non-clarify turn is stated (or in an earlier result): call now
+            ready = replies > 0 or (bool(planned) and turn is not None and turn.kind != "clarify")
+            choice = plan_tool_choice(turn, called, user_answered=ready) if config.guide_tools else "auto"
             expected = expected_now(t_idx)
             reply = await respond(llm, tools, state.messages, tracker=tracker, tool_choice=choice,
                                   expected=expected)
