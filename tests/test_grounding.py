@@ -191,6 +191,8 @@ async def test_follow_up_passes_a_list_element_of_an_earlier_result_with_provena
     # on a grammar backend the planned values are pinned; result values once the result exists
     pins = [c["arguments"] for c in llm.calls_for("assistant")]
     assert pins[0] == {"search_hotels": first}
+    # every value is stated: the assistant calls at once instead of asking again
+    assert llm.calls_for("assistant")[0]["tool_choice"]["allowed_tools"]["mode"] == "required"
     assert pins[2] == {"book_hotel": {"hotel_id": "H-77", "guests": second["guests"]}}
     # the tool agent must fill the field the follow-up takes
     schema = llm.calls_for("tool")[0]["json_schema"]
@@ -291,3 +293,17 @@ def test_result_sources_number_calls_across_a_multi_tool_turn() -> None:
     out = build_blueprint(plan, sample(ts, feeds=False), ts, seed=2)
     assert out.turns[1].calls[0].arguments["hotel_id"] == ArgSource(source="result", call=1, path="hotels.0.hotel_id")
     assert validate_blueprint(out, ts) == []
+
+
+async def test_skeleton_intents_are_written_for_the_planned_values() -> None:
+    ts = [ALL["search_hotels"], ALL["book_hotel"]]
+    bad = {"turns": [{"kind": "tool_call", "intent": "find a hotel", "tools": ["nope"]}]}
+    llm = ScriptedLLM({"planner": [bad, bad, bad, {"scenario": "x"}], "user": [], "assistant": []})
+    try:
+        await play(llm, ts, plan_repairs=0, target_turns=2)
+    except AssertionError:
+        pass  # the scripts end once the intents were asked for
+    brief = next(c for c in llm.calls_for("planner") if c["name"] == "Intents")["messages"][0]["content"]
+    planned = build_blueprint(Plan.model_validate({"turns": [
+        {"kind": "tool_call", "intent": "x x x x", "tools": ["search_hotels"]}]}), sample(ts), ts, seed=7)
+    assert planned.turns[0].calls[0].arguments["city"].value in brief
