@@ -109,3 +109,24 @@ def test_real_client_is_built_with_role_overrides(monkeypatch):
         assert llm.settings.for_role("planner").base_url == "http://127.0.0.1:9/v1"
         assert llm.settings.for_role("user").temperature == 0.2
         assert models_of(llm)["tool"] == "m-tool" and models_of(llm)["assistant"] == "m-all"
+
+
+def test_intent_only_ablation_and_checks_as_flags(tmp_path, seen_options):
+    out = tmp_path / "d.jsonl"
+    base = ["-n", "3", "--tools", TOOLS, "--samples", SAMPLES, "--seed", "3"]
+    result = invoke(*base, "--out", str(out), "--intent-only")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    rejected = read_records(tmp_path / "d.rejects.jsonl")
+    # the fake assistant invents values ("value-123"): rejected unless the check is only a flag
+    assert report["kept"] == 0 and all(any(r.startswith("argument_not_sourced") for r in d["checks"]["failed"])
+                                       for d in rejected)
+    flagged = tmp_path / "f.jsonl"
+    result = invoke(*base, "--out", str(flagged), "--intent-only", "--flag-only", "argument_not_sourced")
+    kept = read_records(flagged)
+    assert len(kept) == 3 and all(d["meta"]["blueprint"] is False for d in kept)
+    assert all(any(f.startswith("argument_not_sourced") for f in d["checks"]["flags"]) for d in kept)
+    grounded = tmp_path / "g.jsonl"
+    invoke(*base, "--out", str(grounded))
+    kept = read_records(grounded)
+    assert len(kept) == 3 and all(d["meta"]["blueprint"] is True and d["plan"]["turns"][0]["calls"] for d in kept)
