@@ -306,3 +306,15 @@ async def test_skeleton_intents_are_written_for_the_planned_values() -> None:
     planned = build_blueprint(Plan.model_validate({"turns": [
         {"kind": "tool_call", "intent": "x x x x", "tools": ["search_hotels"]}]}), sample(ts), ts, seed=7)
     assert planned.turns[0].calls[0].arguments["city"].value in brief
+
+
+def test_made_up_dates_of_one_call_ascend_in_parameter_order() -> None:
+    trip = Tool(id="x:trip", name="book_trip", description="Book a trip.",
+                parameters={"type": "object", "properties": {
+                    "start_date": {"type": "string", "description": "YYYY-MM-DD"},
+                    "end_date": {"type": "string", "description": "YYYY-MM-DD"}}, "required": ["start_date", "end_date"]})
+    for seed in range(12):
+        plan = build_blueprint(Plan.model_validate({"turns": [
+            {"kind": "tool_call", "intent": "Book my trip.", "tools": ["book_trip"]}]}), sample([trip]), [trip], seed=seed)
+        args = plan.turns[0].calls[0].arguments
+        assert args["start_date"].value <= args["end_date"].value

@@ -307,8 +307,21 @@ def _turn_calls(turn: PlanTurn, by_name: dict[str, Tool], earlier: list[tuple[in
                     stated.setdefault(key, value)
                     src = ArgSource(source="user", value=value)
             args[param] = src
+        _order_dates(args)
         calls.append(PlannedCall(tool=name, arguments=args))
     return calls
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _order_dates(args: dict[str, ArgSource]) -> None:
+    """Dates the plan made up for one call ascend in parameter order (check-in before check-out, start
+    before end): drawn independently they would contradict each other half the time."""
+    dated = [a for a in args.values() if a.source in ("user", "clarify") and isinstance(a.value, str)
+             and _ISO_DATE.match(a.value)]
+    for src, value in zip(dated, sorted(a.value for a in dated), strict=True):
+        src.value = value
 
 
 def build_blueprint(plan: Plan, sample: Sample, tools: list[Tool], *, seed: int | str = 0) -> Plan:
