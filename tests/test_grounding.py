@@ -200,8 +200,8 @@ async def test_follow_up_passes_a_list_element_of_an_earlier_result_with_provena
     assert schema["properties"]["hotels"]["items"]["properties"]["hotel_id"]["minLength"] == 3
     prov = d.meta.provenance
     assert prov[1]["arguments"]["hotel_id"] == {"source": "result", "call": 0, "path": "hotels.0.hotel_id",
-                                                "value": "H-77", "evidence": "result", "message": 3,
-                                                "call_id": d.messages[2]["tool_calls"][0]["id"]}
+                                                "value": "H-77", "evidence": "result", "found_in": 3,
+                                                "result_of": d.messages[2]["tool_calls"][0]["id"]}
     assert prov[0]["arguments"]["city"]["source"] == prov[0]["arguments"]["city"]["evidence"] == "user"
     assert d.plan.turns[1].calls[0].arguments["hotel_id"].path == "hotels.0.hotel_id"  # blueprint in the record
     assert d.meta.blueprint is True

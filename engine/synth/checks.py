@@ -241,8 +241,8 @@ def _found(value: Any, text: str) -> bool:
 
 def _value_evidence(value: Any, schema: dict[str, Any], users: list[tuple[int, str]],
                     results: list[tuple[int, str, str]]) -> dict[str, Any]:
-    """Where one scalar argument value is found before its call: ``user`` (message index), ``result``
-    (the tool message and its call id), ``default`` (the schema default or an enum member),
+    """Where one scalar argument value is found before its call: ``user`` (`found_in`: the message index),
+    ``result`` (`found_in`: the tool message, `result_of`: its call id), ``default`` (the schema default or an enum member),
     ``unsourced``, or ``unchecked`` (booleans, nulls, values too short to look for)."""
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
         return {"evidence": "unchecked"}
@@ -251,10 +251,10 @@ def _value_evidence(value: Any, schema: dict[str, Any], users: list[tuple[int, s
         return {"evidence": "unchecked"}
     for i, content in reversed(users):
         if _found(value, content):
-            return {"evidence": "user", "message": i}
+            return {"evidence": "user", "found_in": i}
     for i, cid, content in reversed(results):
         if _found(value, content):
-            return {"evidence": "result", "message": i, "call_id": cid}
+            return {"evidence": "result", "found_in": i, "result_of": cid}
     if value == schema.get("default") or value in (schema.get("enum") or []):
         return {"evidence": "default"}
     return {"evidence": "unsourced"}
