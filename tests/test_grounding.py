@@ -144,6 +144,9 @@ def test_result_schema_makes_referenced_fields_usable_and_caps_per_backend() -> 
     hotels = schema["properties"]["hotels"]
     assert hotels["minItems"] == 2 and hotels["maxItems"] == 5
     assert hotels["items"]["properties"]["hotel_id"]["minLength"] == 3
+    assert hotels["items"]["properties"]["hotel_id"]["pattern"].startswith("^")  # a grammar enforces anchored ones
+    assert missing_paths({"hotels": [{}, {"hotel_id": ");\n  ...}];"}]}, {"hotels.1.hotel_id"})  # leaked markup
+    assert not missing_paths({"hotels": [{}, {"hotel_id": "H-77 B"}]}, {"hotels.1.hotel_id"})
     assert hotels["items"]["properties"]["name"]["maxLength"] == 300
     assert missing_paths({"hotels": [{"hotel_id": "H-1"}]}, {"hotels.1.hotel_id"}) == ["hotels.1.hotel_id"]
     assert missing_paths({"hotels": [{"hotel_id": "H-1"}, {"hotel_id": ""}]}, {"hotels.1.hotel_id"})
