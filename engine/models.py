@@ -139,7 +139,7 @@ class ArgSource(BaseModel):
     @model_serializer(mode="wrap")
     def _compact(self, handler: Any) -> dict[str, Any]:
         data = handler(self)
-        return {k: v for k, v in data.items() if not (k in ("call", "path") and v is None)}
+        return {k: v for k, v in data.items() if not (k in ("call", "path", "value") and v is None)}
 
 
 class PlannedCall(BaseModel):
