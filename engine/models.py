@@ -145,6 +145,35 @@ class Sample(BaseModel):
 
 
 TurnKind = Literal["tool_call", "multi_tool", "follow_up", "clarify", "chitchat"]
+SourceKind = Literal["user", "result", "clarify", "default"]
+
+
+class ArgSource(BaseModel):
+    """Where one argument value of a planned call comes from.
+
+    ``user``: the user states `value` in the turn; ``clarify``: the user withholds `value` until the
+    assistant asks; ``default``: `value` is an enum member or the schema default; ``result``: the value
+    at `path` (dotted, list indexes as numbers: ``hotels.0.hotel_id``) of planned call `call`'s result.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: SourceKind
+    value: Any = None
+    call: int | None = Field(default=None, description="For result: index of the earlier planned call.")
+    path: str | None = Field(default=None, description="For result: the field path in that call's result.")
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if not (k in ("call", "path", "value") and v is None)}
+
+
+class PlannedCall(BaseModel):
+    """One call of the blueprint: the tool and the source of every argument it passes."""
+
+    tool: str
+    arguments: dict[str, ArgSource] = Field(default_factory=dict)
 
 
 class PlanTurn(BaseModel):
@@ -153,6 +182,9 @@ class PlanTurn(BaseModel):
     tools: list[str] = Field(default_factory=list, description="Names of the tools this turn needs.")
     depends_on: list[int] = Field(default_factory=list, description="Indexes of earlier turns whose results it uses.")
     missing: list[str] = Field(default_factory=list, description="For clarify: required values the user leaves out.")
+    calls: list[PlannedCall] = Field(
+        default_factory=list, description="The call blueprint: the turn's calls; planned calls are numbered "
+                                          "across the plan in order (the `call` of a result source).")
 
 
 class Plan(BaseModel):
@@ -169,7 +201,8 @@ class Checks(BaseModel):
 
 
 #: Meta keys written only when they apply (absent, not null, otherwise), so records stay compact.
-_OPTIONAL_META = frozenset({"plan_source", "plan_intents", "planner_problem", "user_fallbacks"})
+_OPTIONAL_META = frozenset({"plan_source", "plan_intents", "planner_problem", "user_fallbacks", "blueprint",
+                            "provenance", "user_values_inserted"})
 
 
 class Meta(BaseModel):
@@ -192,6 +225,13 @@ class Meta(BaseModel):
     plan_intents: Literal["llm", "template"] | None = None
     planner_problem: str | None = None
     user_fallbacks: int | None = Field(default=None, description="User turns replaced by the plan's intent.")
+    blueprint: bool | None = Field(default=None, description="True: the plan fixed every call and argument "
+                                                              "source; False: the paper's intent-only plan.")
+    provenance: list[dict[str, Any]] | None = Field(
+        default=None, description="Per call: id, tool, plan turn, and per argument where its value came from "
+                                  "(the planned source, and the evidence found in the dialogue).")
+    user_values_inserted: int | None = Field(
+        default=None, description="Planned values the user agent left out, appended to its message.")
 
     @model_serializer(mode="wrap")
     def _drop_unset_optionals(self, handler: Any) -> dict[str, Any]:

@@ -76,8 +76,9 @@ class ScriptedLLM:
                                              role=role, name=name)
 
     async def chat(self, role, messages, *, tools=None, tracker: UsageTracker | None = None,
-                   tool_choice=None) -> ChatReply:
-        self.calls.append({"role": role, "messages": messages, "tools": tools, "tool_choice": tool_choice})
+                   tool_choice=None, arguments=None) -> ChatReply:
+        self.calls.append({"role": role, "messages": messages, "tools": tools, "tool_choice": tool_choice,
+                           "arguments": arguments})
         if tracker is not None:
             tracker.record(role, Usage(prompt_tokens=20, completion_tokens=7, requests=1))
         item = self._next(role, messages, tools)
@@ -188,7 +189,8 @@ class AutoLLM:
     async def aclose(self) -> None:
         return None
 
-    async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None) -> ChatReply:
+    async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None, arguments=None) -> ChatReply:
+        """Like a grammar backend: pinned `arguments` are used as they are."""
         await self._tick(role, tracker)
         if tool_choice == "none":
             return ChatReply(content=f"Here you are: {self._sentence()}.", finish_reason="stop")
@@ -210,6 +212,8 @@ class AutoLLM:
         params = self.by_name[todo[0]].parameters
         args = {k: example_for(params["properties"][k], self.rng) for k in params.get("required", [])
                 if todo[0] not in self.bad_args_for}
+        if arguments and todo[0] in arguments and todo[0] not in self.bad_args_for:
+            args = dict(arguments[todo[0]])  # pinned by the plan's blueprint (a grammar backend's const)
         return ChatReply(tool_calls=[tool_call(todo[0], args, cid="srv-1")], finish_reason="tool_calls")
 
 

@@ -27,7 +27,7 @@ def good() -> Dialogue:
         tools=[ALL["search_hotels"].openai_tool(), ALL["book_hotel"].openai_tool()],
         messages=[
             {"role": "system", "content": "You are helpful."},
-            {"role": "user", "content": "Any hotels in Rome from June 1?"},
+            {"role": "user", "content": "Any hotels in Rome from 2025-06-01?"},
             {"role": "assistant", "content": None,
              "tool_calls": [call("c1", "search_hotels", '{"city": "Rome", "check_in": "2025-06-01"}')]},
             {"role": "tool", "tool_call_id": "c1", "name": "search_hotels",
@@ -112,7 +112,7 @@ def test_plain_word_tool_names_in_user_text_are_fine():
     d.messages[2]["tool_calls"][0]["function"]["name"] = "search"
     d.messages[3]["name"] = "search"
     d.plan.turns[0].tools = ["search"]
-    d.messages[1]["content"] = "Can you search hotels in Rome from June 1?"
+    d.messages[1]["content"] = "Can you search hotels in Rome from 2025-06-01?"
     assert check_dialogue(d).passed, check_dialogue(d)
 
 
@@ -147,5 +147,5 @@ def test_near_duplicates():
 
 
 def test_dedup_text_uses_user_messages_only():
-    assert dedup_text(good()) == "Any hotels in Rome from June 1?\nBook it for the two of us."
+    assert dedup_text(good()) == "Any hotels in Rome from 2025-06-01?\nBook it for the two of us."
     assert dedup_text(good().model_dump()) == dedup_text(good())

@@ -130,6 +130,9 @@ def test_ablate_runs_four_settings_writes_outputs_and_resumes(tmp_path: Path, mo
         strategies[row["setting"]] = {r["meta"]["strategy"] for r in records + rejects}
         assert {r["meta"]["plan"] for r in records + rejects} == {row["plan"]}
         users = [u for r in records for u in user_messages(r)]
+        if not records:  # the fake's improvised (−Plan) calls invent values: rejected as argument_not_sourced
+            assert not row["plan"] and row["metrics"]["entropy"] is None
+            continue
         assert abs(row["metrics"]["entropy"] - entropy(users)) < 1e-6
         assert abs(row["metrics"]["distinct3"] - distinct_n(users, 3)) < 1e-6
         assert row["metrics"]["enr"] in (0.0, None)  # the pinned model says neutral; None: no round pairs
@@ -137,6 +140,7 @@ def test_ablate_runs_four_settings_writes_outputs_and_resumes(tmp_path: Path, mo
     assert any(row["metrics"]["enr"] == 0.0 for row in table["rows"])
     assert strategies == {"graph_plan": {"walk"}, "no_plan": {"walk"}, "no_graph": {"random"},
                           "no_both": {"random"}}
+    assert table["rows"][0]["kept"] > 0
     assert table["rows"][0]["paper"]["ss"] == 63.36 and table["rows"][1]["paper"] is None
     md = (out / "table.md").read_text(encoding="utf-8")
     assert md.count("| ours |") == 4 and md.count("| paper |") == 2 and "direction" in md

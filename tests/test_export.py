@@ -52,7 +52,8 @@ def test_openai_lines_are_messages_and_tools(dialogues, tmp_path):
     assert export(dialogues, "openai", target).written == 4
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     src = [json.loads(line) for line in dialogues.read_text().splitlines()]
-    assert [set(r) for r in rows] == [{"messages", "tools"}] * 4
+    assert [set(r) for r in rows] == [{"messages", "tools", "provenance"}] * 3 + [{"messages", "tools"}]
+    assert [r["provenance"] for r in rows[:3]] == [d["meta"]["provenance"] for d in src[:3]]
     assert [r["messages"] for r in rows] == [d["messages"] for d in src]
     assert rows[3]["tools"][0]["function"]["name"] == "get_forecast"
 
@@ -90,7 +91,7 @@ def test_hf_dataset_round_trip(dialogues, tmp_path):
     target = tmp_path / "hf"
     assert export(dialogues, "hf", target).written == 4
     ds = load_from_disk(str(target))
-    assert len(ds) == 4 and set(ds.column_names) == {"id", "messages", "tools", "sample_id", "meta"}
+    assert len(ds) == 4 and set(ds.column_names) == {"id", "messages", "tools", "sample_id", "meta", "plan"}
     row = ds[3]
     assert row["id"] == "dlg-parallel"
     assert [m["role"] for m in row["messages"]][:3] == ["system", "user", "assistant"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sampling_graphs import mixed_graph
 
-from toolflow.engine import cli_synth
+from toolflow.engine.cli import synth as cli_synth
 from toolflow.engine.cli.synth import (
     LOCAL_CONCURRENCY,
     REMOTE_CONCURRENCY,

@@ -36,6 +36,8 @@ def roles(d):
 
 
 async def run(llm, ts, **cfg):
+    """The loop's branches with intent-only plans (scripted arguments); blueprint plans: test_grounding.py."""
+    cfg.setdefault("blueprint", False)
     return await synthesize(llm, sample(ts), ts, index=3, config=SynthConfig(seed=7, **cfg))
 
 
@@ -47,7 +49,7 @@ async def test_clarification_assistant_asks_user_supplies_then_call():
          "missing": ["guests"]}]}
     llm = ScriptedLLM({
         "planner": [plan],
-        "user": [{"message": "Hotels in Rome from June 1?"}, {"message": "Book the cheapest one."},
+        "user": [{"message": "Hotels in Rome from 2025-06-01?"}, {"message": "Book the cheapest one."},
                  {"message": "We are two."}],
         "assistant": [calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})), "Roma Inn, 90 EUR.",
                       "How many guests?", calls(("book_hotel", {"hotel_id": "H-77", "guests": 2})), "Booked: B-1."],
@@ -92,18 +94,18 @@ async def test_parallel_calls_in_one_assistant_message():
     assert d.checks.passed, d.checks
 
 
-async def _follow_up(hotel_id):
+async def _follow_up(hotel_id, **cfg):
     ts = tools("search_hotels", "book_hotel")
     plan = {"turns": [
         {"kind": "tool_call", "intent": "hotels in Rome from 2025-06-01", "tools": ["search_hotels"]},
         {"kind": "follow_up", "intent": "book the first hotel for 2", "tools": ["book_hotel"], "depends_on": [0]}]}
     llm = ScriptedLLM({
-        "planner": [plan], "user": [{"message": "Hotels in Rome from June 1?"}, {"message": "Book the first, 2 of us."}],
+        "planner": [plan], "user": [{"message": "Hotels in Rome from 2025-06-01?"}, {"message": "Book the first, 2 of us."}],
         "assistant": [calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})), "Roma Inn.",
                       calls(("book_hotel", {"hotel_id": hotel_id, "guests": 2})), "Booked."],
         "tool": [HOTELS, BOOKED],
     })
-    return llm, await run(llm, ts)
+    return llm, await run(llm, ts, **cfg)
 
 
 async def test_follow_up_uses_earlier_result_and_tool_agent_sees_it():
@@ -114,9 +116,12 @@ async def test_follow_up_uses_earlier_result_and_tool_agent_sees_it():
     assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}
 
 
-async def test_follow_up_not_grounded_is_flagged():
+async def test_follow_up_not_grounded_is_rejected_or_flagged_by_setting():
     _, d = await _follow_up("H-00")
-    assert d.checks.passed and d.checks.flags == ["follow_up_not_grounded: turn 1"]
+    assert not d.checks.passed
+    assert {c.split(":")[0] for c in d.checks.failed} == {"follow_up_not_grounded", "argument_not_sourced"}
+    _, d = await _follow_up("H-00", flag_only=["follow_up_not_grounded", "argument_not_sourced"])
+    assert d.checks.passed and d.checks.flags[0].startswith("follow_up_not_grounded: turn 1")
 
 
 async def test_truncated_reply_stops_and_is_rejected():
@@ -159,22 +164,22 @@ async def test_invalid_plan_falls_back_to_the_sample_skeleton():
                        "fields": ["hotel_id", "hotel_id"]}])
     bad = {"turns": [{"kind": "tool_call", "intent": "find a hotel", "tools": ["nope"]}]}
     intents = {"scenario": "A nurse planning a weekend in Rome.",
-               "intents": ["Find me a hotel in Rome from June 1.", "Book the first one for two of us."]}
+               "intents": ["Find me a hotel in Rome from 2025-06-01.", "Book the first one for two of us."]}
     llm = ScriptedLLM({
         "planner": [bad, bad, intents],
-        "user": [{"message": "Hotels in Rome from June 1?"}, {"message": "Book the first, 2 of us."}],
+        "user": [{"message": "Hotels in Rome from 2025-06-01?"}, {"message": "Book the first, 2 of us."}],
         "assistant": [calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})), "Roma Inn.",
                       calls(("book_hotel", {"hotel_id": "H-77", "guests": 2})), "Booked."],
         "tool": [HOTELS, BOOKED],
     })
-    d = await synthesize(llm, s, ts, index=3, config=SynthConfig(seed=7, target_turns=2))
+    d = await synthesize(llm, s, ts, index=3, config=SynthConfig(seed=7, target_turns=2, blueprint=False))
     assert d.checks.passed, d.checks
     assert (d.meta.plan_source, d.meta.plan_intents) == ("skeleton", "llm")
     assert d.meta.planner_problem.startswith("plan_invalid:")
     assert [(t.kind, t.tools, t.depends_on) for t in d.plan.turns] == [
         ("tool_call", ["search_hotels"], []), ("follow_up", ["book_hotel"], [0])]
     assert d.plan.scenario == "A nurse planning a weekend in Rome."
-    assert "Rome from June 1" in llm.calls_for("user")[0]["messages"][-1]["content"]
+    assert "Rome from 2025-06-01" in llm.calls_for("user")[0]["messages"][-1]["content"]
 
 
 async def test_llm_plan_is_recorded_as_such():
@@ -219,7 +224,7 @@ async def test_plan_guided_tool_choice():
     def script():
         return ScriptedLLM({
             "planner": [plan],
-            "user": [{"message": "Any hotels in Rome?"}, {"message": "From June 1."}, {"message": "Thanks!"}],
+            "user": [{"message": "Any hotels in Rome?"}, {"message": "From 2025-06-01."}, {"message": "Thanks!"}],
             "assistant": ["From which date?", calls(("search_hotels", {"city": "Rome", "check_in": "2025-06-01"})),
                           "Roma Inn.", "You're welcome."],
             "tool": [HOTELS],

@@ -134,3 +134,24 @@ def test_malformed_samples_file_is_a_one_line_error_naming_file_and_line(tmp_pat
         assert f"{samples}:3: not a sample record" in res.output and field in res.output
         assert "Traceback" not in res.output and "errors.pydantic.dev" not in res.output
     assert not out.exists() and seen_options == [], "nothing ran"
+
+
+def test_intent_only_ablation_and_checks_as_flags(tmp_path, seen_options):
+    out = tmp_path / "d.jsonl"
+    base = ["-n", "3", "--tools", TOOLS, "--samples", SAMPLES, "--seed", "3"]
+    result = invoke(*base, "--out", str(out), "--intent-only")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    rejected = read_records(tmp_path / "d.rejects.jsonl")
+    # the fake assistant invents values ("value-123"): rejected unless the check is only a flag
+    assert report["kept"] == 0 and all(any(r.startswith("argument_not_sourced") for r in d["checks"]["failed"])
+                                       for d in rejected)
+    flagged = tmp_path / "f.jsonl"
+    result = invoke(*base, "--out", str(flagged), "--intent-only", "--flag-only", "argument_not_sourced")
+    kept = read_records(flagged)
+    assert len(kept) == 3 and all(d["meta"]["blueprint"] is False for d in kept)
+    assert all(any(f.startswith("argument_not_sourced") for f in d["checks"]["flags"]) for d in kept)
+    grounded = tmp_path / "g.jsonl"
+    invoke(*base, "--out", str(grounded))
+    kept = read_records(grounded)
+    assert len(kept) == 3 and all(d["meta"]["blueprint"] is True and d["plan"]["turns"][0]["calls"] for d in kept)

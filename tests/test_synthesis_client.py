@@ -60,7 +60,7 @@ async def test_dialogue_through_the_production_client(server):
     tools = [ALL["get_forecast"], ALL["find_restaurants"]]
     async with OpenAIClientLLM(settings) as llm:
         d = await synthesize(llm, Sample(id="s", tool_ids=[t.id for t in tools], strategy="t"), tools,
-                             index=0, config=SynthConfig())
+                             index=0, config=SynthConfig(blueprint=False))
     assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}, d.checks
     assert [m["role"] for m in d.messages] == ["system", "user", "assistant", "tool", "tool", "assistant",
                                                "user", "assistant"]
@@ -81,7 +81,7 @@ async def test_cache_is_scoped_per_dialogue_and_replayed_on_rerun(server, tmp_pa
 
     async def once(index):
         async with OpenAIClientLLM(settings) as llm:
-            return await synthesize(llm, sample, tools, index=index, config=SynthConfig())
+            return await synthesize(llm, sample, tools, index=index, config=SynthConfig(blueprint=False))
 
     first = await once(0)
     after_first = server.request_count

@@ -193,6 +193,16 @@ def default_concurrency(options: dict[str, Any]) -> int:
     return LOCAL_CONCURRENCY if settings.needs_local_server() else REMOTE_CONCURRENCY
 
 
+def result_caps(llm: LLM) -> dict[str, int]:
+    """The tool role's result bounds from the client's settings (per backend: the llama_cpp profile keeps
+    results small for the 135M model); nothing for LLMs without settings (test fakes: the defaults)."""
+    settings = getattr(llm, "settings", None)
+    if settings is None or not hasattr(settings, "for_role"):
+        return {}
+    rs = settings.for_role("tool")
+    return {"result_items": rs.result_items, "result_chars": rs.result_chars}
+
+
 def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The LLM-related CLI options (shared and per role) as the dict `open_llm` takes."""
     return {
@@ -265,6 +275,12 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
               help="How tool combinations are drawn: walk (graph random walk), random (the paper's −Graph "
                    "ablation) or category.")
 @click.option("--no-plan", is_flag=True, help="Ablation '−Plan': no planner, the user improvises turn by turn.")
+@click.option("--intent-only", is_flag=True,
+              help="Ablation: the paper's intent-only plans, without the call blueprint that fixes every call "
+                   "and where each argument value comes from.")
+@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE",
+              help="Report this check as a flag instead of rejecting (repeatable), e.g. argument_not_sourced, "
+                   "follow_up_not_grounded.")
 @click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,
               help="Job seed: fixes dialogue ids and sampling.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,
@@ -332,6 +348,7 @@ def synth(**opts: Any) -> None:
             plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
             max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
             retries=opts["retries"], force=opts["force"], budget_tokens=opts["budget_tokens"],
+            blueprint=not opts["intent_only"], flag_only=list(opts["flag_only"]),
             inputs=[p for p in (opts["tools_path"], opts["samples_path"]) if p is not None],
         )
     except ValueError as exc:
@@ -341,6 +358,7 @@ def synth(**opts: Any) -> None:
     try:
         source = open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
         with open_llm(llm_options(opts)) as llm:
+            config = config.model_copy(update=result_caps(llm))
             if opts["estimate"]:
                 _estimate(llm, source, config, console, prices)
                 return

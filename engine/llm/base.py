@@ -79,8 +79,13 @@ class LLM(Protocol):
         tools: list[dict[str, Any]] | None = None,
         tracker: UsageTracker | None = None,
         tool_choice: str | dict[str, Any] | None = None,
+        arguments: dict[str, dict[str, Any]] | None = None,
     ) -> ChatReply:
-        """A plain chat completion; with `tools`, may return OpenAI tool calls (`tool_choice` as in OpenAI)."""
+        """A plain chat completion; with `tools`, may return OpenAI tool calls (`tool_choice` as in OpenAI).
+
+        `arguments` (tool name → argument → value) pins the arguments of calls planned in advance: backends
+        that decode under a grammar can only produce those values; native ``tools=`` backends ignore it
+        (the caller checks their calls)."""
         ...
 
     async def structured_json(

@@ -40,7 +40,7 @@ from toolflow.engine.llm.errors import (
 from toolflow.engine.llm.messages import add_system_text, call_id, normalize_messages
 from toolflow.engine.llm.repair import structured_with_repairs
 from toolflow.engine.llm.retry import RETRY_STATUS, RetryPolicy, is_transient, with_retries
-from toolflow.engine.llm.schema import compact_schema, grammar_schema, schema_of, tool_line
+from toolflow.engine.llm.schema import compact_schema, grammar_schema, pin_arguments, schema_of, tool_line
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 from toolflow.engine.secrets import redact, register_secret
 
@@ -212,8 +212,12 @@ class OpenAIClientLLM:
         tools: list[dict[str, Any]] | None = None,
         tracker: UsageTracker | None = None,
         tool_choice: str | dict[str, Any] | None = None,
+        arguments: dict[str, dict[str, Any]] | None = None,
     ) -> ChatReply:
         """A chat completion; with `tools`, OpenAI-shaped ``tool_calls`` (native or emulated).
+
+        `arguments` pins planned argument values (tool → argument → value): emulation narrows those
+        arguments to ``const`` in the reply grammar; native endpoints do not get it.
 
         `tool_choice` takes OpenAI's values: ``"auto"`` (default), ``"none"``, ``"required"``,
         ``{"type": "function", "function": {"name": ...}}`` or ``{"type": "allowed_tools",
@@ -237,7 +241,7 @@ class OpenAIClientLLM:
             )  # fmt: skip
             if reply is not None:
                 return reply
-        return await self._emulated_chat(rs, messages, tools, tracker, offered=offered, mode=mode)
+        return await self._emulated_chat(rs, messages, tools, tracker, offered=offered, mode=mode, pinned=arguments)
 
     # -- structured outputs ------------------------------------------------------------------------
 
@@ -413,6 +417,7 @@ class OpenAIClientLLM:
         *,
         offered: list[dict[str, Any]] | None = None,
         mode: str = "auto",
+        pinned: dict[str, dict[str, Any]] | None = None,
     ) -> ChatReply:
         """Tool calling via a union schema: ``{"message": str}`` or ``{"tool_calls": [{"name", "arguments"}]}``.
 
@@ -425,7 +430,7 @@ class OpenAIClientLLM:
         # narrowed to some tools (allowed_tools / a named function): one call per tool, as asked for;
         # otherwise parallel calls of one tool stay possible
         max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
-        schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls)
+        schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls, pinned=pinned)
         convo = normalize_messages(messages, flatten_tools=True)
         hint = emulation_prompt(list(every.values()))
 
@@ -619,14 +624,16 @@ def resolve_tool_choice(
 
 
 def emulation_schema(
-    functions: list[dict[str, Any]], *, mode: str = "auto", max_calls: int | None = None
+    functions: list[dict[str, Any]], *, mode: str = "auto", max_calls: int | None = None,
+    pinned: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Union schema for emulated tool calling; one branch per tool so a grammar keeps arguments valid.
 
     Each branch is ``{"name": {"const": tool}, "arguments": <that tool's parameters>}``, made
     grammar-safe (:func:`.schema.grammar_schema`): arguments follow the tool's schema by construction.
     ``mode="none"`` leaves only the message branch, ``"required"`` only the tool-calls branch;
-    `max_calls` bounds the calls in one reply (default: the number of tools, at least 2).
+    `max_calls` bounds the calls in one reply (default: the number of tools, at least 2); a tool in
+    `pinned` gets exactly those argument values (:func:`.schema.pin_arguments`).
     """
     message = {
         "type": "object",
@@ -637,7 +644,8 @@ def emulation_schema(
         return message
     variants = []
     for fn in functions:
-        params = _grammar_params(fn)
+        params = pin_arguments(fn.get("parameters") or {}, pinned[fn["name"]]) if fn["name"] in (pinned or {}) \
+            else _grammar_params(fn)
         variants.append(
             {
                 "type": "object",

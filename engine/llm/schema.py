@@ -197,3 +197,12 @@ def tool_line(fn: dict[str, Any]) -> str:
     ]
     head = f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]}"
     return head + ("\n  arguments: " + "; ".join(args) if args else "\n  arguments: none")
+
+
+def pin_arguments(params: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The argument schema of a call whose values are fixed in advance (a grammar backend then cannot
+    produce anything else): every pinned argument a ``const``, no other argument allowed. Used for
+    blueprint calls on llama.cpp, where a 135M model otherwise invents ``"city": "myCity"``."""
+    props = params.get("properties") or {}
+    pinned = {k: {"const": v} for k, v in values.items() if k in props or not props}
+    return {"type": "object", "properties": pinned, "required": list(pinned), "additionalProperties": False}

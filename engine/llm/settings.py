@@ -50,6 +50,9 @@ BACKEND_PROFILES: dict[str, dict[str, Any]] = {
         "concurrency": 1,
         "max_tokens": 512,
         "timeout": 300.0,
+        # simulated tool results: a 135M model under a grammar fills every list and string to its bound
+        "result_items": 2,
+        "result_chars": 80,
     },
     "openai": {},
 }
@@ -63,6 +66,8 @@ _ROLE_FIELDS = (
     "timeout",
     "structured_mode",
     "native_tools",
+    "result_items",
+    "result_chars",
 )
 
 
@@ -77,6 +82,8 @@ class RoleSettings(BaseModel):
     timeout: float | None = None
     structured_mode: StructuredMode | None = None
     native_tools: NativeTools | None = None
+    result_items: int | None = Field(default=None, ge=1)
+    result_chars: int | None = Field(default=None, ge=8)
 
 
 class ResolvedRole(BaseModel):
@@ -91,6 +98,8 @@ class ResolvedRole(BaseModel):
     timeout: float
     structured_mode: StructuredMode
     native_tools: NativeTools
+    result_items: int
+    result_chars: int
 
     @property
     def endpoint(self) -> str:
@@ -120,6 +129,11 @@ class LLMSettings(BaseModel):
     structured_mode: StructuredMode = "auto"
     # on: pass `tools=`; off: emulate tool calls with a union JSON schema; auto: native, emulate on HTTP error.
     native_tools: NativeTools = "auto"
+    # bounds on simulated tool results (tool role): list items and characters per string. A capable model
+    # writes realistic results within 5 items / 300 characters; the llama_cpp profile keeps the 135M
+    # model's 2 / 80, the bounds it was measured with.
+    result_items: int = Field(5, ge=1)
+    result_chars: int = Field(300, ge=8)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
 
     backend: Backend = "openai"
@@ -178,7 +192,7 @@ class LLMSettings(BaseModel):
                 **local.model_dump(),
                 **{k: v for k, v in over.items() if v is not None and k != "base_url"},
             }
-            for k in ("structured_mode", "native_tools", "max_tokens", "timeout"):
+            for k in ("structured_mode", "native_tools", "max_tokens", "timeout", "result_items", "result_chars"):
                 if over.get(k) is None and k not in self.model_fields_set:
                     merged[k] = profile[k]
             merged["base_url"], merged["model"] = base_url, model

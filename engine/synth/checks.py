@@ -175,7 +175,7 @@ def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[
             values = [str(v) for m in window for c in m.get("tool_calls") or []
                       for v in _arg_values(c)]
             if values and not any(v in earlier for v in values if len(v) >= 2):
-                flags.append(f"follow_up_not_grounded: turn {i}")
+                failed.append(f"follow_up_not_grounded: turn {i} passes no value of an earlier tool result")
 
 
 def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
@@ -195,10 +195,100 @@ def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
     return out
 
 
-def check_dialogue(dialogue: Dialogue) -> Checks:
+#: A value shorter than this is not looked for (a "2" is in every text); the independent definition of
+#: "sourced" that the issue's figures use counts strings of 3+ characters.
+SOURCED_CHARS = 3
+
+
+def _number_text(v: int | float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _found(value: Any, text: str) -> bool:
+    if isinstance(value, str):
+        return value.strip().casefold() in text.casefold()
+    shown = re.escape(_number_text(value))
+    return re.search(rf"(?<![\d.]){shown}(?![\d])", text) is not None
+
+
+def _value_evidence(value: Any, schema: dict[str, Any], users: list[tuple[int, str]],
+                    results: list[tuple[int, str, str]]) -> dict[str, Any]:
+    """Where one scalar argument value is found before its call: ``user`` (`found_in`: the message index),
+    ``result`` (`found_in`: the tool message, `result_of`: its call id), ``default`` (the schema default or an enum member),
+    ``unsourced``, or ``unchecked`` (booleans, nulls, values too short to look for)."""
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return {"evidence": "unchecked"}
+    text = value if isinstance(value, str) else _number_text(value)
+    if len(text.strip()) < SOURCED_CHARS:
+        return {"evidence": "unchecked"}
+    for i, content in reversed(users):
+        if _found(value, content):
+            return {"evidence": "user", "found_in": i}
+    for i, cid, content in reversed(results):
+        if _found(value, content):
+            return {"evidence": "result", "found_in": i, "result_of": cid}
+    if value == schema.get("default") or value in (schema.get("enum") or []):
+        return {"evidence": "default"}
+    return {"evidence": "unsourced"}
+
+
+def _leaf_items(value: Any, schema: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        return [x for k, v in value.items() for x in _leaf_items(v, props.get(k) or {})]
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return [x for v in value for x in _leaf_items(v, items)]
+    return [(value, schema)]
+
+
+def argument_evidence(dialogue: Dialogue) -> list[dict[str, Any]]:
+    """Per tool call, in order: its id, tool, message index and, per argument, where its value is found
+    in the dialogue before the call (:func:`_value_evidence`; a list or object argument takes the worst
+    evidence of its parts). Pure: the same function feeds ``meta.provenance`` and the sourcing check."""
+    params = _tool_params(dialogue)
+    users: list[tuple[int, str]] = []
+    results: list[tuple[int, str, str]] = []
+    out: list[dict[str, Any]] = []
+    rank = {"unsourced": 0, "default": 1, "result": 2, "user": 3, "unchecked": 4}
+    for i, m in enumerate(dialogue.messages):
+        role, content = m.get("role"), m.get("content")
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            users.append((i, text))
+        elif role == "tool":
+            results.append((i, str(m.get("tool_call_id") or ""), text))
+        elif role == "assistant":
+            for call in m.get("tool_calls") or []:
+                fn = call.get("function") or {}
+                try:
+                    args = json.loads(fn.get("arguments") or "{}")
+                except (TypeError, ValueError):
+                    args = None
+                props = (params.get(fn.get("name")) or {}).get("properties") or {}
+                entry: dict[str, Any] = {"call_id": call.get("id"), "tool": fn.get("name"), "message": i,
+                                         "arguments": {}}
+                for arg, value in (args or {}).items() if isinstance(args, dict) else []:
+                    found = [_value_evidence(v, sch, users, results) for v, sch in _leaf_items(value, props.get(arg) or {})]
+                    worst = min(found, key=lambda e: rank[e["evidence"]], default={"evidence": "unchecked"})
+                    entry["arguments"][arg] = {"value": value, **worst}
+                out.append(entry)
+    return out
+
+
+def _check_sourcing(dialogue: Dialogue, failed: list[str]) -> None:
+    for call in argument_evidence(dialogue):
+        for arg, ev in call["arguments"].items():
+            if ev["evidence"] == "unsourced":
+                failed.append(f"argument_not_sourced: {call['tool']}.{arg}={str(ev['value'])[:60]!r} at message "
+                              f"{call['message']} is neither in the user's words, nor an earlier result, nor a default")
+
+
+def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = ()) -> Checks:
     """All per-dialogue checks (passed, failed reasons, flags).
 
-    Failures already present in ``dialogue.checks.failed`` (e.g. from the loop) are kept.
+    Failures already present in ``dialogue.checks.failed`` (e.g. from the loop) are kept. Reasons whose
+    code is in `as_flags` (e.g. ``argument_not_sourced`` for an intent-only ablation run) become flags.
     """
     failed: list[str] = list(dialogue.checks.failed)
     flags: list[str] = list(dialogue.checks.flags)
@@ -208,12 +298,15 @@ def check_dialogue(dialogue: Dialogue) -> Checks:
         calls = _check_calls_and_results(dialogue, failed, flags)
         _check_turn_content(dialogue, failed, flags)
         _check_plan(dialogue, calls, failed, flags)
+        _check_sourcing(dialogue, failed)
         last = dialogue.messages[-1]
         ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
                           and (last.get("content") or "").strip())
         if not ends_in_answer and not failed:  # only when nothing else explains it
             failed.append(f"unfinished: no closing assistant answer (stopped: {dialogue.meta.stopped})")
-    failed = list(dict.fromkeys(failed))
+    soft = set(as_flags)
+    flags += [r for r in failed if reason_code(r) in soft]
+    failed = list(dict.fromkeys(r for r in failed if reason_code(r) not in soft))
     flags = list(dict.fromkeys(flags))
     return Checks(passed=not failed, failed=failed, flags=flags)
 

@@ -35,7 +35,13 @@ def iter_dialogues(path: Path, report: ReadReport | None = None) -> Iterator[dic
 
 
 def to_openai(d: dict[str, Any]) -> dict[str, Any]:
-    return {"messages": d["messages"], "tools": d["tools"]}
+    """Messages and tools, plus where every argument value came from (``provenance``, when recorded):
+    trainers read the first two; the third lets a user filter or audit calls without the full record."""
+    out = {"messages": d["messages"], "tools": d["tools"]}
+    provenance = (d.get("meta") or {}).get("provenance")
+    if provenance is not None:
+        out["provenance"] = provenance
+    return out
 
 
 def _function(tool: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +111,8 @@ def _hf_row(d: dict[str, Any]) -> dict[str, Any]:
         })
     return {"id": d["id"], "messages": messages, "tools": json.dumps(d["tools"], ensure_ascii=False),
             "sample_id": (d.get("sample") or {}).get("id"),
-            "meta": json.dumps(d.get("meta") or {}, ensure_ascii=False)}
+            "meta": json.dumps(d.get("meta") or {}, ensure_ascii=False),  # includes provenance
+            "plan": json.dumps(d.get("plan"), ensure_ascii=False)}  # with the call blueprint
 
 
 def hf_features() -> Any:
@@ -117,7 +124,7 @@ def hf_features() -> Any:
     message = {"role": Value("string"), "content": Value("string"), "tool_calls": [call],
                "tool_call_id": Value("string"), "name": Value("string")}
     return Features({"id": Value("string"), "messages": [message], "tools": Value("string"),
-                     "sample_id": Value("string"), "meta": Value("string")})
+                     "sample_id": Value("string"), "meta": Value("string"), "plan": Value("string")})
 
 
 @dataclass

@@ -71,6 +71,11 @@ class RunConfig(BaseModel):
                                        description="The planner success share below which the gate closes.")
     force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
     inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
+    blueprint: bool = Field(default=True, description="False: the paper's intent-only plans (ablation).")
+    flag_only: list[str] = Field(default_factory=list, description="Check codes that flag instead of reject.")
+    result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
+                                                                      "(None: the tool backend's setting).")
+    result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
 
     @field_validator("shard")
     @classmethod
@@ -259,7 +264,9 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         synth_config = SynthConfig(
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
             max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
-            use_planner=bool(gate["open"]))
+            use_planner=bool(gate["open"]), blueprint=config.blueprint, flag_only=config.flag_only,
+            **{k: v for k, v in (("result_items", config.result_items), ("result_chars", config.result_chars))
+               if v is not None})
         summary.planner_skipped += config.plan and not gate["open"]
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()

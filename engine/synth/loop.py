@@ -25,14 +25,33 @@ from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.llm.base import LLM, ROLES, UsageTracker
 from toolflow.engine.llm.cache import cache_scope
 from toolflow.engine.llm.errors import StructuredOutputError
-from toolflow.engine.models import Checks, Dialogue, Meta, Plan, PlanTurn, Sample, Tool
+from toolflow.engine.models import Checks, Dialogue, Meta, Plan, PlannedCall, PlanTurn, Sample, Tool
 from toolflow.engine.seeds import call_id, dialogue_id, rng_for
-from toolflow.engine.synth.agents.assistant import reply_problems, respond, system_prompt
+from toolflow.engine.synth.agents.assistant import blueprint_problems, reply_problems, respond, system_prompt
 from toolflow.engine.synth.agents.planner import PlanError, make_plan
 from toolflow.engine.synth.agents.skeleton import plan_from_skeleton
-from toolflow.engine.synth.agents.tool_sim import ToolSimError, simulate
-from toolflow.engine.synth.agents.user import UserTurn, next_user_message
-from toolflow.engine.synth.checks import check_dialogue
+from toolflow.engine.synth.agents.tool_sim import (
+    RESULT_ARRAY_ITEMS,
+    RESULT_STRING_CHARS,
+    ToolSimError,
+    simulate,
+)
+from toolflow.engine.synth.agents.user import (
+    Stated,
+    UserTurn,
+    insert_values,
+    mentions_value,
+    next_user_message,
+    value_words,
+)
+from toolflow.engine.synth.blueprint import (
+    build_blueprint,
+    planned_calls,
+    referenced_paths,
+    resolve_arguments,
+    validate_blueprint,
+)
+from toolflow.engine.synth.checks import argument_evidence, check_dialogue
 
 
 class SynthConfig(BaseModel):
@@ -52,6 +71,14 @@ class SynthConfig(BaseModel):
         default=True, description="False: go straight to the skeleton plan (the run saw the planner keep failing).")
     guide_tools: bool = Field(
         default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
+    blueprint: bool = Field(
+        default=True, description="Plans fix every call and argument source (False: the paper's intent-only "
+                                  "plan, for the ablation).")
+    result_items: int = Field(default=RESULT_ARRAY_ITEMS, ge=1, description="List items per simulated result.")
+    result_chars: int = Field(default=RESULT_STRING_CHARS, ge=8, description="Characters per result string.")
+    flag_only: list[str] = Field(
+        default_factory=list, description="Check codes reported as flags instead of rejecting "
+                                          "(e.g. argument_not_sourced, follow_up_not_grounded).")
 
 
 def target_turns_for(seed: int, index: int, low: int, high: int) -> int:
@@ -129,10 +156,29 @@ class DialogueState:
     notes: dict[str, Any] = field(default_factory=dict)  # plan_source, plan_intents, planner_problem, user_fallbacks
     earlier: list[dict[str, Any]] = field(default_factory=list)  # {name, arguments, result} of every call so far
     n_calls: int = 0
+    results: dict[int, Any] = field(default_factory=dict)  # planned call index → its result
+    call_of: dict[str, int] = field(default_factory=dict)  # tool call id → planned call index
 
     def add(self, message: dict[str, Any], finish_reason: str | None = None) -> None:
         self.messages.append(message)
         self.finish.append(finish_reason)
+
+
+def provenance(d: Dialogue, call_of: dict[str, int]) -> list[dict[str, Any]]:
+    """Per call and argument: the planned source (blueprint dialogues) and the evidence in the dialogue."""
+    planned = planned_calls(d.plan) if d.plan is not None else []
+    out = []
+    for entry in argument_evidence(d):
+        k = call_of.get(str(entry["call_id"]))
+        if k is not None and k < len(planned):
+            turn, call = planned[k]
+            entry = {**entry, "plan_turn": turn, "planned_call": k}
+            for arg, ev in entry["arguments"].items():
+                src = call.arguments.get(arg)
+                planned_src = src.model_dump(exclude_none=True, exclude={"value"}) if src else {"source": "unplanned"}
+                entry["arguments"][arg] = {**planned_src, **ev}
+        out.append(entry)
+    return out
 
 
 def _build(state: DialogueState, llm: LLM, sample: Sample, tools: list[Tool], config: SynthConfig,
@@ -148,7 +194,11 @@ def _build(state: DialogueState, llm: LLM, sample: Sample, tools: list[Tool], co
             **state.notes,
         ),
     )
-    d.checks = check_dialogue(d)
+    if config.plan:
+        d.meta.blueprint = config.blueprint
+    if d.messages:
+        d.meta.provenance = provenance(d, state.call_of)
+    d.checks = check_dialogue(d, as_flags=config.flag_only)
     return d
 
 
@@ -161,6 +211,9 @@ async def _synthesize(
     if len(set(names)) != len(names):
         state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return _build(state, llm, sample, tools, config, tracker)
+    def blueprint(plan: Plan) -> Plan:
+        return build_blueprint(plan, sample, tools, seed=config.seed)
+
     if config.plan:
         problem = None if config.use_planner else "planner_skipped: the planner kept failing earlier in this run"
         if config.use_planner:
@@ -178,10 +231,16 @@ async def _synthesize(
                 state.failed.append(problem)
                 return _build(state, llm, sample, tools, config, tracker)
             # the planner's problems stay on record; the dialogue goes on with the sample's own structure
-            state.plan, intents = await plan_from_skeleton(llm, sample, tools, target_turns=config.target_turns,
-                                                           max_turns=config.max_turns, seed=config.seed,
-                                                           tracker=tracker)
+            state.plan, intents = await plan_from_skeleton(
+                llm, sample, tools, target_turns=config.target_turns, max_turns=config.max_turns, seed=config.seed,
+                tracker=tracker, prepare=blueprint if config.blueprint else None)
             state.notes.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
+        if config.blueprint:
+            if not any(t.calls for t in state.plan.turns):
+                state.plan = blueprint(state.plan)
+            if problems := validate_blueprint(state.plan, tools):
+                state.failed.append(f"blueprint_invalid: {'; '.join(problems)[:500]}")
+                return _build(state, llm, sample, tools, config, tracker)
     try:
         state.stopped = await _play(llm, tools, config, state, tracker)
     except StructuredOutputError as exc:
@@ -198,6 +257,28 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
     by_name = {t.name: t for t in tools}
     n_turns = min(len(plan.turns), config.max_turns) if plan else min(config.target_turns, config.max_turns)
     scenario = plan.scenario if plan else ""
+    planned = planned_calls(plan) if plan is not None and config.blueprint else []
+    needed = referenced_paths(plan) if planned else {}
+
+    def pending(t_idx: int) -> list[tuple[int, PlannedCall]]:
+        return [(k, c) for k, (i, c) in enumerate(planned) if i == t_idx and k not in state.results]
+
+    def user_values(t_idx: int, answering: bool) -> list[Stated]:
+        """The planned values the user states now: the turn's user values (clarify ones only once asked),
+        except those an earlier user message already gave."""
+        said = " ".join(str(m.get("content") or "") for m in state.messages if m.get("role") == "user")
+        out: list[Stated] = []
+        for _, call in pending(t_idx):
+            for arg, src in call.arguments.items():
+                wanted = src.source == "user" or (src.source == "clarify" and answering)
+                if wanted and not mentions_value(said, src.value) and (value_words(arg), src.value) not in out:
+                    out.append((value_words(arg), src.value))
+        return out
+
+    def expected_now(t_idx: int) -> dict[str, tuple[PlannedCall, dict[str, Any]]] | None:
+        if not planned:
+            return None
+        return {c.tool: (c, resolve_arguments(c, state.results, by_name[c.tool])) for _, c in pending(t_idx)}
 
     async def user_says(turn: PlanTurn | None, t_idx: int, answering: bool) -> bool:
         """Append the user's message; False when the (plan-less) user is done.
@@ -205,10 +286,12 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
         With a plan, a user agent that cannot produce a usable message (after one re-ask) is replaced
         by the turn's intent: a validated plain-words request without tool names (counted in meta).
         """
+        values = user_values(t_idx, answering) if planned else []
         try:
             ut = await next_user_message(llm, state.messages[1:], turn=turn, tools=tools, scenario=scenario,
                                          answering=answering, turn_number=t_idx, max_turns=n_turns,
-                                         tracker=tracker, max_repairs=1 if turn is not None else None)
+                                         tracker=tracker, max_repairs=1 if turn is not None else None,
+                                         values=values)
         except StructuredOutputError:
             if turn is None:
                 raise
@@ -216,7 +299,10 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
             ut = UserTurn(message=turn.intent)
         if turn is None and ut.done and not answering and t_idx > 0:
             return False
-        state.add({"role": "user", "content": ut.message})
+        message, added = insert_values(ut.message, values)
+        if added:
+            state.notes["user_values_inserted"] = state.notes.get("user_values_inserted", 0) + added
+        state.add({"role": "user", "content": message})
         return True
 
     for t_idx in range(n_turns):
@@ -228,8 +314,12 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
         replies = 0
         answered = False
         for _ in range(config.max_steps):
-            choice = plan_tool_choice(turn, called, user_answered=replies > 0) if config.guide_tools else "auto"
-            reply = await respond(llm, tools, state.messages, tracker=tracker, tool_choice=choice)
+            # with a blueprint every value of a non-clarify turn is stated (or in an earlier result): call now
+            ready = replies > 0 or (bool(planned) and turn is not None and turn.kind != "clarify")
+            choice = plan_tool_choice(turn, called, user_answered=ready) if config.guide_tools else "auto"
+            expected = expected_now(t_idx)
+            reply = await respond(llm, tools, state.messages, tracker=tracker, tool_choice=choice,
+                                  expected=expected)
             msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
             if reply.tool_calls:
                 for call in reply.tool_calls:
@@ -244,11 +334,21 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                 if reply_problems(reply, tools):
                     stopped = "invalid_call"
                     break
+                if mismatch := blueprint_problems(reply, expected):
+                    state.failed.append(f"call_mismatch: {'; '.join(mismatch)[:400]}")
+                    stopped = "call_mismatch"
+                    break
                 try:
                     for call in reply.tool_calls:
                         fn = call["function"]
                         args = loads_or_text(fn["arguments"])
-                        result = await simulate(llm, by_name[fn["name"]], args, state.earlier, tracker=tracker)
+                        k = next((k for k, c in pending(t_idx) if c.tool == fn["name"]), None)
+                        result = await simulate(llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
+                                                max_items=config.result_items, max_chars=config.result_chars,
+                                                needed=needed.get(k) if k is not None else None)
+                        if k is not None:
+                            state.results[k] = result
+                            state.call_of[call["id"]] = k
                         state.add({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],
                                    "content": json.dumps(result, ensure_ascii=False)})
                         state.earlier.append({"name": fn["name"], "arguments": args, "result": result})

@@ -12,6 +12,7 @@ intent is made from the tool's description, so the fallback always yields a vali
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -180,6 +181,9 @@ def _turn_brief(i: int, turn: PlanTurn, by_name: dict[str, Tool]) -> str:
         return f"{i + 1}. small talk: the user thanks the assistant"
     what = "; and also: ".join(_as_request(by_name[n].description) for n in turn.tools)
     line = f"{i + 1}. the user needs: {what}"
+    said = [str(a.value) for c in turn.calls for a in c.arguments.values() if a.source == "user"]
+    if said:  # the planned values, so the intent and the values the user states agree
+        line += f" (for: {', '.join(dict.fromkeys(said))})"
     if turn.depends_on:
         line += f" (using the result of turn {', '.join(str(d + 1) for d in turn.depends_on)})"
     return line
@@ -239,8 +243,12 @@ async def write_intents(llm: LLM, plan: Plan, tools: list[Tool], *, tracker: Usa
 
 
 async def plan_from_skeleton(llm: LLM, sample: Sample, tools: list[Tool], *, target_turns: int, max_turns: int,
-                             seed: int | str = 0, tracker: UsageTracker | None = None) -> tuple[Plan, str]:
-    """The fallback plan and where its intents came from: ``"llm"`` or ``"template"``."""
+                             seed: int | str = 0, tracker: UsageTracker | None = None,
+                             prepare: Callable[[Plan], Plan] | None = None) -> tuple[Plan, str]:
+    """The fallback plan and where its intents came from: ``"llm"`` or ``"template"``. `prepare` completes
+    the skeleton before the intents are written (the call blueprint, whose values the intents mention)."""
     skeleton = skeleton_plan(sample, tools, target_turns=target_turns, max_turns=max_turns, seed=seed)
+    if prepare is not None:
+        skeleton = prepare(skeleton)
     written = await write_intents(llm, skeleton, tools, tracker=tracker)
     return written, "template" if written is skeleton else "llm"

@@ -9,6 +9,7 @@ under the LLM layer's one repair policy (`max_repairs` re-asks, the settings' bu
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from toolflow.engine.llm.base import LLM, UsageTracker
@@ -17,6 +18,7 @@ from toolflow.engine.llm.repair import RepairFeedback
 from toolflow.engine.llm.schema import grammar_schema, tool_line
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
+from toolflow.engine.synth.blueprint import value_at
 from toolflow.engine.synth.checks import validate_against
 
 #: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
@@ -58,19 +60,65 @@ def _echoes_schema(result: Any, returns: dict[str, Any] | None) -> bool:
     return "type" not in declared and "properties" not in declared
 
 
-#: Bounds on simulated results: realistic results are short, and a small model under a grammar
+#: Default bounds on simulated results (the llama_cpp backend profile's; per backend in LLMSettings
+#: ``result_items`` / ``result_chars``): realistic results are short, and a small model under a grammar
 #: otherwise fills arrays and strings until the token limit.
 RESULT_STRING_CHARS = 80
 RESULT_ARRAY_ITEMS = 2
+#: A value a later call takes from this result is at least this long: "" or "a" is no usable id.
+USABLE_CHARS = 3
+#: ... and looks like a value (an id, a name, a code), not like leaked markup: measured on the 135M model, a
+#: referenced `restaurant_id` came back as ``");\n  ...}];\n```...`` and was passed on. Anchored, so
+#: llama.cpp's schema-to-grammar converter enforces it (unanchored patterns make it give up).
+USABLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._,&/:#+-]{2,60}$"
 
 
-def result_schema(tool: Tool) -> dict[str, Any]:
+def require_paths(schema: dict[str, Any], paths: set[str] | None) -> dict[str, Any]:
+    """`schema` (already grammar-safe) with the fields later calls reference made present and usable:
+    required on the way down, lists long enough for the referenced element, strings non-trivial."""
+    for path in sorted(paths or ()):
+        node = schema
+        for part in path.split("."):
+            if part.isdigit() and node.get("type") == "array" and isinstance(node.get("items"), dict):
+                node["minItems"] = max(int(node.get("minItems", 0)), int(part) + 1)
+                node["maxItems"] = max(int(node.get("maxItems", 0)), node["minItems"])
+                node = node["items"]
+            elif isinstance(node.get("properties"), dict) and isinstance(node["properties"].get(part), dict):
+                node["required"] = list(dict.fromkeys([*node.get("required", []), part]))
+                node = node["properties"][part]
+            else:
+                break
+        else:
+            if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+                node["minLength"] = max(int(node.get("minLength", 0)), USABLE_CHARS)
+                node["maxLength"] = max(int(node.get("maxLength", USABLE_CHARS)), USABLE_CHARS)
+                node["pattern"] = USABLE_PATTERN
+    return schema
+
+
+def result_schema(tool: Tool, *, max_items: int = RESULT_ARRAY_ITEMS, max_chars: int = RESULT_STRING_CHARS,
+                  needed: set[str] | None = None) -> dict[str, Any]:
     """The output schema of the tool agent: the tool's return schema (any JSON object without one),
-    made grammar-safe, bounded and complete (every declared field present, no empty lists): a
-    narrowing, so :func:`result_problem` only has to catch what a grammar cannot express."""
+    made grammar-safe, bounded and complete (every declared field present, no empty lists), with the
+    `needed` paths (fields later calls take values from) usable: a narrowing, so :func:`result_problem`
+    only has to catch what a grammar cannot express."""
     returns = tool.returns if tool.returns is not None else {"type": "object"}
-    return grammar_schema(returns, max_string=RESULT_STRING_CHARS, max_items=RESULT_ARRAY_ITEMS, min_items=1,
-                          require_all=True)
+    return require_paths(grammar_schema(returns, max_string=max_chars, max_items=max_items, min_items=1,
+                                        require_all=True), needed)
+
+
+def missing_paths(result: Any, needed: set[str] | None) -> list[str]:
+    """The `needed` paths `result` does not fill with a usable value."""
+    out = []
+    for path in sorted(needed or ()):
+        try:
+            v = value_at(result, path)
+        except (KeyError, TypeError):
+            out.append(path)
+            continue
+        if v is None or isinstance(v, dict | list) or (isinstance(v, str) and not re.match(USABLE_PATTERN, v)):
+            out.append(path)
+    return out
 
 
 def result_problem(tool: Tool, result: Any) -> str | None:
@@ -92,11 +140,15 @@ async def simulate(
     *,
     tracker: UsageTracker | None = None,
     max_repairs: int | None = None,
+    max_items: int = RESULT_ARRAY_ITEMS,
+    max_chars: int = RESULT_STRING_CHARS,
+    needed: set[str] | None = None,
 ) -> Any:
     """The simulated result of calling `tool` with `arguments`.
 
     `earlier` holds ``{"name", "arguments", "result"}`` for the dialogue's previous calls, oldest first.
-    Raises ToolSimError when no acceptable result came back.
+    `needed` are the result paths later calls of the blueprint take values from. Raises ToolSimError when
+    no acceptable result came back.
     """
     returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object",
                                                                              "description": "any JSON object"}
@@ -111,6 +163,8 @@ async def simulate(
     ]
     def check(result: Any) -> Any:
         problem = result_problem(tool, result)
+        if problem is None and (gaps := missing_paths(result, needed)):
+            problem = "give these fields realistic, specific values: " + ", ".join(gaps)
         if problem is not None:
             raise RepairFeedback(problem, render("tool_repair", problem=problem))
         return result
@@ -118,7 +172,8 @@ async def simulate(
     try:
         # the return schema as the output schema: a grammar on llama.cpp, so the result fits it by
         # construction; the prompt already shows the schema (describe=False)
-        return await llm.structured_json("tool", messages, result_schema(tool), validate=check,
+        schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+        return await llm.structured_json("tool", messages, schema, validate=check,
                                          name=f"{tool.name}_result", tracker=tracker, describe=False,
                                          max_repairs=max_repairs)
     except StructuredOutputError as exc:

@@ -7,6 +7,7 @@ Without a plan (the paper's "−Plan" ablation) it improvises turn by turn.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -39,9 +40,68 @@ def _param_notes(turn: PlanTurn, tools: list[Tool]) -> list[str]:
     return notes
 
 
-def turn_instructions(turn: PlanTurn, tools: list[Tool], *, answering: bool) -> str:
-    """The extra lines of the user prompt that make a turn of this kind happen."""
+#: One value the user is to state: (what it is in plain words, the value).
+Stated = tuple[str, Any]
+
+
+def value_words(param: str) -> str:
+    """A parameter name as a person says it: ``check_in`` → ``check in``, ``hotelId`` → ``hotel id``."""
+    return " ".join(re.sub(r"([a-z])([A-Z])", r"\1 \2", param).replace("_", " ").replace("-", " ").split()).lower()
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
+
+
+def mentions_value(text: str, value: Any) -> bool:
+    """Does `text` state `value`? Strings case-insensitively, numbers as a whole number (not "12" in
+    "2012"), every part of a list or object; booleans need no words (a yes/no is read from the intent)."""
+    low = text.casefold()
+    for leaf in _leaves(value):
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, int | float):
+            shown = str(int(leaf)) if float(leaf).is_integer() else str(leaf)
+            if not re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text):
+                return False
+        elif str(leaf).strip().casefold() not in low:
+            return False
+    return True
+
+
+def _shown(value: Any) -> str:
+    leaves = [v for v in _leaves(value) if not isinstance(v, bool) and v is not None]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in leaves)
+
+
+def insert_values(message: str, values: list[Stated]) -> tuple[str, int]:
+    """`message` with every value it leaves out appended in a plain sentence (the fallback when the user
+    agent drops a planned value: the value must be in the user's words before the assistant uses it)."""
+    added = 0
+    text = message.strip()
+    for words, value in values:
+        if isinstance(value, bool) or mentions_value(text, value):
+            continue
+        sep = "" if not text or text.endswith((".", "!", "?")) else "."
+        text = f"{text}{sep} {words[:1].upper() + words[1:]}: {_shown(value)}.".strip()
+        added += 1
+    return text, added
+
+
+def turn_instructions(turn: PlanTurn, tools: list[Tool], *, answering: bool,
+                      values: list[Stated] | None = None) -> str:
+    """The extra lines of the user prompt that make a turn of this kind happen; `values` are the planned
+    details the user states in this message (exactly as written)."""
     lines: list[str] = []
+    if values:
+        lines.append("Include these exact details in your message, written exactly as here: "
+                     + "; ".join(f"{w}: {_shown(v)}" for w, v in values) + ".")
     if turn.depends_on:
         lines.append("This builds on what the assistant told you earlier: refer to it naturally "
                      "(e.g. 'the second one', 'that hotel') instead of repeating everything.")
@@ -72,6 +132,7 @@ async def next_user_message(
     max_turns: int = 1,
     tracker: UsageTracker | None = None,
     max_repairs: int | None = None,
+    values: list[Stated] | None = None,
 ) -> UserTurn:
     """The user's next message; `turn=None` means no plan (improvise); `answering` = reply within a turn.
 
@@ -84,7 +145,7 @@ async def next_user_message(
         prompt = render("user_noplan", transcript=seen, capabilities=capabilities, turn=turn_number + 1,
                         max_turns=max_turns)
     else:
-        extra = turn_instructions(turn, tools, answering=answering)
+        extra = turn_instructions(turn, tools, answering=answering, values=values)
         prompt = render("user_answer" if answering else "user_turn", transcript=seen, intent=turn.intent,
                         extra=extra)
     messages = [
