@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from graph_helpers import example_tools, real_graph
 from test_e2e_local_llm import _records, _require_local_llm
 
-from toolflow.engine.cli.main import cli as main
+from toolflow.engine.cli import main
 from toolflow.engine.stores import open_store
 
 N = 2

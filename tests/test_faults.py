@@ -414,7 +414,8 @@ def _run_two_dialogues(srv: FakeOpenAIServer, tmp_path: Path) -> tuple[Any, list
     from rich.console import Console
 
     from toolflow.engine.models import Sample
-    from toolflow.engine.synth.job import RunConfig, read_records, run_synthesis
+    from toolflow.engine.synth.job import RunConfig, run_synthesis
+    from toolflow.engine.synth.jsonl import read_records
 
     tools = {t.name: t for t in fixture_tools()}
     chosen = [tools["get_forecast"], tools["find_restaurants"]]

@@ -13,8 +13,8 @@ import json
 from fake_llm import ScriptedLLM, fixture_tools, tool_call
 
 from toolflow.engine.llm.base import ChatReply
-from toolflow.engine.llm.client import emulation_schema
 from toolflow.engine.llm.settings import LLMSettings
+from toolflow.engine.llm.tool_calls import emulation_schema
 from toolflow.engine.models import ArgSource, Plan, PlannedCall, Sample, Tool
 from toolflow.engine.synth.agents.tool_sim import missing_paths, result_schema
 from toolflow.engine.synth.agents.user import insert_values, mentions_value

@@ -454,7 +454,7 @@ async def test_native_tool_choice_is_passed_on(server: FakeOpenAIServer) -> None
 
 
 def test_unknown_tool_choice_is_an_error() -> None:
-    from toolflow.engine.llm.client import resolve_tool_choice
+    from toolflow.engine.llm.tool_calls import resolve_tool_choice
 
     with pytest.raises(ValueError):
         resolve_tool_choice([WEATHER], {"type": "function", "function": {"name": "nope"}})
