@@ -21,13 +21,13 @@ from toolflow.engine.synth.agents.user import insert_values, mentions_value
 from toolflow.engine.synth.blueprint import (
     build_blueprint,
     return_paths,
-    user_value,
     validate_blueprint,
     value_at,
 )
 from toolflow.engine.synth.checks import check_dialogue, reason_code
 from toolflow.engine.synth.export import _hf_row, to_openai
 from toolflow.engine.synth.loop import SynthConfig, synthesize
+from toolflow.engine.synth.user_values import user_value
 
 ALL = {t.name: t for t in fixture_tools()}
 HOTELS = {"hotels": [{"hotel_id": "H-77", "name": "Roma Inn", "price": 90},

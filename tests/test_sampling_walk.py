@@ -11,8 +11,7 @@ from sampling_graphs import chain_graph, hub_graph, isolated_graph, make_graph, 
 
 from toolflow.engine.graph.build import GraphData
 from toolflow.engine.sampling import JUMP, WalkSampler
-from toolflow.engine.sampling.report import coverage, gini, usage_counts
-from toolflow.engine.sampling.walk import (
+from toolflow.engine.sampling.neighbours import (
     best_edge,
     choose,
     detail_of,
@@ -21,6 +20,7 @@ from toolflow.engine.sampling.walk import (
     parse_detail,
     weighted_index,
 )
+from toolflow.engine.sampling.report import coverage, gini, usage_counts
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 

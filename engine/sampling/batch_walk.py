@@ -29,11 +29,8 @@ from typing import Any
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
-from toolflow.engine.sampling.records import sample_id
-from toolflow.engine.sampling.streams import Stream, batch_streams
-from toolflow.engine.sampling.walk import (
+from toolflow.engine.sampling.neighbours import (
     DIRECTED_TYPES,
-    JUMP,
     EdgeRow,
     Neighbourhood,
     ToolPicker,
@@ -41,6 +38,9 @@ from toolflow.engine.sampling.walk import (
     edge_record,
     parse_detail,
 )
+from toolflow.engine.sampling.records import sample_id
+from toolflow.engine.sampling.streams import Stream, batch_streams
+from toolflow.engine.sampling.walk import JUMP
 
 BIG = np.iinfo(np.int64).max
 
