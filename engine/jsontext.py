@@ -16,3 +16,18 @@ def loads_or_text(text: str) -> Any:
         return json.loads(text, strict=False)
     except ValueError:
         return text
+
+
+def leaves(value: Any) -> list[Any]:
+    """The scalar leaves of a JSON value (dict values and list items, depth first from the last), without
+    booleans and nulls: the values a tool call passes or a result carries."""
+    stack, out = [value], []
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif not isinstance(v, bool) and v is not None:
+            out.append(v)
+    return out

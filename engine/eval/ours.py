@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from toolflow.engine.eval.metrics import tokens
+from toolflow.engine.jsontext import leaves
 from toolflow.engine.synth.checks import call_problems, reason_code
 
 #: A string argument shorter than this is not checked for grounding: "US", "en" or "1" appear anywhere.
@@ -76,18 +77,8 @@ def call_args(call: dict[str, Any]) -> Any:
 
 
 def string_values(value: Any) -> list[str]:
-    """Every string leaf of a JSON value (dict values and list items, recursively)."""
-    out: list[str] = []
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, str):
-            out.append(v)
-    return out[::-1]
+    """Every string leaf of a JSON value (dict values and list items, recursively), in document order."""
+    return [v for v in leaves(value) if isinstance(v, str)][::-1]
 
 
 def checked_values(call: dict[str, Any]) -> list[str]:

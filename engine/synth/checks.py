@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from toolflow.engine.jsontext import leaves
 from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.schema_norm import normalize_schema
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
@@ -183,16 +184,7 @@ def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
         args = json.loads((call.get("function") or {}).get("arguments") or "{}")
     except ValueError:
         return []
-    stack, out = [args], []
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-        elif not isinstance(v, bool) and v is not None:
-            out.append(v)
-    return out
+    return leaves(args)
 
 
 #: A value shorter than this is not looked for (a "2" is in every text); the independent definition of
