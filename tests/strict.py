@@ -46,3 +46,15 @@ def import_or_require(name: str, hint: str = LOCAL_LLM_HINT) -> ModuleType:
     """`pytest.importorskip`, except that a missing module fails under `strict()`."""
     require(name, hint=hint)
     return importlib.import_module(name)
+
+
+def use_embedded_llm(monkeypatch: pytest.MonkeyPatch, cache_dir: os.PathLike[str] | str,
+                     roles: tuple[str, ...] = ("PLANNER", "USER", "ASSISTANT", "TOOL", "JUDGE")) -> None:
+    """No configured endpoint or model for any role (so the run starts the embedded llama.cpp server itself)
+    and a private cache root (so answers really come from the model, not an earlier run's cache)."""
+    for var in ("TOOLFLOW_BASE_URL", "OPENAI_BASE_URL", "TOOLFLOW_MODEL", "TOOLFLOW_BACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    for role in roles:
+        monkeypatch.delenv(f"TOOLFLOW_{role}_BASE_URL", raising=False)
+        monkeypatch.delenv(f"TOOLFLOW_{role}_MODEL", raising=False)
+    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", str(cache_dir))

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from graph_helpers import example_tools, real_graph
+from strict import use_embedded_llm
 from test_e2e_local_llm import _records, _require_local_llm
 
 from toolflow.engine.cli import main
@@ -77,12 +78,7 @@ def test_grounded_dialogues_with_the_embedded_model(tmp_path: Path, monkeypatch:
     store = tmp_path / "graph"
     with open_store(str(store)) as s:
         s.write_graph(real_graph(example_tools()))
-    for var in ("TOOLFLOW_BASE_URL", "OPENAI_BASE_URL", "TOOLFLOW_MODEL", "TOOLFLOW_BACKEND"):
-        monkeypatch.delenv(var, raising=False)
-    for role in ("PLANNER", "USER", "ASSISTANT", "TOOL"):
-        monkeypatch.delenv(f"TOOLFLOW_{role}_BASE_URL", raising=False)
-        monkeypatch.delenv(f"TOOLFLOW_{role}_MODEL", raising=False)
-    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", str(tmp_path / "llm-cache"))
+    use_embedded_llm(monkeypatch, tmp_path / "llm-cache")
     out = tmp_path / "d.jsonl"
     started = time.monotonic()
     res = CliRunner().invoke(main, ["synth", "-n", str(N), "--out", str(out), "--store", str(store),

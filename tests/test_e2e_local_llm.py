@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from graph_helpers import example_tools, real_graph
-from strict import require
+from strict import require, use_embedded_llm
 
 from toolflow.engine.cli import main
 from toolflow.engine.llm.base import ROLES
@@ -150,12 +150,7 @@ def test_readme_main_job_with_the_embedded_model(tmp_path: Path, monkeypatch: py
 
     # no configured endpoint: synth must start the embedded llama.cpp server itself; a private LLM
     # response cache, so the dialogues really come from the model
-    for var in ("TOOLFLOW_BASE_URL", "OPENAI_BASE_URL", "TOOLFLOW_MODEL", "TOOLFLOW_BACKEND"):
-        monkeypatch.delenv(var, raising=False)
-    for role in ("PLANNER", "USER", "ASSISTANT", "TOOL"):
-        monkeypatch.delenv(f"TOOLFLOW_{role}_BASE_URL", raising=False)
-        monkeypatch.delenv(f"TOOLFLOW_{role}_MODEL", raising=False)
-    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", str(tmp_path / "llm-cache"))
+    use_embedded_llm(monkeypatch, tmp_path / "llm-cache")
 
     out = tmp_path / "d.jsonl"
     started = time.monotonic()

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from graph_helpers import example_tools, real_graph
+from strict import use_embedded_llm
 from test_e2e_local_llm import _require_local_llm
 
 from toolflow.engine.cli import main
@@ -45,12 +46,7 @@ def test_ablate_with_the_embedded_model(tmp_path: Path, monkeypatch: pytest.Monk
     store = tmp_path / "graph"
     with open_store(str(store)) as s:
         s.write_graph(real_graph(example_tools()))
-    for var in ("TOOLFLOW_BASE_URL", "OPENAI_BASE_URL", "TOOLFLOW_MODEL", "TOOLFLOW_BACKEND"):
-        monkeypatch.delenv(var, raising=False)
-    for role in ("PLANNER", "USER", "ASSISTANT", "TOOL", "JUDGE"):
-        monkeypatch.delenv(f"TOOLFLOW_{role}_BASE_URL", raising=False)
-        monkeypatch.delenv(f"TOOLFLOW_{role}_MODEL", raising=False)
-    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", str(tmp_path / "llm-cache"))
+    use_embedded_llm(monkeypatch, tmp_path / "llm-cache")
 
     out = tmp_path / "abl"
     res = CliRunner().invoke(main, ["ablate", "-n", "1", "--seed", "3", "--out", str(out), "--store", str(store),
