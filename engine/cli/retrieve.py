@@ -1,6 +1,6 @@
 """`toolflow retrieve` and `toolflow retrieve-eval`: find tools for a request with the tool graph.
 
-Registered in the root group (engine/cli.py). Heavy imports (torch for the query embedder, the stores)
+Registered in the root group (engine/cli/root.py). Heavy imports (torch for the query embedder, the stores)
 happen inside the commands.
 """
 

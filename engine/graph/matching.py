@@ -5,7 +5,7 @@ labelled flows in ``flows_dev.json`` (recall 0.18, precision 0.87): same-named f
 worded differently fall under the threshold, ``id`` of ``get_ticket`` means a ticket id, and a login's token is
 a real flow that the credential filter dropped. This module scores a (return field, parameter) pair from
 several kinds of evidence and keeps the reason on the edge. It is a pure function of the fields, their
-vectors and their tools; `engine/graph_build.py` calls it when ``--match evidence`` (the default).
+vectors and their tools; `engine/graph/build.py` calls it when ``--match evidence`` (the default).
 
 The rule, in order (first verdict wins; ``cos`` is the cosine of the two field texts, 0 when a text was not
 embedded):
