@@ -28,7 +28,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -40,6 +39,9 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from sampling_graphs import read_toolbench_tools  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "toolbench_rapidapi_tools.jsonl.gz"
@@ -56,19 +58,9 @@ RUN_LABELS = {
 
 
 def load(path: Path, categories: list[str] | None):
-    """ToolBench tools through the real loader; with categories, only their lines reach it."""
-    from toolflow.loaders import load_tools
-
-    if not categories:
-        return load_tools([path], skip_invalid=True).tools
-    wanted = set(categories)
-    with tempfile.TemporaryDirectory() as tmp:
-        subset = Path(tmp) / "subset.jsonl"
-        with gzip.open(path, "rt", encoding="utf-8") as src, subset.open("w", encoding="utf-8") as dst:
-            for line in src:
-                if json.loads(line).get("category") in wanted:
-                    dst.write(line)
-        return load_tools([subset], skip_invalid=True).tools
+    """ToolBench tools through the real loader; with categories, only their lines reach it (the tests'
+    helper, so the bench and the tests measure the same subsets)."""
+    return read_toolbench_tools(categories, path)
 
 
 def cache_path(cache_dir: str | None) -> Path:
