@@ -7,9 +7,12 @@ Two LLMs:
   request was paid for and thrown away);
 - ``local`` (``--local``): the embedded SmolLM2-135M server through the real client (slow: ~1–2 min a
   dialogue on one core).
-Both settings run the same job (same seed, same samples, same checks) in the same process:
-"before" asks the planner for every dialogue (``planner_gate=0``, the behaviour before the gate), "after"
-uses the default gate. Printed: tokens per kept dialogue per role, the total, and after/before.
+Both settings run the same job (same seed, same samples, same checks) in the same process. "before" is the
+behaviour before the token work: the planner is asked for every dialogue (``planner_gate=0``) and every
+request lists every tool of the dialogue (the emulation prompt did, whatever the tool_choice); "after" uses
+the default gate and the client's rule of showing only the tools a reply may call (``shown_tools``). With
+``--local`` only the gate differs (the real client has one rule), so the local ratio understates the change.
+Printed: tokens per kept dialogue per role, the total, and after/before.
 
     python bench/synth_tokens.py [--n 12] [--seed 0] [--local] [--json]
 """
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_llm import AutoLLM  # noqa: E402
 
 from toolflow.engine.llm.base import Usage  # noqa: E402
+from toolflow.engine.llm.tool_calls import resolve_tool_choice, shown_tools  # noqa: E402
 from toolflow.engine.sampling.sources import FileSampleSource  # noqa: E402
 from toolflow.engine.synth.job import RunConfig, RunSummary, run_synthesis  # noqa: E402
 
@@ -40,15 +44,26 @@ def _tokens(value: Any) -> int:
 
 
 class CountingFake(AutoLLM):
-    """AutoLLM with text-proportional token counts and a planner that never writes a valid plan."""
+    """AutoLLM with text-proportional token counts and a planner that never writes a valid plan.
+
+    A chat request is counted as the client puts it on the wire: its messages and the tools it shows
+    (``shown_tools``: the callable ones), or every tool in every request with ``narrow=False`` (the
+    client before that rule: its emulation prompt listed all tools whatever the tool_choice).
+    """
+
+    def __init__(self, *args: Any, narrow: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.narrow = narrow
 
     async def _tick(self, role, tracker):  # usage is recorded per request below, from the texts
         self.requests += 1
 
-    async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None):
-        reply = await super().chat(role, messages, tools=tools, tracker=None, tool_choice=tool_choice)
+    async def chat(self, role, messages, *, tools=None, tracker=None, tool_choice=None, arguments=None):
+        reply = await super().chat(role, messages, tools=tools, tracker=None, tool_choice=tool_choice,
+                                   arguments=arguments)
+        shown = shown_tools(tools, *resolve_tool_choice(tools, tool_choice)) if tools and self.narrow else tools
         if tracker is not None:
-            tracker.record(role, Usage(prompt_tokens=_tokens([messages, tools]), requests=1,
+            tracker.record(role, Usage(prompt_tokens=_tokens([messages, shown]), requests=1,
                                        completion_tokens=_tokens([reply.content, reply.tool_calls])))
         return reply
 
@@ -112,7 +127,8 @@ def main() -> None:
                     results[label] = {"kept": s.kept, "per_kept": per_kept(s), "planner_skipped": s.planner_skipped}
         else:
             for label, gate in (("before", 0), ("after", RunConfig.model_fields["planner_gate"].default)):
-                s = run(lambda src: CountingFake(src.all_tools, seed=args.seed), args.n, args.seed, gate, Path(tmp))
+                s = run(lambda src, g=gate: CountingFake(src.all_tools, seed=args.seed, narrow=g != 0), args.n,
+                        args.seed, gate, Path(tmp))
                 results[label] = {"kept": s.kept, "per_kept": per_kept(s), "planner_skipped": s.planner_skipped}
     b, a = results["before"]["per_kept"]["total"], results["after"]["per_kept"]["total"]
     results["after_over_before"] = round(a / b, 3) if b else None

@@ -59,7 +59,7 @@ async def test_earlier_results_and_return_schema_are_in_the_prompt():
     await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H-77", "guests": 2}, earlier)
     system, user = (m["content"] for m in llm.calls[0]["messages"])
     assert '"booking_id"' in system and "confirmed" in system
-    assert "H-77" in user and "Roma Inn" in user and '"guests": 2' in user
+    assert "H-77" in user and "Roma Inn" in user and '"guests":2' in user
 
 
 def test_parse_json_reply_takes_the_first_value_when_text_follows():

@@ -414,7 +414,7 @@ async def test_structured_json_repair_budget_can_be_lowered(server: FakeOpenAISe
     assert server.request_count == 1
 
 
-async def test_emulated_tool_choice_narrows_the_schema_not_the_prompt(server: FakeOpenAIServer) -> None:
+async def test_emulated_tool_choice_narrows_the_schema_and_the_prompt(server: FakeOpenAIServer) -> None:
     server.push(Reply(content='{"message": "Which hotel?"}'),
                 Reply(content='{"tool_calls": [{"name": "book_hotel", "arguments": {"hotel_id": "H1"}}]}'),
                 Reply(content='{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}]}'),
@@ -431,8 +431,10 @@ async def test_emulated_tool_choice_narrows_the_schema_not_the_prompt(server: Fa
     assert branch["properties"]["name"] == {"const": "book_hotel"} and "anyOf" not in allowed_schema
     assert allowed_schema["properties"]["tool_calls"]["maxItems"] == 1  # one call per allowed tool
     assert "examples" not in json.dumps(branch)  # grammar-safe copy of the parameters
-    assert server.requests[0]["messages"][0] == server.requests[1]["messages"][0]  # same prompt prefix
-    assert "get_weather" in server.requests[1]["messages"][0]["content"]
+    # the prompt lists only what the reply may call: nothing for "none", the allowed tool otherwise
+    assert "book_hotel" not in server.requests[0]["messages"][0]["content"]
+    assert "get_weather" not in server.requests[1]["messages"][0]["content"]
+    assert "book_hotel" in server.requests[1]["messages"][0]["content"]
     assert text.content == "Which hotel?" and call.tool_calls[0]["function"]["name"] == "book_hotel"
     assert "do not call tools now" in last_user_text(server.requests[3]) and refused.content == "ok"
 
@@ -447,9 +449,10 @@ async def test_native_tool_choice_is_passed_on(server: FakeOpenAIServer) -> None
         await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL], tool_choice=named)
         await llm.chat("assistant", ASK, tools=[WEATHER, HOTEL])
     none, narrowed, forced, auto = server.requests
-    assert none["tool_choice"] == "none" and len(none["tools"]) == 2
+    assert "tool_choice" not in none and "tools" not in none  # nothing to call: a plain request
     assert "tool_choice" not in narrowed and [t["function"]["name"] for t in narrowed["tools"]] == ["book_hotel"]
-    assert forced["tool_choice"] == named and len(forced["tools"]) == 2
+    assert forced["tool_choice"] == named and [t["function"]["name"] for t in forced["tools"]] == ["get_weather"]
+    assert len(auto["tools"]) == 2
     assert "tool_choice" not in auto
 
 

@@ -111,7 +111,7 @@ async def _follow_up(hotel_id, **cfg):
 async def test_follow_up_uses_earlier_result_and_tool_agent_sees_it():
     llm, d = await _follow_up("H-77")
     book_prompt = llm.calls_for("tool")[1]["messages"][1]["content"]
-    assert "Roma Inn" in book_prompt and '"hotel_id": "H-77"' in book_prompt
+    assert "Roma Inn" in book_prompt and '"hotel_id":"H-77"' in book_prompt
     assert json.loads(d.messages[6]["tool_calls"][0]["function"]["arguments"])["hotel_id"] == "H-77"
     assert d.checks.model_dump() == {"passed": True, "failed": [], "flags": []}
 

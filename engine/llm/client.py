@@ -41,7 +41,7 @@ from toolflow.engine.llm.retry import RetryPolicy, is_transient, with_retries
 from toolflow.engine.llm.schema import schema_of
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 from toolflow.engine.llm.structured import StructuredOutputs
-from toolflow.engine.llm.tool_calls import ToolCalling, resolve_tool_choice
+from toolflow.engine.llm.tool_calls import ToolCalling, resolve_tool_choice, shown_tools
 from toolflow.engine.secrets import redact, register_secret
 
 log = logging.getLogger("toolflow.llm")
@@ -149,20 +149,23 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         ``{"type": "function", "function": {"name": ...}}`` or ``{"type": "allowed_tools",
         "allowed_tools": {"mode": "auto" | "required", "tools": [{"type": "function", "function":
         {"name": ...}}]}}``. Native endpoints get it as ``tool_choice`` (allowed_tools as the filtered
-        `tools` plus the mode, which more servers understand); emulation narrows the reply schema, so
-        the prompt (and a server's prompt cache) stays the same whatever the choice.
+        `tools` plus the mode, which more servers understand; ``"none"`` as a request without tools);
+        emulation narrows the reply schema and lists only the callable tools in its prompt
+        (:func:`.tool_calls.shown_tools`).
         """
         rs = self._resolve(role)
         native = self._native_tools_for(rs)
-        if not tools:
+        offered, mode = resolve_tool_choice(tools, tool_choice) if tools else ([], "none")
+        if not tools or (not shown_tools(tools, offered, mode) and native is not False):
+            # nothing the reply may call: a plain request. Emulation (native False) keeps its union grammar
+            # for tool_choice "none", so a small model's answer stays a bounded, non-empty message.
             convo = normalize_messages(messages, flatten_tools=native is False)
             comp = await self._call(rs, convo, self._base_params(rs), tracker)
             return ChatReply(content=comp.content, finish_reason=comp.finish_reason)
-        offered, mode = resolve_tool_choice(tools, tool_choice)
         if native is not False:
             named = isinstance(tool_choice, dict) and tool_choice.get("type") == "function"
             reply = await self._native_chat(
-                rs, messages, tools if named else offered, tracker, probing=native is None,
+                rs, messages, shown_tools(tools, offered, mode), tracker, probing=native is None,
                 tool_choice=tool_choice if named else (None if mode == "auto" else mode),
             )  # fmt: skip
             if reply is not None:

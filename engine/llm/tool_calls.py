@@ -88,8 +88,9 @@ class ToolCalling:
     ) -> ChatReply:
         """Tool calling via a union schema: ``{"message": str}`` or ``{"tool_calls": [{"name", "arguments"}]}``.
 
-        The prompt always lists all `tools`; the schema allows only the `offered` ones, and only the
-        message branch (``mode="none"``) or only the calls branch (``mode="required"``) when asked.
+        The prompt lists the tools the reply may call (:func:`shown_tools`: the `offered` ones, none when
+        ``mode="none"``); the schema allows only those, and only the message branch (``mode="none"``) or
+        only the calls branch (``mode="required"``) when asked.
         """
         every = {t["function"]["name"]: t["function"] for t in tools if t.get("function", {}).get("name")}
         names = {t.get("function", {}).get("name") for t in (tools if offered is None else offered)}
@@ -99,7 +100,7 @@ class ToolCalling:
         max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
         schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls, pinned=pinned)
         convo = normalize_messages(messages, flatten_tools=True)
-        hint = emulation_prompt(list(every.values()))
+        hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)])
 
         def to_reply(data: Any) -> ChatReply:
             if not isinstance(data, dict):
@@ -234,7 +235,26 @@ def _grammar_params(fn: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def shown_tools(
+    tools: list[dict[str, Any]], offered: list[dict[str, Any]] | None, mode: str
+) -> list[dict[str, Any]]:
+    """The tools a request shows the model: the ones its reply may call (`offered`, from
+    :func:`resolve_tool_choice`), none when it must answer in words.
+
+    The one rule for both backends (native ``tools=``, the emulation prompt) and for the token bench.
+    Showing every tool in every request kept the prompt identical whatever the choice (good for a
+    server's prefix cache) but paid for each schema again in every request: on the example travel tools
+    the schemas were 42 % of the assistant's prompt tokens, and a dialogue's plan already fixes which
+    tools each reply may call, so the others are never usable there.
+    """
+    if mode == "none":
+        return []
+    return list(tools if offered is None else offered)
+
+
 def emulation_prompt(functions: list[dict[str, Any]]) -> str:
+    if not functions:
+        return 'Reply with JSON only: {"message": "<text>"} to answer the user.'
     lines = [
         "You can call these tools:",
         *(tool_line(fn) for fn in functions),

@@ -7,7 +7,6 @@ Set ``TOOLFLOW_PROMPTS_DIR`` to a folder of same-named files to override them wi
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, Role, UsageTracker
 from toolflow.engine.llm.schema import tool_line
 from toolflow.engine.models import Tool
@@ -58,7 +58,7 @@ def tool_specs_json(tools: list[Tool], *, returns: bool = False) -> str:
         if returns and t.returns is not None:
             spec["returns"] = t.returns
         specs.append(spec)
-    return json.dumps(specs, ensure_ascii=False)  # one line: indentation costs prompt tokens
+    return compact_json(specs)  # one line, no spaces: whitespace costs prompt tokens
 
 
 async def ask_json(

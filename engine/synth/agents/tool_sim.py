@@ -8,14 +8,14 @@ under the LLM layer's one repair policy (`max_repairs` re-asks, the settings' bu
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.repair import RepairFeedback
-from toolflow.engine.llm.schema import grammar_schema, tool_line
+from toolflow.engine.llm.schema import grammar_schema, schema_text, tool_line
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
 from toolflow.engine.synth.blueprint import value_at
@@ -155,11 +155,11 @@ async def simulate(
     shown = relevant_earlier(earlier, arguments)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": render("tool", tool=tool_line(tool.openai_tool()["function"]),
-                                             returns=json.dumps(returns, ensure_ascii=False))},
+                                             returns=schema_text(returns))},
         {"role": "user", "content": render(
             "tool_call",
-            earlier="\n".join(json.dumps(e, ensure_ascii=False) for e in shown) or "(none)",
-            call=json.dumps({"name": tool.name, "arguments": arguments}, ensure_ascii=False))},
+            earlier="\n".join(compact_json(e) for e in shown) or "(none)",
+            call=compact_json({"name": tool.name, "arguments": arguments}))},
     ]
     def check(result: Any) -> Any:
         problem = result_problem(tool, result)
