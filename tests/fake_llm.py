@@ -96,6 +96,9 @@ class ScriptedLLM:
     def model_for(self, role: str) -> str:
         return getattr(self, "models", {}).get(role, "unknown")
 
+    def result_limits(self) -> dict[str, int]:
+        return {}  # the run's defaults
+
     async def aclose(self) -> None:
         return None
 
@@ -185,6 +188,9 @@ class AutoLLM:
 
     def model_for(self, role: str) -> str:
         return self.models.get(role, "auto")
+
+    def result_limits(self) -> dict[str, int]:
+        return {}  # the run's defaults
 
     async def aclose(self) -> None:
         return None

@@ -1,4 +1,4 @@
-"""The fakes ARE the LLM contract: same four methods, same signatures, and a whole run through them takes
+"""The fakes ARE the LLM contract: same five methods, same signatures, and a whole run through them takes
 the production path (structured_json for planner/user/tool, chat for the assistant), never a fallback."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def public_methods(cls: type) -> set[str]:
     return {name for name, _ in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_")}
 
 
-def test_contract_is_the_four_methods():
-    assert {"chat", "structured_json", "model_for", "aclose"} == CONTRACT
+def test_contract_is_the_five_methods():
+    assert {"chat", "structured_json", "model_for", "result_limits", "aclose"} == CONTRACT
 
 
 @pytest.mark.parametrize("cls", [AutoLLM, ScriptedLLM, OpenAIClientLLM])

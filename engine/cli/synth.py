@@ -193,16 +193,6 @@ def default_concurrency(options: dict[str, Any]) -> int:
     return LOCAL_CONCURRENCY if settings.needs_local_server() else REMOTE_CONCURRENCY
 
 
-def result_caps(llm: LLM) -> dict[str, int]:
-    """The tool role's result bounds from the client's settings (per backend: the llama_cpp profile keeps
-    results small for the 135M model); nothing for LLMs without settings (test fakes: the defaults)."""
-    settings = getattr(llm, "settings", None)
-    if settings is None or not hasattr(settings, "for_role"):
-        return {}
-    rs = settings.for_role("tool")
-    return {"result_items": rs.result_items, "result_chars": rs.result_chars}
-
-
 def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The LLM-related CLI options (shared and per role) as the dict `open_llm` takes."""
     return {
@@ -358,7 +348,7 @@ def synth(**opts: Any) -> None:
     try:
         source = open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
         with open_llm(llm_options(opts)) as llm:
-            config = config.model_copy(update=result_caps(llm))
+            config = config.model_copy(update=llm.result_limits())
             if opts["estimate"]:
                 _estimate(llm, source, config, console, prices)
                 return

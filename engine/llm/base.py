@@ -68,7 +68,7 @@ class ChatReply(BaseModel):
 
 class LLM(Protocol):
     """The one contract between agents and a language model. The real client
-    (:class:`toolflow.engine.llm.client.OpenAIClientLLM`) and every test fake implement all four methods;
+    (:class:`toolflow.engine.llm.client.OpenAIClientLLM`) and every test fake implement all five methods;
     agents call nothing else and never probe for optional ones."""
 
     async def chat(
@@ -108,6 +108,11 @@ class LLM(Protocol):
 
     def model_for(self, role: Role) -> str:
         """The model name that serves `role` (recorded in each dialogue's meta)."""
+        ...
+
+    def result_limits(self) -> dict[str, int]:
+        """Bounds for simulated tool results that the tool role's backend handles well (``result_items``,
+        ``result_chars``: a 135M model under a grammar needs small ones); empty for the run's defaults."""
         ...
 
     async def aclose(self) -> None:

@@ -81,6 +81,10 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     def model_for(self, role: Role) -> str:
         return str(self.settings.for_role(role).model or "unknown")
 
+    def result_limits(self) -> dict[str, int]:
+        rs = self.settings.for_role("tool")
+        return {"result_items": rs.result_items, "result_chars": rs.result_chars}
+
     async def __aenter__(self) -> OpenAIClientLLM:
         return self
 
