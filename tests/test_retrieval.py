@@ -106,6 +106,17 @@ def test_both_stores_give_the_same_top_k(tmp_path, travel_graph, embedder, neo4j
         neo.close()
 
 
+def test_expansion_effect_counts_what_entered_and_left_the_top_k():
+    from toolflow.engine.retrieval.evaluate import expansion_effect
+
+    hybrid, graph = ["a", "b", "c", "d"], ["a", "n", "b", "m"]  # n, m entered the top 4; c, d left it
+    rel = [frozenset({"a"}), frozenset({"n"}), frozenset({"d"})]
+    assert expansion_effect(hybrid, graph, rel, 4) == {"entered": 2, "entered_relevant": 1,
+                                                       "displaced": 2, "displaced_relevant": 1}
+    assert expansion_effect(hybrid, graph, rel, 1) == {"entered": 0, "entered_relevant": 0,
+                                                       "displaced": 0, "displaced_relevant": 0}
+
+
 def test_metrics_and_eval_file_errors(tmp_path):
     m = query_metrics(["a", "x", "b", "y"], [frozenset({"a"}), frozenset({"b"}), frozenset({"c"})], [1, 3])
     assert m["recall@1"] == pytest.approx(1 / 3) and m["recall@3"] == pytest.approx(2 / 3)
@@ -133,7 +144,9 @@ def test_retrieve_eval_cli_json(tmp_path, travel_graph, monkeypatch):
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["queries"] == len(KNOWN) + 1
-    assert set(report) >= {"bm25", "dense", "hybrid", "graph", "unmatched"}
+    assert set(report) >= {"bm25", "dense", "hybrid", "graph", "unmatched", "expansion"}
+    ex = report["expansion"]
+    assert ex["k"] == 5 and ex["entered_relevant"] <= ex["entered"] and ex["displaced_relevant"] <= ex["displaced"]
     assert set(report["graph"]) == {f"{m}@{k}" for k in (1, 5) for m in ("recall", "ndcg", "complete")}
     assert report["hybrid"]["recall@1"] >= 6 / 7 - 1e-9
     assert report["unmatched"] == {"labels": 1, "distinct": 1, "queries_skipped": 1, "examples": ["order_pizza"]}

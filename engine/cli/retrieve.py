@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -148,20 +149,26 @@ def retrieve_eval(file: Path, ks: str, store_spec: str | None, embedder: str, as
 def _print_report(report: dict[str, Any], ks: list[int]) -> None:
     from toolflow.engine.retrieval.models import METHODS
 
+    short = {"recall": "R", "ndcg": "N", "complete": "C"}  # short headers: the table fits 80 columns
+
     def table(title: str, part: dict[str, Any]) -> Table:
-        t = Table(title=title)
+        t = Table(title=title, caption="R = recall, N = nDCG, C = complete (all relevant tools in the top k)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
         t.add_column("method")
-        cols = [f"{m}@{k}" for k in ks for m in ("recall", "ndcg", "complete")]
-        for c in cols:
-            t.add_column(c, justify="right")
+        cols = [(f"{m}@{k}", f"{short[m]}@{k}") for k in ks for m in ("recall", "ndcg", "complete")]
+        for _, header in cols:
+            t.add_column(header, justify="right")
         for m in METHODS:
-            t.add_row(m, *(f"{part[m][c]:.3f}" for c in cols))
+            t.add_row(m, *(f"{part[m][c]:.3f}" for c, _ in cols))
         return t
 
     out.print(table(f"All queries ({report['queries']})", report))
     multi = report["multi_tool"]
     if multi["queries"]:
         out.print(table(f"Multi-tool queries ({multi['queries']})", multi))
+    ex = report["expansion"]
+    out.print(f"graph expansion, top {ex['k']}: brought in {ex['entered']} tool(s), {ex['entered_relevant']} of them "
+              f"relevant; pushed out {ex['displaced']} first-stage hit(s), {ex['displaced_relevant']} of them relevant")
     um = report["unmatched"]
     if um["labels"]:
         console.print(f"[yellow]{um['labels']} relevant tool label(s) ({um['distinct']} distinct) match no tool in the "

@@ -9,6 +9,11 @@ Metrics per query, averaged over queries (binary relevance, one unit per distinc
 - recall@k: the share of relevant tools in the top k;
 - ndcg@k: DCG with gain 1/log2(rank + 1) over the ideal DCG for min(#relevant, k) hits;
 - complete@k: 1 when every relevant tool is in the top k (a multi-step request needs all of them).
+
+What the graph expansion did (``expansion`` in the report, at the largest k): the tools it brought into the
+top k that hybrid alone did not have there, the first-stage hits it pushed out, and how many of each were
+relevant. On a tool set whose requests combine unrelated tools the entered ones are rarely relevant and the
+expansion costs complete@k; this says so on the user's own data instead of leaving it to guesswork.
 """
 
 from __future__ import annotations
@@ -102,14 +107,28 @@ def mean_metrics(rows: Sequence[dict[str, float]], ks: Sequence[int]) -> dict[st
     return {key: round(sum(r[key] for r in rows) / len(rows), 4) for key in keys}
 
 
+def expansion_effect(hybrid: Sequence[str], graph: Sequence[str], relevant: Sequence[frozenset[str]],
+                     k: int) -> dict[str, int]:
+    """Tools the expansion brought into the top k / pushed out of it, and how many of each are relevant."""
+    rel = set().union(*relevant) if relevant else set()
+    h, g = set(hybrid[:k]), set(graph[:k])
+    entered, displaced = g - h, h - g
+    return {"entered": len(entered), "entered_relevant": len(entered & rel),
+            "displaced": len(displaced), "displaced_relevant": len(displaced & rel)}
+
+
 def summarize(per_query: Sequence[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]:
-    """The --json report: counts and mean metrics per method; also the multi-tool subset."""
+    """The --json report: counts and mean metrics per method; also the multi-tool subset and what the
+    expansion changed in the top max(ks) (summed over queries)."""
     report: dict[str, Any] = {"queries": len(per_query)}
     for m in METHODS:
         report[m] = mean_metrics([q["metrics"][m] for q in per_query], ks)
     multi = [q for q in per_query if q["relevant"] > 1]
     report["multi_tool"] = {"queries": len(multi), **{m: mean_metrics([q["metrics"][m] for q in multi], ks)
                                                       for m in METHODS}}
+    keys = ("entered", "entered_relevant", "displaced", "displaced_relevant")
+    report["expansion"] = {"k": max(ks), **{key: sum(q.get("expansion", {}).get(key, 0) for q in per_query)
+                                            for key in keys}}
     return report
 
 
@@ -138,8 +157,10 @@ def run_eval(retriever: Any, queries: Sequence[EvalQuery], ks: Sequence[int],
     per_query = []
     for (q, rel), vec in zip(usable, vectors, strict=True):
         stages = retriever.stages(q.query, vec, expand=True)
-        metrics = {m: query_metrics([i for i, _ in stages.ranking(m)[:depth]], rel, ks) for m in METHODS}
-        per_query.append({"query": q.query, "relevant": len(rel), "metrics": metrics})
+        ranked = {m: [i for i, _ in stages.ranking(m)[:depth]] for m in METHODS}
+        metrics = {m: query_metrics(ranked[m], rel, ks) for m in METHODS}
+        per_query.append({"query": q.query, "relevant": len(rel), "metrics": metrics,
+                          "expansion": expansion_effect(ranked["hybrid"], ranked["graph"], rel, depth)})
         if progress:
             progress(1)
     report = summarize(per_query, ks)
