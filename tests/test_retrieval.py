@@ -117,6 +117,19 @@ def test_expansion_effect_counts_what_entered_and_left_the_top_k():
                                                        "displaced": 0, "displaced_relevant": 0}
 
 
+def test_alternatives_step_back_behind_the_hit_they_duplicate():
+    from toolflow.engine.retrieval.rank import alternatives_yield
+
+    # a, b near-duplicates (SIMILAR) ranked 1-2; c answers another part of the request at rank 3
+    scores = {"a": 2 / 61, "b": 2 / 62, "c": 2 / 63.5, "d": 1 / 61}
+    out, yielded = alternatives_yield(scores, {"a": {"b"}, "b": {"a"}}, depth=3, factor=0.1)
+    assert yielded == {"b": "a"} and out["a"] == scores["a"] and out["b"] == pytest.approx(0.9 * 2 / 62)
+    assert sorted(out, key=lambda t: -out[t]) == ["a", "c", "b", "d"]  # b stepped behind c, not behind d
+    # beyond the depth nothing moves; a tool never yields to one ranked below it
+    assert alternatives_yield(scores, {"a": {"d"}, "d": {"a"}}, depth=3)[1] == {}
+    assert alternatives_yield(scores, {"c": {"d"}}, depth=4)[1] == {}
+
+
 def test_metrics_and_eval_file_errors(tmp_path):
     m = query_metrics(["a", "x", "b", "y"], [frozenset({"a"}), frozenset({"b"}), frozenset({"c"})], [1, 3])
     assert m["recall@1"] == pytest.approx(1 / 3) and m["recall@3"] == pytest.approx(2 / 3)

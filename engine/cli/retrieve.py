@@ -61,6 +61,8 @@ def _reason_text(r: Any) -> str:
         return f"bm25 #{r.rank} ({r.score:.2f})"
     if r.kind == "dense":
         return f"dense #{r.rank} (cos {r.score:.2f})"
+    if r.kind == "alternative":
+        return f"alternative of {r.via}: stepped back (−{r.score:.0%})"
     arrow = f"{r.via} → this" if r.direction == "out" else f"this → {r.via}"
     fields = f" [{r.via_field} / {r.field}]" if r.via_field or r.field else ""
     return f"{r.edge} {arrow}{fields} ({r.score:.2f})"
@@ -167,7 +169,7 @@ def _print_report(report: dict[str, Any], ks: list[int]) -> None:
     if multi["queries"]:
         out.print(table(f"Multi-tool queries ({multi['queries']})", multi))
     ex = report["expansion"]
-    out.print(f"graph expansion, top {ex['k']}: brought in {ex['entered']} tool(s), {ex['entered_relevant']} of them "
+    out.print(f"graph stage (expansion, alternatives), top {ex['k']}: brought in {ex['entered']} tool(s), {ex['entered_relevant']} of them "
               f"relevant; pushed out {ex['displaced']} first-stage hit(s), {ex['displaced_relevant']} of them relevant")
     um = report["unmatched"]
     if um["labels"]:

@@ -11,12 +11,15 @@ METHODS: tuple[Method, ...] = ("bm25", "dense", "hybrid", "graph")
 
 
 class Reason(BaseModel):
-    """Why a tool is in the result: a first-stage hit, or an edge from a top hit."""
+    """Why a tool is in the result (a first-stage hit, or an edge from a top hit) or where it is (an alternative
+    of a higher-ranked hit, stepped back in a multi-part request)."""
 
-    kind: Literal["lexical", "dense", "graph"]
-    score: float = Field(description="BM25 score (lexical), cosine to the query (dense), edge score (graph).")
+    kind: Literal["lexical", "dense", "graph", "alternative"]
+    score: float = Field(description="BM25 score (lexical), cosine to the query (dense), edge score (graph), "
+                                     "share of its score given up (alternative).")
     rank: int | None = Field(default=None, description="1-based rank in that first stage (lexical, dense).")
-    via: str | None = Field(default=None, description="graph: the top hit whose edge brought this tool in.")
+    via: str | None = Field(default=None, description="graph: the top hit whose edge brought this tool in; "
+                                                      "alternative: the higher-ranked hit it is an alternative of.")
     edge: Literal["FEEDS", "SHARES_INPUT"] | None = None
     direction: Literal["out", "in"] | None = Field(
         default=None, description="graph: 'out' when `via` feeds this tool (via → tool), 'in' when this tool feeds `via`.")

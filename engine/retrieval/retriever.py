@@ -14,7 +14,8 @@ Stages (scores and the formulas are in ``rank.py``):
    FAISS on the embedded store);
 3. hybrid: reciprocal rank fusion of the two lists (``depth`` candidates each);
 4. graph: FEEDS / SHARES_INPUT neighbours of the top ``seeds`` hybrid hits, scored by their seed's fused
-   score, the edge score and their query similarity, added to the fused scores.
+   score, the edge score and their query similarity, added to the fused scores; then, in a request of several
+   parts, alternatives (SIMILAR edges) of higher-ranked hits step back (``rank.alternatives_yield``).
 
 Why both first stages: on Seal-Tools-style requests (several tasks spelled out in one message) BM25 beat
 MiniLM dense (recall@5 0.79 vs 0.59, issue 11), while dense wins on ToolBench-style paraphrases. Why the graph:
@@ -22,11 +23,12 @@ a multi-step request needs the tools that feed the one it sounds like, and the F
 
 Measured (Seal-Tools dev, 700 queries over the 4,076-tool pool, graph from `toolflow graph build`, MiniLM):
 recall@5 / complete@10 — bm25 0.882 / 0.849, dense 0.778 / 0.696 (0.591 / 0.380 with one vector per request
-before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.892 / 0.861. On these queries the expansion
-costs 0.6 points of complete@10: only 28 of the 500 multi-tool queries chain calls, and for 3 of them the
-graph has a FEEDS edge between the tools, so what an edge brings in is mostly a wrong tool. On the ToolBench
-example queries (10, over 3,437 tools: 7 categories plus the APIs of the relevant tools), where the tools of a
-request are endpoints of one API, it helps: recall@5 0.642 → 0.692, complete@10 0.5 → 0.6.
+before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.896 / 0.869. Multi-tool queries (500),
+complete@10: hybrid 0.820, graph 0.824 — the FEEDS / SHARES_INPUT expansion alone 0.812, the alternatives step
+alone 0.832. On these requests the tools of one request are unrelated (parts from different fields; 6 of the 33
+nested calls are joined by any edge), so an expansion neighbour is rarely relevant: `retrieve-eval` prints what
+the graph stage brought into the top k and pushed out, with how many of each were relevant. On the ToolBench
+example queries, where the tools of a request are endpoints of one API, the expansion helps.
 """
 
 from __future__ import annotations
@@ -39,7 +41,16 @@ import numpy as np
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.graph.search_text import query_parts, query_terms
 from toolflow.engine.retrieval.models import METHODS, Hit, Method, Reason, RetrievalResult
-from toolflow.engine.retrieval.rank import RRF_K, Evidence, Link, graph_evidence, ordered, rrf
+from toolflow.engine.retrieval.rank import (
+    ALTERNATIVE_YIELD,
+    RRF_K,
+    Evidence,
+    Link,
+    alternatives_yield,
+    graph_evidence,
+    ordered,
+    rrf,
+)
 from toolflow.engine.retrieval.rank import expand as add_evidence
 from toolflow.engine.stores.base import GraphStore
 
@@ -91,12 +102,16 @@ class RetrievalConfig:
     rrf_k  the RRF constant of Cormack et al. (60).
     seeds  how many top hybrid hits are expanded: a request rarely needs more than five tools, and deeper
            seeds are mostly wrong tools whose neighbours are noise.
+    alternative_yield, alternatives_depth  the share of its score an alternative of a higher-ranked hit gives
+           up in a multi-part request, among the top ``alternatives_depth`` (0 turns the step off; see rank.py).
     """
 
     depth: int = 100
     rrf_k: int = RRF_K
     seeds: int = 5
     edge_types: tuple[str, ...] = EXPAND_TYPES
+    alternative_yield: float = ALTERNATIVE_YIELD
+    alternatives_depth: int = 30
 
 
 @dataclass
@@ -111,6 +126,7 @@ class Stages:
     evidence: dict[str, Evidence]
     final: dict[str, float]
     query_sim: dict[str, float] = field(default_factory=dict)
+    yielded: dict[str, str] = field(default_factory=dict)  # tool → the higher-ranked alternative it stepped behind
 
     def ranking(self, method: Method) -> list[tuple[str, float]]:
         if method == "bm25":
@@ -173,7 +189,14 @@ class Retriever:
                     query_sim[i] = float(np.max(vectors @ v))
             evidence = graph_evidence(fused, seeds, links, query_sim)
         final = add_evidence(fused, evidence) if expand else dict(fused)
-        return Stages(query, lexical, dense, fused, seeds, evidence, final, query_sim)
+        yielded: dict[str, str] = {}
+        if expand and cfg.alternative_yield > 0 and len(query_parts(query)) > 1:
+            top = [i for i, _ in ordered(final)[: cfg.alternatives_depth]]
+            similar: dict[str, set[str]] = {}
+            for r in self.store.tool_links(top, ["SIMILAR"]):
+                similar.setdefault(r["seed"], set()).add(r["id"])
+            final, yielded = alternatives_yield(final, similar, cfg.alternatives_depth, cfg.alternative_yield)
+        return Stages(query, lexical, dense, fused, seeds, evidence, final, query_sim, yielded)
 
     def result(self, stages: Stages, method: Method, k: int) -> RetrievalResult:
         if method not in METHODS:
@@ -196,6 +219,9 @@ class Retriever:
                 reasons.append(Reason(kind="graph", score=round(lk.score, 6), via=lk.seed, edge=lk.type,
                                       direction=lk.direction, via_field=lk.seed_field, field=lk.other_field,
                                       contribution=round(ev.contribution, 6)))
+            if method == "graph" and tool_id in stages.yielded:
+                reasons.append(Reason(kind="alternative", score=round(self.config.alternative_yield, 6),
+                                      via=stages.yielded[tool_id]))
             hits.append(Hit(rank=rank, id=tool_id, name=names.get(tool_id, tool_id), score=round(score, 6),
                             reasons=reasons))
         return RetrievalResult(query=stages.query, method=method, k=k, hits=hits)
