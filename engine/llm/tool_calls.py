@@ -244,7 +244,7 @@ def shown_tools(
     The one rule for both backends (native ``tools=``, the emulation prompt) and for the token bench.
     Showing every tool in every request kept the prompt identical whatever the choice (good for a
     server's prefix cache) but paid for each schema again in every request: on the example travel tools
-    the schemas were 42 % of the assistant's prompt tokens, and a dialogue's plan already fixes which
+    the schemas were 44 % of the assistant's prompt tokens, and a dialogue's plan already fixes which
     tools each reply may call, so the others are never usable there.
     """
     if mode == "none":
