@@ -364,9 +364,7 @@ class BatchWalk:
             if kind in DIRECTED_TYPES and not out:
                 src, cand = cand, src
                 fields.reverse()
-            # model_construct: values built here from the adjacency's own str/float lists need no validation,
-            # and validating ~2.5 models per sample was a tenth of the embedded store's sampling time
-            return EdgeTaken.model_construct(source=src, target=cand, type=kind, score=best_score[g], fields=fields)
+            return EdgeTaken(source=src, target=cand, type=kind, score=best_score[g], fields=fields)
 
         out_edges: list[list[EdgeTaken | tuple[str, str]]] = []
         for edges in self.edges:
@@ -383,7 +381,7 @@ class BatchWalk:
         for i, index in enumerate(self.indices):
             edges = [edge_record(e[0], e[1], taken[e]) if isinstance(e, tuple) else e for e in out_edges[i]]
             samples.append(
-                Sample.model_construct(
+                Sample(
                     id=sample_id(strategy, seed, index),
                     tool_ids=[names[t] for t in visited[i][: count[i]]],
                     path=[names[t] for t in self.paths[i]],
