@@ -19,15 +19,15 @@ def loads_or_text(text: str) -> Any:
 
 
 def leaves(value: Any) -> list[Any]:
-    """The scalar leaves of a JSON value (dict values and list items, depth first from the last), without
+    """The scalar leaves of a JSON value (dict values and list items, recursively) in document order, without
     booleans and nulls: the values a tool call passes or a result carries."""
     stack, out = [value], []
     while stack:
         v = stack.pop()
         if isinstance(v, dict):
-            stack.extend(v.values())
+            stack.extend(reversed(list(v.values())))
         elif isinstance(v, list):
-            stack.extend(v)
+            stack.extend(reversed(v))
         elif not isinstance(v, bool) and v is not None:
             out.append(v)
     return out

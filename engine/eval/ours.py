@@ -78,7 +78,7 @@ def call_args(call: dict[str, Any]) -> Any:
 
 def string_values(value: Any) -> list[str]:
     """Every string leaf of a JSON value (dict values and list items, recursively), in document order."""
-    return [v for v in leaves(value) if isinstance(v, str)][::-1]
+    return [v for v in leaves(value) if isinstance(v, str)]
 
 
 def checked_values(call: dict[str, Any]) -> list[str]:

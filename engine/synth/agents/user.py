@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from toolflow.engine.jsontext import leaves
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import PlanTurn, Tool
 from toolflow.engine.synth.agents.prompting import ask_json, render, transcript
@@ -49,21 +50,11 @@ def value_words(param: str) -> str:
     return " ".join(re.sub(r"([a-z])([A-Z])", r"\1 \2", param).replace("_", " ").replace("-", " ").split()).lower()
 
 
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _leaves(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in _leaves(v)]
-    return [value]
-
-
 def mentions_value(text: str, value: Any) -> bool:
     """Does `text` state `value`? Strings case-insensitively, numbers as a whole number (not "12" in
     "2012"), every part of a list or object; booleans need no words (a yes/no is read from the intent)."""
     low = text.casefold()
-    for leaf in _leaves(value):
-        if isinstance(leaf, bool) or leaf is None:
-            continue
+    for leaf in leaves(value):  # booleans need no words, nulls none
         if isinstance(leaf, int | float):
             shown = str(int(leaf)) if float(leaf).is_integer() else str(leaf)
             if not re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text):
@@ -74,10 +65,9 @@ def mentions_value(text: str, value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    leaves = [v for v in _leaves(value) if not isinstance(v, bool) and v is not None]
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in leaves)
+    return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in leaves(value))
 
 
 def insert_values(message: str, values: list[Stated]) -> tuple[str, int]:
