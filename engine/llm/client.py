@@ -233,7 +233,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
 
         client = self._client(rs)
 
-        async def attempt() -> Any:
+        async def attempt() -> Completion:
             async with self._semaphore:
                 self._in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self._in_flight)
@@ -250,10 +250,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                         )
                     except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
                         raise MalformedResponseError(f"the reply body is not valid JSON: {exc}") from exc
-                    choices = body.get("choices") if isinstance(body, dict) else None
-                    if not choices or not isinstance(choices[0], dict):
-                        raise MalformedResponseError(f"the reply has no choices: {str(body)[:200]}")
-                    return body
+                    return Completion.from_body(body)  # inside the retry: a body without choices is retried
                 finally:
                     self._in_flight -= 1
 
@@ -271,7 +268,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         key_value = rs.api_key.get_secret_value() if rs.api_key is not None else None
         register_secret(key_value)  # so a traceback printed later masks it too
         try:
-            resp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_malformed)
+            comp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_malformed)
         except MalformedResponseError as exc:
             raise MalformedResponseError(
                 redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}): {exc}", [key_value])
@@ -282,7 +279,6 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                 raise ContextOverflowError(what) from exc
             kind = LLMTransportError if is_transient(exc) else LLMError
             raise kind(what) from exc
-        comp = Completion.from_body(resp)
         self._record(
             rs,
             Usage(prompt_tokens=comp.prompt_tokens, completion_tokens=comp.completion_tokens, requests=1,

@@ -8,9 +8,7 @@ from typing import Any
 
 import openai
 
-from toolflow.engine.llm.errors import (
-    LLMError,
-)
+from toolflow.engine.llm.errors import MalformedResponseError
 from toolflow.engine.llm.retry import RETRY_STATUS
 
 # Statuses that say "this request shape is not supported" rather than "try later" or "bad credentials".
@@ -52,10 +50,11 @@ class Completion:
     @classmethod
     def from_body(cls, body: Any) -> Completion:
         """From the JSON body of a chat completion (the client asks the `openai` transport for the raw body:
-        building its pydantic objects cost a third of the client's CPU per request, see ``client._call``)."""
+        building its pydantic objects cost a third of the client's CPU per request, see ``client._call``).
+        A body without choices is a MalformedResponseError, which the client retries like a 5xx."""
         choices = body.get("choices") if isinstance(body, dict) else None
         if not choices or not isinstance(choices[0], dict):
-            raise LLMError(f"completion without choices: {str(body)[:300]}")
+            raise MalformedResponseError(f"the reply has no choices: {str(body)[:200]}")
         choice = choices[0]
         msg = choice.get("message") or {}
         calls = []
