@@ -117,6 +117,27 @@ def test_expansion_effect_counts_what_entered_and_left_the_top_k():
                                                        "displaced": 0, "displaced_relevant": 0}
 
 
+def test_a_seed_splits_its_evidence_over_its_neighbours():
+    from toolflow.engine.retrieval.rank import Link, graph_evidence
+
+    fused = {"s": 0.04, "hub": 0.04}
+    links = [Link("s", "only", "FEEDS", "out", 0.9)]  # s feeds one tool
+    links += [Link("hub", f"n{i}", "FEEDS", "out", 0.9) for i in range(4)]  # hub feeds four alike
+    links += [Link("hub", "n0", "SHARES_INPUT", "in", 0.8), Link("hub", "s", "FEEDS", "out", 0.9)]
+    sim = {k: 0.5 for k in ("s", "hub", "only", "n0", "n1", "n2", "n3")}
+    ev = graph_evidence(fused, ["s", "hub"], links, sim)
+    assert set(ev) == {"only", "n0", "n1", "n2", "n3"}  # a seed is never its own neighbour's evidence
+    assert ev["only"].contribution == pytest.approx(0.04)  # the whole walk goes to the one neighbour
+    hub_total = 5 * 0.9 + 0.5 * 0.8  # the edge to the other seed counts in the hub's total
+    assert ev["n1"].contribution == pytest.approx(0.04 * 0.9 / hub_total)
+    # two edges to n0 add up; the reason shown is the heavier one
+    assert ev["n0"].contribution == pytest.approx(0.04 * (0.9 + 0.4) / hub_total)
+    assert ev["n0"].link.type == "FEEDS"
+    # a neighbour unlike the request gets half: the edge alone
+    low = graph_evidence(fused, ["s"], links[:1], {"s": 0.5, "only": 0.0})
+    assert low["only"].contribution == pytest.approx(0.02)
+
+
 def test_alternatives_step_back_behind_the_hit_they_duplicate():
     from toolflow.engine.retrieval.rank import alternatives_yield
 

@@ -5,16 +5,29 @@ with the paper's k = 60. Ranks, not scores, are fused because BM25 scores and co
 (a BM25 score of 12 says nothing against a cosine of 0.6), and k = 60 keeps one list's top hit from
 drowning the other list: rank 1 is worth 1/61, rank 10 still 1/70.
 
-Graph expansion. The top ``seeds`` tools of the fused list are the seeds. Every FEEDS / SHARES_INPUT
-neighbour n of a seed s gets graph evidence
+Graph expansion. The top ``seeds`` tools of the fused list are the seeds. A seed s hands its fused score on
+to its FEEDS / SHARES_INPUT neighbours the way a random walk from s would (personalized PageRank's transition
+step): neighbour n gets the share
 
-    g(n) = f(s) · t(e) · w(e) · (½ + ½ · min(1, cos(q, n) / cos(q, s)))
+    P(s → n) = Σ_{edges s–n} t(e) · w(e)  /  Σ_{edges s–m, any m} t(e) · w(e)
 
-where f(s) is the seed's fused score, t(e) the weight of the edge type (FEEDS 1, SHARES_INPUT ½), w(e) the
-edge's score (the field-pair cosine the graph build kept, at least its threshold), and the last factor
-mixes the edge alone (½: a prerequisite need not resemble the request, geocoding a city for a weather
-request) with the neighbour's query similarity relative to its seed's (clipped to [0, 1]). The final score is max(f(n), g(n)): a neighbour can rise to just below the seed that
-vouches for it, never above it, and a first-stage hit never loses rank to the expansion of another.
+where t(e) is the weight of the edge type (FEEDS 1, SHARES_INPUT ½) and w(e) the edge's score (the field-pair
+cosine the graph build kept). Its graph evidence is
+
+    g(n) = f(s) · P(s → n) · (½ + ½ · min(1, cos(q, n) / cos(q, s)))
+
+with f(s) the seed's fused score; the last factor mixes the edge alone (½: a prerequisite need not resemble the
+request, geocoding a city for a weather request) with the neighbour's query similarity relative to its seed's
+(clipped to [0, 1]). A neighbour keeps its best g over the seeds, and its final score is max(f(n), g(n)): it can
+rise to just below the seed that vouches for it, never above it, and a first-stage hit never loses rank to the
+expansion of another.
+
+Why the share and not the edge alone: a seed linked to one tool says a lot about that tool, a seed whose
+``city`` output feeds forty tools says little about any one of them. Without the division (g = f(s) · t · w ·
+…, the earlier formula) every neighbour of a hub seed rose to just below it: on the Seal-Tools dev queries the
+expansion then brought 525 tools into the top 10, 9 of them relevant, and cost multi-tool complete@10 0.820 →
+0.812 (2 requests completed, 6 broken); with the share it displaces no top-10 hit there, and on the ToolBench
+example queries it still completes the one request it completed before.
 
 Alternatives yield (multi-part requests only). A request that asks for several things in several sentences
 (``query_parts``) needs several different tools; near-duplicate tools (a SIMILAR edge: descriptions above the
@@ -30,7 +43,8 @@ Why these factors: FEEDS says "A's output is B's input", i.e. the two run in seq
 multi-step case the expansion is for; SHARES_INPUT says they take the same kind of input, which is true of
 partners and of alternatives alike (every tool that takes a city), hence half weight. The relative query
 similarity keeps neighbours that have nothing to do with the request (a restaurant search next to a weather
-forecast because both take a city) below the ones that do. No weight was fitted to an evaluation set.
+forecast because both take a city) below the ones that do. No weight was fitted to an evaluation set; the
+share replaced the plain edge weight after the measurement above showed hub seeds flooding the top 10.
 """
 
 from __future__ import annotations
@@ -85,20 +99,34 @@ def graph_evidence(
     query_sim: Mapping[str, float],
     type_weights: Mapping[str, float] = EDGE_TYPE_WEIGHTS,
 ) -> dict[str, Evidence]:
-    """For every neighbour, its strongest edge evidence g(n) (see the module docstring). Seeds get none."""
+    """For every neighbour, its strongest evidence g(n) over the seeds (module docstring); seeds get none.
+    The evidence names the heaviest single edge between the two, which the hit shows as its reason."""
     seed_set = set(seeds)
-    best: dict[str, Evidence] = {}
+    total: dict[str, float] = {}
+    pair: dict[tuple[str, str], float] = {}
+    strongest: dict[tuple[str, str], tuple[float, Link]] = {}
     for link in links:
-        n, s = link.neighbor, link.seed
-        if n in seed_set or s not in seed_set:
+        if link.seed not in seed_set:
             continue
+        weight = type_weights.get(link.type, 0.0) * max(link.score, 0.0)
+        if weight <= 0:
+            continue
+        total[link.seed] = total.get(link.seed, 0.0) + weight
+        if link.neighbor in seed_set:
+            continue
+        key = (link.seed, link.neighbor)
+        pair[key] = pair.get(key, 0.0) + weight
+        if key not in strongest or (weight, link.type) > (strongest[key][0], strongest[key][1].type):
+            strongest[key] = (weight, link)
+    best: dict[str, Evidence] = {}
+    for (s, n), weight in sorted(pair.items()):
         q_n = max(query_sim.get(n, 0.0), 0.0)
         q_s = query_sim.get(s, 0.0)
         rel = 1.0 if q_s <= 0 else min(1.0, q_n / q_s)
-        g = fused.get(s, 0.0) * type_weights.get(link.type, 0.0) * max(link.score, 0.0) * (0.5 + 0.5 * rel)
+        g = fused.get(s, 0.0) * (weight / total[s]) * (0.5 + 0.5 * rel)
         cur = best.get(n)
-        if g > 0 and (cur is None or (g, link.seed, link.type) > (cur.contribution, cur.link.seed, cur.link.type)):
-            best[n] = Evidence(link, g)
+        if g > 0 and (cur is None or g > cur.contribution):
+            best[n] = Evidence(strongest[(s, n)][1], g)
     return best
 
 

@@ -13,9 +13,10 @@ Stages (scores and the formulas are in ``rank.py``):
 2. dense: the query embedded with the graph's embedder against ``Tool.embedding`` (Neo4j's vector index,
    FAISS on the embedded store);
 3. hybrid: reciprocal rank fusion of the two lists (``depth`` candidates each);
-4. graph: FEEDS / SHARES_INPUT neighbours of the top ``seeds`` hybrid hits, scored by their seed's fused
-   score, the edge score and their query similarity, added to the fused scores; then, in a request of several
-   parts, alternatives (SIMILAR edges) of higher-ranked hits step back (``rank.alternatives_yield``).
+4. graph: FEEDS / SHARES_INPUT neighbours of the top ``seeds`` hybrid hits, each getting its seed's fused score
+   times the seed's random-walk share for it (edge weight over the seed's total) and its query similarity,
+   added to the fused scores; then, in a request of several parts, alternatives (SIMILAR edges) of
+   higher-ranked hits step back (``rank.alternatives_yield``).
 
 Why both first stages: on Seal-Tools-style requests (several tasks spelled out in one message) BM25 beat
 MiniLM dense (recall@5 0.79 vs 0.59, issue 11), while dense wins on ToolBench-style paraphrases. Why the graph:
@@ -23,12 +24,13 @@ a multi-step request needs the tools that feed the one it sounds like, and the F
 
 Measured (Seal-Tools dev, 700 queries over the 4,076-tool pool, graph from `toolflow graph build`, MiniLM):
 recall@5 / complete@10 — bm25 0.882 / 0.849, dense 0.778 / 0.696 (0.591 / 0.380 with one vector per request
-before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.896 / 0.869. Multi-tool queries (500),
-complete@10: hybrid 0.820, graph 0.824 — the FEEDS / SHARES_INPUT expansion alone 0.812, the alternatives step
-alone 0.832. On these requests the tools of one request are unrelated (parts from different fields; 6 of the 33
-nested calls are joined by any edge), so an expansion neighbour is rarely relevant: `retrieve-eval` prints what
-the graph stage brought into the top k and pushed out, with how many of each were relevant. On the ToolBench
-example queries, where the tools of a request are endpoints of one API, the expansion helps.
+before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.900 / 0.876. Multi-tool queries (500),
+complete@10: hybrid 0.820, graph 0.832 (6 requests completed, none broken). That gain is the alternatives step's:
+on these requests the tools of one request are unrelated (parts from different fields; 6 of the 33 nested calls
+are joined by any edge), and the expansion, with each seed's evidence split over its neighbours, displaces no
+top-10 hit there (without the split it cost 0.820 → 0.812). `retrieve-eval` prints what the graph stage brought
+into the top k and pushed out, with how many of each were relevant. On the ToolBench example queries, where the
+tools of a request are endpoints of one API, the expansion completes one more request of ten.
 """
 
 from __future__ import annotations
