@@ -84,6 +84,7 @@ def test_expansion_brings_in_a_feeds_neighbour_the_first_stage_misses(store, emb
     hit = next(h for h in full.hits if h.id == geo)
     graph = next(x for x in hit.reasons if x.kind == "graph")
     assert (graph.via, graph.edge, graph.direction) == (weather, "FEEDS", "in")  # geocode → weather
+    assert graph.via_name == "get_weather_forecast"
     assert graph.field in ("latitude", "longitude") and graph.contribution == pytest.approx(hit.score)
 
 
@@ -187,6 +188,13 @@ def test_retrieve_eval_cli_json(tmp_path, travel_graph, monkeypatch):
     res = CliRunner().invoke(main, ["retrieve", "convert dollars to yen", "-k", "2", "--store", str(store), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["hits"][0]["name"] == "convert_currency"
+    # the table names the tool an edge came from and its fields ([a / b] is text, not console markup)
+    res = CliRunner().invoke(main, ["retrieve", "what's the weather going to be in Lyon this week", "-k", "3",
+                                    "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    words = res.stdout.split()
+    assert "geocode_city" in words and words.count("get_weather_forecast") >= 2
+    assert "[latitude" in words or "[longitude" in words
 
 
 def _call(i: str, name: str) -> dict:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail
@@ -62,8 +63,9 @@ def _reason_text(r: Any) -> str:
     if r.kind == "dense":
         return f"dense #{r.rank} (cos {r.score:.2f})"
     if r.kind == "alternative":
-        return f"alternative of {r.via}: stepped back (−{r.score:.0%})"
-    arrow = f"{r.via} → this" if r.direction == "out" else f"this → {r.via}"
+        return f"alternative of {r.via_name or r.via}: stepped back (−{r.score:.0%})"
+    via = r.via_name or r.via
+    arrow = f"{via} → this" if r.direction == "out" else f"this → {via}"
     fields = f" [{r.via_field} / {r.field}]" if r.via_field or r.field else ""
     return f"{r.edge} {arrow}{fields} ({r.score:.2f})"
 
@@ -83,7 +85,8 @@ def _parse_ks(raw: str) -> list[int]:
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1), help="How many tools to return.")
 @click.option("--store", "store_spec", default=None, help=STORE_HELP)
 @click.option("--expand/--no-expand", default=True, show_default=True,
-              help="Graph expansion: add FEEDS / SHARES_INPUT neighbours of the top hits.")
+              help="The graph stage: add FEEDS / SHARES_INPUT neighbours of the top hits and, in a request "
+                   "of several sentences, let near-duplicates (SIMILAR) of a higher hit step back.")
 @click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
               help=EMBEDDER_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -105,11 +108,11 @@ def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder:
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    t = Table(title=f"{result.method}: {query}")
+    t = Table(title=escape(f"{result.method}: {query}"))
     for col in ("#", "tool", "score", "why"):
         t.add_column(col)
     for h in result.hits:
-        t.add_row(str(h.rank), h.name, f"{h.score:.4f}", "; ".join(_reason_text(r) for r in h.reasons))
+        t.add_row(str(h.rank), escape(h.name), f"{h.score:.4f}", escape("; ".join(_reason_text(r) for r in h.reasons)))
     out.print(t)
 
 

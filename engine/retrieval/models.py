@@ -20,6 +20,7 @@ class Reason(BaseModel):
     rank: int | None = Field(default=None, description="1-based rank in that first stage (lexical, dense).")
     via: str | None = Field(default=None, description="graph: the top hit whose edge brought this tool in; "
                                                       "alternative: the higher-ranked hit it is an alternative of.")
+    via_name: str | None = Field(default=None, description="The name of the `via` tool.")
     edge: Literal["FEEDS", "SHARES_INPUT"] | None = None
     direction: Literal["out", "in"] | None = Field(
         default=None, description="graph: 'out' when `via` feeds this tool (via → tool), 'in' when this tool feeds `via`.")

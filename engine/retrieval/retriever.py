@@ -218,12 +218,13 @@ class Retriever:
             ev = stages.evidence.get(tool_id) if method == "graph" else None
             if ev is not None:
                 lk = ev.link
-                reasons.append(Reason(kind="graph", score=round(lk.score, 6), via=lk.seed, edge=lk.type,
+                reasons.append(Reason(kind="graph", score=round(lk.score, 6), via=lk.seed, via_name=names.get(lk.seed),
+                                      edge=lk.type,
                                       direction=lk.direction, via_field=lk.seed_field, field=lk.other_field,
                                       contribution=round(ev.contribution, 6)))
             if method == "graph" and tool_id in stages.yielded:
                 reasons.append(Reason(kind="alternative", score=round(self.config.alternative_yield, 6),
-                                      via=stages.yielded[tool_id]))
+                                      via=stages.yielded[tool_id], via_name=names.get(stages.yielded[tool_id])))
             hits.append(Hit(rank=rank, id=tool_id, name=names.get(tool_id, tool_id), score=round(score, 6),
                             reasons=reasons))
         return RetrievalResult(query=stages.query, method=method, k=k, hits=hits)
