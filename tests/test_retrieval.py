@@ -129,6 +129,7 @@ def test_a_seed_splits_its_evidence_over_its_neighbours():
     ev = graph_evidence(fused, ["s", "hub"], links, sim)
     assert set(ev) == {"only", "n0", "n1", "n2", "n3"}  # a seed is never its own neighbour's evidence
     assert ev["only"].contribution == pytest.approx(0.04)  # the whole walk goes to the one neighbour
+    assert ev["only"].contribution < fused["s"]  # yet it stays below the seed: a tie would be broken by id
     hub_total = 5 * 0.9 + 0.5 * 0.8  # the edge to the other seed counts in the hub's total
     assert ev["n1"].contribution == pytest.approx(0.04 * 0.9 / hub_total)
     # two edges to n0 add up; the reason shown is the heavier one

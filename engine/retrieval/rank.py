@@ -49,6 +49,7 @@ share replaced the plain edge weight after the measurement above showed hub seed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -123,7 +124,10 @@ def graph_evidence(
         q_n = max(query_sim.get(n, 0.0), 0.0)
         q_s = query_sim.get(s, 0.0)
         rel = 1.0 if q_s <= 0 else min(1.0, q_n / q_s)
-        g = fused.get(s, 0.0) * (weight / total[s]) * (0.5 + 0.5 * rel)
+        f_s = fused.get(s, 0.0)
+        # strictly below the seed even when the whole walk goes to n and n is as close to the query (a tie would
+        # be broken by id and could put n above the seed that vouches for it)
+        g = min(f_s * (weight / total[s]) * (0.5 + 0.5 * rel), math.nextafter(f_s, 0.0))
         cur = best.get(n)
         if g > 0 and (cur is None or g > cur.contribution):
             best[n] = Evidence(strongest[(s, n)][1], g)
