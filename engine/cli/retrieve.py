@@ -62,9 +62,9 @@ def _reason_text(r: Any) -> str:
         return f"bm25 #{r.rank} ({r.score:.2f})"
     if r.kind == "dense":
         return f"dense #{r.rank} (cos {r.score:.2f})"
-    if r.kind == "alternative":
-        return f"alternative of {r.via_name or r.via}: stepped back (−{r.score:.0%})"
     via = r.via_name or r.via
+    if r.kind == "alternative":
+        return f"alternative of {via}: stepped back (−{r.score:.0%})"
     arrow = f"{via} → this" if r.direction == "out" else f"this → {via}"
     fields = f" [{r.via_field} / {r.field}]" if r.via_field or r.field else ""
     return f"{r.edge} {arrow}{fields} ({r.score:.2f})"
