@@ -167,22 +167,30 @@ def _parse_param(raw: str) -> tuple[str, Any]:
 @store_option
 @click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
-def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool) -> None:
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0, min_open=True),
+              help="Seconds the store may run the query before stopping it.")
+def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool, timeout: float) -> None:
     """Run a read-only Cypher query (write clauses are refused).
+
+    The query must be read clauses only (MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY,
+    SKIP, LIMIT, UNION, CALL of a schema listing or a subquery, SHOW INDEXES); at most 20,000 characters
+    and 64 levels of brackets.
 
     \b
     Examples:
       toolflow graph query 'MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.score AS s LIMIT 5'
       toolflow graph query 'MATCH (t:Tool {name: $n}) RETURN t.description AS d' --param n=geocode_for_dargan
     """
-    from toolflow.engine.stores import ReadOnlyViolation
+    from toolflow.engine.stores import QueryTimeout, ReadOnlyViolation
 
     values = dict(_parse_param(p) for p in params)
     with open_store_or_fail(store_spec) as store:
         try:
-            rows = store.query(cypher, values)
+            rows = store.query(cypher, values, timeout=timeout)
         except ReadOnlyViolation as exc:
             raise Fail(str(exc)) from exc
+        except QueryTimeout as exc:
+            raise Fail(f"{exc}; pass a larger --timeout (now {timeout:g} s) to allow more") from exc
         except Exception as exc:
             raise Fail(f"query failed: {exc}") from exc
     rows = [{k: _jsonable(v) for k, v in r.items()} for r in rows]

@@ -10,6 +10,8 @@ from toolflow.engine.stores.base import (
     EDGE_TYPES,
     TOOL_EDGE_TYPES,
     GraphStore,
+    QueryTimeout,
+    QueryTooLarge,
     ReadOnlyViolation,
     check_read_only,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "EDGE_TYPES",
     "TOOL_EDGE_TYPES",
     "GraphStore",
+    "QueryTimeout",
+    "QueryTooLarge",
     "ReadOnlyViolation",
     "check_read_only",
     "default_store_path",

@@ -16,6 +16,7 @@ import numpy as np
 from toolflow.cypher import load
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.models import Tool
+from toolflow.engine.stores.readonly import QueryTooLarge as QueryTooLarge
 from toolflow.engine.stores.readonly import ReadOnlyViolation as ReadOnlyViolation
 from toolflow.engine.stores.readonly import check_read_only as _check_read_only
 
@@ -24,9 +25,18 @@ TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")
 
 WriteProgress = Callable[[str, int, int], None]  # (what, advance, total)
 
+
+class QueryTimeout(RuntimeError):
+    """A user's query ran longer than the time it was given and the store stopped it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query ran longer than {seconds:g} s and was stopped")
+        self.seconds = seconds
+
+
 def check_read_only(cypher: str, dialect: str | None = None) -> None:
-    """Refuse anything but read clauses (see readonly.py: a tokenizer and allowlists; the stores also run
-    reads in read-access transactions / read-only mode)."""
+    """Refuse anything but read clauses, and text over the size or nesting limit (see readonly.py: a tokenizer
+    and a clause parser; the stores also run reads in read-access transactions / read-only mode)."""
     _check_read_only(cypher, dialect)
 
 
@@ -38,8 +48,9 @@ class GraphStore(ABC):
         """Run the named query from cypher/ and return rows as dicts keyed by the RETURN names."""
 
     @abstractmethod
-    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a user's read-only Cypher text."""
+    def query(self, cypher: str, params: dict[str, Any] | None = None,
+              timeout: float | None = None) -> list[dict[str, Any]]:
+        """Run a user's read-only Cypher text once (no retry); raise QueryTimeout past `timeout` seconds."""
 
     @abstractmethod
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:

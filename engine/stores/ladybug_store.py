@@ -20,7 +20,14 @@ import pyarrow as pa
 
 from toolflow.cypher import load_statements
 from toolflow.engine.graph.edges import GraphData
-from toolflow.engine.stores.base import GraphStore, WriteProgress, check_read_only, field_rows, tool_rows
+from toolflow.engine.stores.base import (
+    GraphStore,
+    QueryTimeout,
+    WriteProgress,
+    check_read_only,
+    field_rows,
+    tool_rows,
+)
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -110,9 +117,22 @@ class LadybugStore(GraphStore):
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return _rows(self._conn.execute(self.query_text(name), params or {}))
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, cypher: str, params: dict[str, Any] | None = None,
+              timeout: float | None = None) -> list[dict[str, Any]]:
+        """The connection's query timeout stops the query after `timeout` seconds (Ladybug checks it between
+        batches of work); it is reset afterwards, so the store's own named queries run without one."""
         check_read_only(cypher, self.dialect)
-        return _rows(self._conn.execute(cypher, params or {}))
+        if timeout is not None:
+            self._conn.set_query_timeout(max(1, round(timeout * 1000)))
+        try:
+            return _rows(self._conn.execute(cypher, params or {}))
+        except RuntimeError as exc:
+            if timeout is not None and str(exc).strip().rstrip(".").lower() == "interrupted":
+                raise QueryTimeout(timeout) from None
+            raise
+        finally:
+            if timeout is not None:
+                self._conn.set_query_timeout(0)
 
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
         if self.read_only:

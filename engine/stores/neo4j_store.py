@@ -20,6 +20,7 @@ from toolflow.engine.secrets import redact, register_secret
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
     GraphStore,
+    QueryTimeout,
     WriteProgress,
     check_read_only,
     field_rows,
@@ -100,9 +101,23 @@ class Neo4jStore(GraphStore):
             edges[e["type"]] = int(e["n"])
         return {"tools": int(rows[0]["tools"]), "fields": int(rows[0]["fields"]), "edges": edges}
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, cypher: str, params: dict[str, Any] | None = None,
+              timeout: float | None = None) -> list[dict[str, Any]]:
+        """One attempt in an explicit read transaction: `execute_read` would retry a user's query on a transient
+        error (a slow query ran again and again), and the server stops it after `timeout` seconds."""
+        from neo4j.exceptions import Neo4jError
+
         check_read_only(cypher, self.dialect)
-        return self._read(cypher, params)
+        with self._session(read=True) as s:
+            try:
+                with s.begin_transaction(timeout=timeout) as tx:
+                    res = tx.run(cypher, params or {})
+                    keys = res.keys()
+                    return [dict(zip(keys, r.values(), strict=True)) for r in res]
+            except Neo4jError as exc:
+                if timeout is not None and "TransactionTimedOut" in (exc.code or ""):
+                    raise QueryTimeout(timeout) from None
+                raise
 
     def ensure_schema(self) -> None:
         with self._session() as s:
