@@ -91,7 +91,8 @@ def test_numbers_are_read_by_the_cypher_rules():
     assert [t.text for t in toks if t.kind == "punct"].count("..") == 1
 
 
-@pytest.mark.parametrize("text", ["RETURN \\u0041 AS x", "RETURN 1 AS x \u200bLOAD", "RETURN $ AS x", "RETURN 1 # x"])
+@pytest.mark.parametrize("text", ["RETURN \\u0041 AS x", "RETURN 1 AS x \u200bLOAD", "RETURN $ AS x", "RETURN 1 # x",
+                                  "RETURN 1 AS x\u200cCHECKPOINT", "RETURN 1 AS x\u00b7CHECKPOINT"])
 def test_what_the_tokenizer_cannot_read_is_refused(text):
     with pytest.raises(ReadOnlyViolation, match="read-only"):
         check_read_only(text)
@@ -103,6 +104,15 @@ def test_unplaceable_words_are_refused():
                  "MATCH (t) CALL { WITH t SET t.x = 1 } IN TRANSACTIONS", "RETURN 1 AS x )", "RETURN (1 AS x"):
         with pytest.raises(ReadOnlyViolation, match="read-only"):
             check_read_only(text)
+
+
+def test_write_words_shaped_like_clauses_inside_expressions_are_refused():
+    """A store with one more subquery keyword than the guard knows would run these; the guard refuses them."""
+    for text in ("RETURN foo { CREATE (n) } AS x", "RETURN FOREACH (x IN [1] | CREATE (n)) AS x",
+                 "RETURN 1 AS x, set(1) AS y", "MATCH (n) WHERE load CSV RETURN n"):
+        with pytest.raises(ReadOnlyViolation, match="contains the clause"):
+            check_read_only(text)
+    check_read_only("MATCH (t:Tool) RETURN t.set AS s, t.create(1) AS c, {set: 1} AS copy")
 
 
 # ---- size and nesting limits, before anything reaches a store ------------------------------------------

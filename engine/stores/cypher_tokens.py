@@ -18,6 +18,7 @@ Pure functions: no store, no I/O.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +31,9 @@ _DIGITS = frozenset("0123456789")
 _HEX = _DIGITS | frozenset("abcdefABCDEF")
 _OCTAL = frozenset("01234567")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+# Non-ASCII identifier characters: letters, marks, decimal digits, connectors (no symbols, no format characters
+# such as a zero-width joiner, which a store might read as a word break).
+_WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Nd", "Pc"})
 
 
 class ReadOnlyViolation(ValueError):
@@ -51,11 +55,13 @@ def refuse(what: str) -> ReadOnlyViolation:
 
 
 def is_word_start(c: str) -> bool:
-    return c in _ASCII_WORD or (not c.isascii() and c.isidentifier())
+    return c in _ASCII_WORD or (not c.isascii() and c.isidentifier() and unicodedata.category(c) in _WORD_CATEGORIES)
 
 
 def is_word_part(c: str) -> bool:
-    return c in _ASCII_WORD or c in _DIGITS or (not c.isascii() and f"a{c}".isidentifier())
+    if c in _ASCII_WORD or c in _DIGITS:
+        return True
+    return not c.isascii() and f"a{c}".isidentifier() and unicodedata.category(c) in _WORD_CATEGORIES
 
 
 def _run(text: str, j: int, chars: frozenset[str]) -> int:

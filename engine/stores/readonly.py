@@ -251,7 +251,19 @@ class _Parser:
                 state = self.operator_word(t.text.upper())
 
     def operand_word(self, word: str) -> str:
-        """A word where an operand is expected: a name, a prefix keyword, or a subquery; the state after it."""
+        """A word where an operand is expected: a name, a prefix keyword, or a subquery; the state after it.
+
+        A write word standing as a name must look like one: not called or followed by a word or a brace
+        (``set(…)``, ``create {…}``), unless it follows `.`, `:` or AS (``t.set``, ``:Set``, ``AS copy``).
+        """
+        before, after = self.peek(-1) if self.i else None, self.peek(1)
+        if word in WRITE_WORDS and after is not None and (
+                after.kind == "word" or (after.kind == "punct" and after.text in _CLOSER)):
+            named = before is not None and (
+                (before.kind == "punct" and before.text in (".", ":", "::"))
+                or (before.kind == "word" and before.text.upper() == "AS"))
+            if not named:
+                raise self.misplaced()
         self.i += 1
         if word in _SUBQUERY_WORDS and self.punct("{"):
             self.subquery()
