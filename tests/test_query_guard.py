@@ -42,6 +42,11 @@ GLUED_NUMBERS = [  # a number glued to a keyword hid the keyword inside the "num
     "RETURN 1 AS x LIMIT 0o7CALL dbms.listConfig() YIELD name RETURN name",
     "RETURN 1.5CHECKPOINT",
 ]
+SMUGGLED_BY_ESCAPES = [  # Neo4j decodes \u escapes before it reads the text: \u0027 ends the string, \u0060 the name
+    "WITH 'x\\u0027 AS a LOAD CSV FROM \\u0027file:///etc/passwd\\u0027 AS r RETURN r //' AS y RETURN y",
+    "WITH 'x\\u0027 AS a CALL dbms.listConfig() YIELD name RETURN name //' AS y RETURN y",
+    "WITH 1 AS `a\\u0060 LOAD CSV FROM 'file:///etc/passwd' AS r RETURN r //` RETURN 1",
+]
 COPY_ANYWHERE = [  # `COPY` must stay forbidden wherever it stands (a breakage that dropped it went unseen)
     "COPY (MATCH (t:Tool) RETURN t.name) TO 'victim.csv'",
     "copy (RETURN 1) TO 'victim.csv'",
@@ -67,7 +72,7 @@ LEGIT = [  # read queries, some with keyword words as names, that the guard must
 ]
 
 
-@pytest.mark.parametrize("cypher", ALIAS_LIKE_A_KEYWORD + GLUED_NUMBERS)
+@pytest.mark.parametrize("cypher", ALIAS_LIKE_A_KEYWORD + GLUED_NUMBERS + SMUGGLED_BY_ESCAPES)
 @pytest.mark.parametrize("dialect", ["neo4j", "ladybug", None])
 def test_issue_cases_are_refused_by_the_guard(cypher, dialect):
     with pytest.raises(ReadOnlyViolation, match="read-only"):
@@ -165,7 +170,7 @@ def test_issue_cases_are_refused_by_both_stores_and_the_cli(built_store, tmp_pat
     spec, before = built_store
     monkeypatch.chdir(tmp_path)  # COPY … TO / EXPORT would write here
     runner = CliRunner()
-    for cypher in ALIAS_LIKE_A_KEYWORD + GLUED_NUMBERS + COPY_ANYWHERE:
+    for cypher in ALIAS_LIKE_A_KEYWORD + GLUED_NUMBERS + SMUGGLED_BY_ESCAPES + COPY_ANYWHERE:
         with open_store(spec, read_only=True) as store, pytest.raises(ReadOnlyViolation, match="read-only"):
             store.query(cypher)
         res = runner.invoke(main, ["graph", "query", cypher, "--store", spec])

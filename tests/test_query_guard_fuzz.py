@@ -2,8 +2,8 @@
 
 Known attack strings (file reads, writes, admin and file-writing clauses) are put behind prefixes that fooled
 earlier guards (an alias spelled like a keyword, a number glued to the keyword, comments, a statement break)
-and mutated: keyword case, backticks, unicode escapes and look-alike letters, whitespace and comment
-variants. Each query goes through ``store.query`` on the embedded store and on a real Neo4j. The guard may
+or inside a string whose quotes are unicode escapes (Neo4j decodes them before it reads the query), and
+mutated: keyword case, backticks, unicode escapes and look-alike letters, whitespace and comment variants. Each query goes through ``store.query`` on the embedded store and on a real Neo4j. The guard may
 refuse it, or the store may run or reject it, but no write, file read or admin clause may take effect: the
 graph stays as it was, no file appears, and neither the canary file's content nor server settings show up in
 a result. Fixed seed and a bounded example count, so it runs the same in CI.
@@ -89,9 +89,12 @@ def attacks(draw: st.DrawFn, templates: list[str], canary: Path, out: Path) -> s
     at = draw(st.sampled_from(keywords))
     words[at] = _mutate_word(words[at], how, draw(st.lists(st.booleans(), min_size=1, max_size=4)))
     gap = draw(st.sampled_from(SEPARATORS[:1] + SEPARATORS[2:]))
+    attack = gap.join(words)
+    if draw(st.booleans()):  # inside a string whose quotes are unicode escapes: Neo4j decodes them first
+        return "WITH 'x\\u0027 AS a " + attack.replace("'", "\\u0027") + " //' AS y RETURN y"
     prefix = draw(st.sampled_from(PREFIXES))
     glue = draw(st.sampled_from(GLUED)) if prefix and not prefix.endswith((" ", "\n", ";")) else ""
-    return prefix + glue + draw(st.sampled_from(SEPARATORS)) + gap.join(words)
+    return prefix + glue + draw(st.sampled_from(SEPARATORS)) + attack
 
 
 @pytest.fixture(scope="module", params=["ladybug", "neo4j"])

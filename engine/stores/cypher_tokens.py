@@ -7,8 +7,11 @@ comments, parameters, identifiers, numbers (decimal, hex ``0x``, octal ``0o``, f
 punctuation. Where the stores' rules differ or are unclear, the text is refused rather than guessed:
 
 - a number must end at a word boundary (``1LOAD`` is refused: a store reads it as ``1`` then ``LOAD``);
-- a backslash outside a string (a ``\\u0041`` escape in code) and any character that is no Cypher
-  punctuation, whitespace or identifier character are refused;
+- a unicode escape (``\\u0027``) anywhere, strings included, is refused: Neo4j decodes them before it reads
+  the query (as Java source does), so ``'x\\u0027 LOAD CSV …'`` is one string to a tokenizer and a closed
+  string plus a clause to Neo4j, while Ladybug decodes them inside strings only;
+- a backslash outside a string and any character that is no Cypher punctuation, whitespace or identifier
+  character are refused;
 - ``//`` comments end at the first of any line end a store might use, and ``/* */`` comments do not nest,
   so an ambiguity leaves more text as code, where the guard sees it;
 - unterminated strings, names and comments are refused.
@@ -155,6 +158,10 @@ def _punct(text: str, i: int) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Tokens of `text` with comments and whitespace dropped; raises ReadOnlyViolation on what it cannot read."""
+    escape = min((k for k in (text.find("\\u"), text.find("\\U")) if k >= 0), default=-1)
+    if escape >= 0:
+        raise refuse(f"a unicode escape at character {escape} (Neo4j decodes it before reading the query, so it can "
+                     "end a string); type the character itself")
     out: list[Token] = []
     i, n = 0, len(text)
     while i < n:
