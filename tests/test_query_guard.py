@@ -41,6 +41,9 @@ GLUED_NUMBERS = [  # a number glued to a keyword hid the keyword inside the "num
     "RETURN 1 AS x LIMIT 1e3COPY (RETURN 1) TO 'victim.csv'",
     "RETURN 1 AS x LIMIT 0o7CALL dbms.listConfig() YIELD name RETURN name",
     "RETURN 1.5CHECKPOINT",
+    "RETURN 1 AS x LIMIT $1LOAD FROM '/etc/passwd' RETURN *",  # Ladybug reads `$1` then `LOAD`
+    "WITH 1 AS x LIMIT 1.CHECKPOINT RETURN x",  # Ladybug runs it (a property of a number)
+    "RETURN $ x AS y",  # Neo4j allows a space after `$`: a parameter the guard would not see as one
 ]
 SMUGGLED_BY_ESCAPES = [  # Neo4j decodes \u escapes before it reads the text: \u0027 ends the string, \u0060 the name
     "WITH 'x\\u0027 AS a LOAD CSV FROM \\u0027file:///etc/passwd\\u0027 AS r RETURN r //' AS y RETURN y",

@@ -6,7 +6,8 @@ strings with backslash escapes, backticked names (```` `` ```` is one backtick),
 comments, parameters, identifiers, numbers (decimal, hex ``0x``, octal ``0o``, floats, exponents) and
 punctuation. Where the stores' rules differ or are unclear, the text is refused rather than guessed:
 
-- a number must end at a word boundary (``1LOAD`` is refused: a store reads it as ``1`` then ``LOAD``);
+- a number or numbered parameter must end at a word boundary (``1LOAD``, ``$1LOAD`` and ``1.LOAD`` are
+  refused: a store reads ``1`` or ``$1``, then ``LOAD``);
 - a unicode escape (``\\u0027``) anywhere, strings included, is refused: Neo4j decodes them before it reads
   the query (as Java source does), so ``'x\\u0027 LOAD CSV …'`` is one string to a tokenizer and a closed
   string plus a clause to Neo4j, while Ladybug decodes them inside strings only;
@@ -91,6 +92,8 @@ def _number_end(text: str, i: int) -> int:
                 j = _run(text, k, _DIGITS)
     if j < n and (is_word_part(text[j]) or text[j].isalnum()):
         raise refuse(f"the number at character {i} runs into a word ({text[i : j + 1]!r}); put a space after it")
+    if text.startswith(".", j) and j + 1 < n and is_word_start(text[j + 1]):  # Ladybug runs `1.CHECKPOINT`
+        raise refuse(f"the number at character {i} runs into a word ({text[i : j + 2]!r})")
     return j
 
 
@@ -138,12 +141,19 @@ def _comment_end(text: str, i: int) -> int | None:
 
 
 def _param(text: str, i: int) -> int:
-    if text.startswith("`", i + 1):
-        return _backticked(text, i + 1)[1]
-    j = _word_end(text, i + 1)
-    if j == i + 1:
-        raise refuse(f"the parameter at character {i} has no name")
-    return j
+    """End of the parameter at i: ``$name``, ``$`name` `` or ``$0``. Ladybug reads ``$1LOAD`` as ``$1`` then
+    ``LOAD``, so a numbered parameter must end at a word boundary like a number."""
+    j = i + 1
+    if text.startswith("`", j):
+        return _backticked(text, j)[1]
+    if j < len(text) and text[j] in _DIGITS:
+        end = _run(text, j, _DIGITS)
+        if end < len(text) and (is_word_part(text[end]) or text[end].isalnum()):
+            raise refuse(f"the parameter at character {i} runs into a word ({text[i : end + 1]!r})")
+        return end
+    if j >= len(text) or not is_word_start(text[j]):
+        raise refuse(f"the parameter at character {i} has no name right after the $")
+    return _word_end(text, j + 1)
 
 
 def _punct(text: str, i: int) -> str:
