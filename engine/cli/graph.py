@@ -14,6 +14,7 @@ from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, 
 from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.paths import cache_root
 from toolflow.engine.stores.base import TOOL_EDGE_TYPES
+from toolflow.engine.stores.readonly import MAX_NESTING, MAX_QUERY_CHARS
 
 
 @click.group()
@@ -162,7 +163,20 @@ def _parse_param(raw: str) -> tuple[str, Any]:
     return key, loads_or_text(value)
 
 
-@graph.command("query")
+QUERY_HELP = f"""Run a read-only Cypher query (write clauses are refused).
+
+The query must be read clauses only (MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP,
+LIMIT, UNION, CALL of a schema listing or a subquery, SHOW INDEXES); at most {MAX_QUERY_CHARS:,} characters
+and {MAX_NESTING} levels of brackets.
+
+\b
+Examples:
+  toolflow graph query 'MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.score AS s LIMIT 5'
+  toolflow graph query 'MATCH (t:Tool {{name: $n}}) RETURN t.description AS d' --param n=geocode_for_dargan
+"""
+
+
+@graph.command("query", help=QUERY_HELP)
 @click.argument("cypher")
 @store_option
 @click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
@@ -170,17 +184,7 @@ def _parse_param(raw: str) -> tuple[str, Any]:
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0, min_open=True),
               help="Seconds the store may run the query before stopping it.")
 def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool, timeout: float) -> None:
-    """Run a read-only Cypher query (write clauses are refused).
-
-    The query must be read clauses only (MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY,
-    SKIP, LIMIT, UNION, CALL of a schema listing or a subquery, SHOW INDEXES); at most 20,000 characters
-    and 64 levels of brackets.
-
-    \b
-    Examples:
-      toolflow graph query 'MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.score AS s LIMIT 5'
-      toolflow graph query 'MATCH (t:Tool {name: $n}) RETURN t.description AS d' --param n=geocode_for_dargan
-    """
+    """`graph query` (help text: QUERY_HELP, built from the guard's limits)."""
     from toolflow.engine.stores import QueryTimeout, ReadOnlyViolation
 
     values = dict(_parse_param(p) for p in params)
