@@ -225,4 +225,5 @@ def test_neo4j_user_queries_are_not_retried_by_the_driver(neo4j_uri, monkeypatch
 
     with open_store(neo4j_uri, read_only=True) as store:
         monkeypatch.setattr(neo4j.Session, "execute_read", no_retrying_reads)
-        assert store.query("RETURN 1 AS x", timeout=2) == [{"x": 1}]
+        assert store.query("RETURN 1 AS x") == [{"x": 1}]
+        assert store.query("RETURN 2 AS x", timeout=2) == [{"x": 2}]
