@@ -227,3 +227,11 @@ def test_neo4j_user_queries_are_not_retried_by_the_driver(neo4j_uri, monkeypatch
         monkeypatch.setattr(neo4j.Session, "execute_read", no_retrying_reads)
         assert store.query("RETURN 1 AS x") == [{"x": 1}]
         assert store.query("RETURN 2 AS x", timeout=2) == [{"x": 2}]
+
+
+def test_a_store_error_is_one_line(built_store):
+    """A query the guard accepts and the store rejects: Neo4j's message spans lines (the query, a caret)."""
+    spec, _ = built_store
+    res = CliRunner().invoke(main, ["graph", "query", "MATCH (t:Tool) RETURN t.name AS n LIMIT 'x'", "--store", spec])
+    assert res.exit_code == 1 and "query failed" in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output

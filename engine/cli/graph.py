@@ -196,7 +196,7 @@ def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as
         except QueryTimeout as exc:
             raise Fail(f"{exc}; pass a larger --timeout (now {timeout:g} s) to allow more") from exc
         except Exception as exc:
-            raise Fail(f"query failed: {exc}") from exc
+            raise Fail(f"query failed: {' '.join(str(exc).split())}") from exc  # one line: Neo4j adds a caret line
     rows = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
     if as_json:
         out.print_json(json.dumps(rows))
