@@ -9,6 +9,7 @@ from toolflow.engine.paths import default_store_path
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
     TOOL_EDGE_TYPES,
+    BuildConflict,
     GraphStore,
     ReadOnlyViolation,
     check_read_only,
@@ -36,6 +37,7 @@ def open_store(spec: str | None = None, read_only: bool = False) -> GraphStore:
 __all__ = [
     "EDGE_TYPES",
     "TOOL_EDGE_TYPES",
+    "BuildConflict",
     "GraphStore",
     "ReadOnlyViolation",
     "check_read_only",

@@ -24,6 +24,13 @@ TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")
 
 WriteProgress = Callable[[str, int, int], None]  # (what, advance, total)
 
+class BuildConflict(RuntimeError):
+    """Another build is writing to the same store (builds are serialized per store); the message names it."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__(f"another build is running on {store}: wait for it to finish, or build into another store")
+
+
 def check_read_only(cypher: str, dialect: str | None = None) -> None:
     """Refuse anything but read clauses (see readonly.py: a tokenizer and allowlists; the stores also run
     reads in read-access transactions / read-only mode)."""

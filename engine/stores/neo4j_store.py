@@ -10,8 +10,10 @@ Neo4j itself refuses a write that slips past the clause check.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from toolflow.cypher import load_statements
@@ -19,6 +21,7 @@ from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.secrets import redact, register_secret
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
+    BuildConflict,
     GraphStore,
     WriteProgress,
     check_read_only,
@@ -27,6 +30,8 @@ from toolflow.engine.stores.base import (
 )
 
 BATCH = 2000
+#: Seconds a build waits for another build's lock before giving up with BuildConflict.
+LOCK_PROBE_S = 2.0
 DELETE_BATCH = 5_000  # nodes per transaction; their edges go with them
 
 
@@ -118,12 +123,48 @@ class Neo4jStore(GraphStore):
                 if progress:
                     progress(name.removeprefix("write_"), len(chunk), len(rows))
 
+    @contextlib.contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        """Hold this database's build lock (cypher/neo4j/build_lock_take.cypher) for the block, or raise
+        BuildConflict: two builds at once deleted each other's nodes and could leave the store empty.
+
+        A probe with a short transaction timeout tells a held lock from a free one without waiting; the lock
+        itself is then held by a transaction kept open (and rolled back) around the build.
+        """
+        import neo4j
+
+        with self._session() as s:
+            for stmt in load_statements("build_lock_ensure", self.dialect):
+                s.run(stmt).consume()
+        take = self.query_text("build_lock_take")
+        with self._session() as s:
+            try:
+                with s.begin_transaction(timeout=LOCK_PROBE_S) as probe:
+                    probe.run(take).consume()
+                    probe.rollback()
+            except neo4j.exceptions.Neo4jError as exc:
+                if "Transaction" not in (exc.code or ""):  # not a lock wait cut by the timeout
+                    raise
+                raise BuildConflict(self.uri) from None
+        with self._session() as s, s.begin_transaction() as held:
+            held.run(take).consume()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):  # a lost connection has released the lock already
+                    held.rollback()
+
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
         """Write `graph` as a new build beside the current one, then swap the "current" mark in one transaction.
 
         Readers filter on the current build, so a build killed at any point (this process or Neo4j) leaves
         the previous graph complete and readable; what the killed build wrote is removed by the next one.
+        Builds on one database are serialized: a second one raises BuildConflict.
         """
+        with self._build_lock():
+            self._write_build(graph, progress)
+
+    def _write_build(self, graph: GraphData, progress: WriteProgress | None) -> None:
         self.ensure_schema()
         build = uuid.uuid4().hex
         with self._session() as s:
