@@ -12,6 +12,7 @@ from toolflow.engine.stores.base import (
     BuildConflict,
     GraphStore,
     ReadOnlyViolation,
+    StoreUnavailable,
     check_read_only,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "BuildConflict",
     "GraphStore",
     "ReadOnlyViolation",
+    "StoreUnavailable",
     "check_read_only",
     "default_store_path",
     "open_store",

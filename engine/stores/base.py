@@ -31,6 +31,10 @@ class BuildConflict(RuntimeError):
         super().__init__(f"another build is running on {store}: wait for it to finish, or build into another store")
 
 
+class StoreUnavailable(ConnectionError):
+    """The store stopped answering in the middle of the work (Neo4j stopped or unreachable); one line."""
+
+
 def check_read_only(cypher: str, dialect: str | None = None) -> None:
     """Refuse anything but read clauses (see readonly.py: a tokenizer and allowlists; the stores also run
     reads in read-access transactions / read-only mode)."""

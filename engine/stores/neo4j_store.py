@@ -23,6 +23,7 @@ from toolflow.engine.stores.base import (
     EDGE_TYPES,
     BuildConflict,
     GraphStore,
+    StoreUnavailable,
     WriteProgress,
     check_read_only,
     field_rows,
@@ -89,8 +90,15 @@ class Neo4jStore(GraphStore):
             keys = res.keys()
             return [dict(zip(keys, r.values(), strict=True)) for r in res]
 
-        with self._session(read=True) as s:
-            return s.execute_read(work)
+        import neo4j
+
+        try:
+            with self._session(read=True) as s:
+                return s.execute_read(work)
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as exc:
+            # after the driver's own retries: the server is gone (stopped, restarted, unreachable)
+            raise StoreUnavailable(f"lost the connection to Neo4j at {redact(self.uri)}: "
+                                   f"{_one_line(redact(exc))}") from None
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return self._read(self.query_text(name), params)
