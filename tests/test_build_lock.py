@@ -80,3 +80,39 @@ def test_concurrent_builds_never_leave_the_store_empty(spec, example_graph):
         assert all(o == "DONE" or "another build is running on" in o for o in outcomes), outcomes
         counts = _counts(spec)
         assert counts["tools"] > len(example_graph.tools) and counts["edges"]["MATCHES"] > 0, counts
+
+
+@pytest.mark.neo4j
+def test_a_read_begun_on_the_previous_graph_sees_it_whole(neo4j_uri, example_graph):
+    """Neo4j reads are read-committed: a reader that found the previous build current, and was still reading it
+    when the build swapped in, saw its nodes deleted under it (the flaky `test_readers_never_see_a_mix[neo4j]`).
+    The build now deletes the previous graph only after the transactions running at the swap end."""
+    import threading
+
+    import neo4j
+    from neo4j_server import credentials
+
+    with open_store(neo4j_uri) as store:
+        store.write_graph(example_graph)
+        before = store.counts()
+    smaller = hashing_graph([t for t in example_tools() if t.category != "Travel"])
+    driver = neo4j.GraphDatabase.driver(neo4j_uri, auth=credentials())
+    try:
+        with driver.session(default_access_mode=neo4j.READ_ACCESS) as session, session.begin_transaction() as read:
+            old = read.run("MATCH (g:GraphBuild {state: 'current'}) RETURN g.id AS id").single()["id"]
+
+            def build() -> None:
+                with open_store(neo4j_uri) as writer:
+                    writer.write_graph(smaller)
+
+            builder = threading.Thread(target=build)
+            builder.start()
+            builder.join(8)  # the old code swapped and deleted the previous graph in this time; now it waits
+            tools = read.run("MATCH (t:Tool {build: $b}) RETURN count(t) AS n", b=old).single()["n"]
+            assert tools == before["tools"], f"{tools} of the {before['tools']} tools of the build being read"
+            read.rollback()
+        builder.join(60)
+        assert not builder.is_alive()
+    finally:
+        driver.close()
+    assert _counts(neo4j_uri)["tools"] == len(smaller.tools)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +34,10 @@ from toolflow.engine.stores.base import (
 BATCH = 2000
 #: Seconds a build waits for another build's lock before giving up with BuildConflict.
 LOCK_PROBE_S = 2.0
+#: Longest wait for reads begun on the previous graph before its nodes are deleted (seconds).
+DRAIN_S = 30.0
+#: Metadata of the build's own transactions, which the wait for readers leaves out.
+OWN_TX = {"toolflow": "build"}
 DELETE_BATCH = 5_000  # nodes per transaction; their edges go with them
 
 
@@ -147,14 +152,14 @@ class Neo4jStore(GraphStore):
         take = self.query_text("build_lock_take")
         with self._session() as s:
             try:
-                with s.begin_transaction(timeout=LOCK_PROBE_S) as probe:
+                with s.begin_transaction(timeout=LOCK_PROBE_S, metadata=OWN_TX) as probe:
                     probe.run(take).consume()
                     probe.rollback()
             except neo4j.exceptions.Neo4jError as exc:
                 if "Transaction" not in (exc.code or ""):  # not a lock wait cut by the timeout
                     raise
                 raise BuildConflict(self.uri) from None
-        with self._session() as s, s.begin_transaction() as held:
+        with self._session() as s, s.begin_transaction(metadata=OWN_TX) as held:
             held.run(take).consume()
             try:
                 yield
@@ -190,6 +195,7 @@ class Neo4jStore(GraphStore):
         self._write_batches("write_matches", graph.matches, build, progress)
         with self._session() as s:
             s.execute_write(lambda tx: tx.run(self.query_text("build_commit"), {"build": build}).consume())
+        self._wait_for_readers()
         self._delete_stale(build)
         with self._session() as s:  # fresh BM25 statistics (see cypher/neo4j/reset_fulltext.cypher)
             for stmt in load_statements("reset_fulltext", self.dialect):
@@ -197,6 +203,23 @@ class Neo4jStore(GraphStore):
 
     def unfinished_builds(self) -> list[dict[str, Any]]:
         return self.run("unfinished_builds")
+
+    def _running_transactions(self) -> set[str]:
+        with self._session() as s, s.begin_transaction(metadata=OWN_TX) as tx:
+            return {r["id"] for r in tx.run(self.query_text("running_transactions"))}
+
+    def _wait_for_readers(self) -> None:
+        """Wait (at most DRAIN_S) until every transaction running at the swap has ended.
+
+        Neo4j reads are read-committed: a read that found the previous build current and is still walking
+        its nodes saw them vanish mid-statement when they were deleted right after the swap (counts of
+        neither build). Reads that start after the swap use the new build and are not waited for.
+        """
+        waiting = self._running_transactions()
+        end = time.monotonic() + DRAIN_S
+        while waiting and time.monotonic() < end:
+            time.sleep(0.05)
+            waiting &= self._running_transactions()
 
     def _delete_stale(self, build: str) -> None:
         """Remove every other build: first each known stamp through the (label, build) indexes, then one
