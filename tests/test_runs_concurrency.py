@@ -31,12 +31,16 @@ SAMPLES = str(FIXTURES / "samples.jsonl")
 
 
 def _alive(pid: int) -> bool:
-    """Running (a zombie nobody reaped has ended)."""
+    """Any thread still running (a zombie nobody reaped has ended). Every thread counts: a killed worker's main
+    thread can be a zombie while another of its threads is still exiting and holding its open files."""
+    states = []
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
     except (FileNotFoundError, ProcessLookupError):
         return False
-    return state not in ("Z", "X")
+    return any(state not in ("Z", "X") for state in states)
 
 
 def _children(pid: int) -> list[int]:
