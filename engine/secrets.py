@@ -14,6 +14,7 @@ Pure string functions plus one small registry; callers redact right before print
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -57,6 +58,23 @@ def redact(text: object, extra: Iterable[str | None] = ()) -> str:
     for value in sorted(values, key=len, reverse=True):  # longest first: a key that contains another
         out = out.replace(value, MASK)
     return _TOKEN_SHAPES.sub(lambda m: f"{m.group(1) or ''}{MASK}", out)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks a log record's text with :func:`redact`: LLM error text (an API key echoed by a server's error
+    body) reaches warnings through ``%s`` arguments, so each call site would otherwise have to remember."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def redact_logger(name: str) -> logging.Logger:
+    """The logger `name`, every record it creates masked (idempotent)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
 
 
 def _hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

@@ -6,7 +6,9 @@
                                                  first progress tick of that name), "swap" (Ladybug: all
                                                  written and marked complete, just before the symlink swap)
                                                  or "none" (run to the end, print DONE).
-    python faults_driver.py read STORE SECONDS  reopen STORE and print its counts as JSON lines, for SECONDS.
+    python faults_driver.py read STORE SECONDS [STOP]
+                                                 reopen STORE and print its counts as JSON lines, for SECONDS
+                                                 or until the file STOP exists (then one last read), then END.
 """
 
 from __future__ import annotations
@@ -53,9 +55,13 @@ def build(spec: str, point: str) -> None:
     print("DONE", flush=True)
 
 
-def read(spec: str, seconds: float) -> None:
+def read(spec: str, seconds: float, stop: Path | None = None) -> None:
+    """Read until `seconds` pass, or until `stop` exists: then one more read, begun after it appeared (so the
+    last line is a read that started after whatever the test did before creating `stop`), and END."""
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    last = False
+    while time.monotonic() < end and not last:
+        last = stop is not None and stop.exists()
         try:
             with open_store(spec, read_only=True) as store:
                 counts = store.counts()
@@ -63,6 +69,7 @@ def read(spec: str, seconds: float) -> None:
             print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
             continue
         print(json.dumps(counts), flush=True)
+    print("END", flush=True)
 
 
 if __name__ == "__main__":
@@ -70,4 +77,4 @@ if __name__ == "__main__":
     if mode == "build":
         build(spec, arg.lower())
     else:
-        read(spec, float(arg))
+        read(spec, float(arg), Path(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,17 +242,30 @@ def test_cli_build_sigkilled_leaves_old_or_new_graph_never_a_mix(spec, delay, ex
     assert killed or now != counts
 
 
-def test_readers_never_see_a_mix(spec, example_graph):
+def test_readers_never_see_a_mix(spec, example_graph, tmp_path):
+    """No sleeps: the reader has read the old graph before the build starts, and its last read begins after
+    the build is done (a stop file), so the outcome does not depend on how loaded the machine is."""
     counts = _build(spec, example_graph)
-    reader = _start("read", spec, "40")
-    builder = _start("build", spec, "none")
+    stop = tmp_path / "stop"
+    reader = _start("read", spec, "600", str(stop))
+    assert reader.stdout is not None
+    lines = [reader.stdout.readline()]  # a read of the old graph, before the build starts
+    drain = threading.Thread(target=lambda: lines.extend(reader.stdout), daemon=True)  # never a full pipe
+    drain.start()
+    builder = None
     try:
+        builder = _start("build", spec, "none")
         _wait_for(builder, "DONE", timeout=300)
+        stop.touch()
+        reader.wait(120)
+        drain.join(30)
     finally:
-        _kill(builder)
-    time.sleep(1.0)
-    _kill(reader)
-    seen = [json.loads(line) for line in reader.stdout.read().splitlines() if line.strip()]
+        for proc in (builder, reader):
+            if proc is not None:
+                _kill(proc)
+    lines = [line.strip() for line in lines if line.strip()]
+    assert lines[-1] == "END", lines[-3:]
+    seen = [json.loads(line) for line in lines[:-1] if line.strip()]
     final = _counts(spec)
     assert final["tools"] > counts["tools"]
     assert seen and all(s in (counts, final) for s in seen), [s for s in seen if s not in (counts, final)][:3]

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
 from toolflow.engine.cli.options import Fail
+
+
+def _refuse_overwriting_input(src: Path, out: Path, fmt: str) -> None:
+    """The output replaces whatever is at `out` (a folder, for hf): never the dialogues being read."""
+    source, target = src.resolve(), out.resolve()
+    if target == source or (out.exists() and os.path.samefile(out, src)):
+        raise Fail(f"--out {out} is the input file {src}: exporting would replace the dialogues; choose "
+                   "another output file")
+    if fmt == "hf" and target in source.parents:
+        raise Fail(f"--out {out} holds the input file {src}: the hf export replaces that folder; choose "
+                   "another output folder")
 
 
 @click.command("export")
@@ -39,22 +51,20 @@ def export_cmd(src: Path, fmt: str, out: Path, store_spec: str | None) -> None:
       toolflow export data/dialogues.jsonl --format sharegpt --out llamafactory/data/toolflow.jsonl
       toolflow export data/dialogues.jsonl --format hf --out data/toolflow_hf
     """
-    from toolflow.engine.synth.export import ExportError, export
+    from toolflow.engine.synth.export import export
 
-    if fmt == "retrieval":
-        from toolflow.engine.synth.training_pairs import export_from_file
-
-        try:
-            report = export_from_file(src, store_spec, out)
-        except ValueError as exc:
-            raise Fail(str(exc)) from exc
-        click.echo(json.dumps({**report, "format": fmt, "out": str(out)}))
-        return
+    _refuse_overwriting_input(src, out, fmt)
     try:
+        if fmt == "retrieval":
+            from toolflow.engine.synth.training_pairs import export_from_file
+
+            report = export_from_file(src, store_spec, out)
+            click.echo(json.dumps({**report, "format": fmt, "out": str(out)}))
+            return
         result = export(src, fmt, out)
-    except ExportError as exc:
+    except ValueError as exc:  # ExportError, and a --store that cannot be opened
         raise Fail(str(exc)) from exc
-    except OSError as exc:
+    except OSError as exc:  # a read-only folder, a parent that is a file, a full disk
         raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
     if result.skipped:
         shown = "; ".join(result.skipped[:5]) + (f"; … {len(result.skipped) - 5} more" if len(result.skipped) > 5 else "")

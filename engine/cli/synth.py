@@ -24,7 +24,7 @@ from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
 from toolflow.engine.sampling.sources import FileSampleSource, SampleSource, StoreSampleSource
-from toolflow.engine.stores.base import GraphStore
+from toolflow.engine.stores.base import GraphStore, StoreUnavailable
 from toolflow.engine.synth.guard import JobConflict
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary, run_synthesis
 from toolflow.engine.synth.jsonl import JsonlError
@@ -358,6 +358,8 @@ def synth(**opts: Any) -> None:
                 summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
     except (JobConflict, JsonlError, LLMSettingsError) as exc:
         raise Fail(str(exc)) from exc
+    except StoreUnavailable as exc:  # before OSError, which it is: every dialogue written so far is kept
+        raise Fail(f"{exc}; the run stopped: rerun the same command to resume") from exc
     except OSError as exc:  # an output folder that is read-only, a full disk
         raise Fail(f"cannot write {exc.filename or config.out}: {exc.strerror or exc}") from exc
     finally:

@@ -7,7 +7,6 @@ I/O lives here; the metrics themselves are pure functions in :mod:`.metrics`, :m
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from toolflow.engine.eval.metrics import (
     user_messages,
 )
 from toolflow.engine.eval.ours import OursMetrics, ours_metrics
+from toolflow.engine.eval.records import EvalInputError, read_records
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.paths import embedding_cache_path
 from toolflow.engine.synth.job import rejects_path_for
@@ -60,6 +60,7 @@ class EvalReport(BaseModel):
     judge: dict[str, float | None] | None = None
     judge_detail: JudgeResult | None = None
     ours: OursMetrics
+    skipped: list[str] = Field(default_factory=list, description="Records left out: file:line: field, why.")
 
     def summary(self) -> dict[str, Any]:
         """The `--json` shape: the issue's keys first, then the details."""
@@ -74,31 +75,22 @@ class EvalReport(BaseModel):
             out["enr_pairs"], out["enr_failed"] = self.enr_detail.pairs, self.enr_detail.failed
             out["enr_model"] = self.enr_detail.model
         out["ss_pairs"] = self.ss_pairs
+        out["skipped"] = self.skipped
         out["ours"] = self.ours.model_dump()
         return out
 
 
-class EvalInputError(ValueError):
-    """A file that cannot be evaluated; the message names the file and line."""
-
-
-def load_dialogues(path: Path) -> list[dict[str, Any]]:
-    """Dialogue records of a JSONL file; a line that is not a JSON object is an error naming it."""
+def load_dialogues(path: Path, skipped: list[str] | None = None) -> list[dict[str, Any]]:
+    """The usable dialogue records of a JSONL file. A bad record is left out and described in `skipped`
+    (``file:line: field …``); a file without one usable record is an error naming its first bad line."""
     if not path.exists():
         raise EvalInputError(f"{path}: no such file")
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:
-                raise EvalInputError(f"{path}:{no}: not JSON ({exc.msg})") from exc
-            if not isinstance(rec, dict) or not isinstance(rec.get("messages"), list):
-                raise EvalInputError(f"{path}:{no}: field 'messages' missing (expected a dialogue record)")
-            out.append(rec)
-    return out
+    records, problems = read_records(path)
+    if problems and not records:
+        raise EvalInputError(f"{problems[0]} (expected dialogue records)")
+    if skipped is not None:
+        skipped.extend(problems)
+    return records
 
 
 def project_embedder() -> Embed:
@@ -149,9 +141,12 @@ async def evaluate_file(
 ) -> EvalReport:
     """Every metric for one file of kept dialogues (rejects read from ``<stem>.rejects.jsonl`` when present)."""
     console = console or Console(stderr=True)
-    dialogues = load_dialogues(path)
+    skipped: list[str] = []
+    dialogues = load_dialogues(path, skipped)
     rejects_file = options.rejects or rejects_path_for(path)
-    rejects = load_dialogues(rejects_file) if rejects_file.exists() else []
+    rejects = load_dialogues(rejects_file, skipped) if rejects_file.exists() else []
+    for line in skipped:  # one line per record left out; the rest are scored
+        console.print(f"skipped {line}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     users = [u for d in dialogues for u in user_messages(d)]
     pairs = consecutive_pairs(dialogues)
     nli_pairs = [(prev, req) for prev, _, req in pairs]
@@ -181,7 +176,7 @@ async def evaluate_file(
         file=str(path), dialogues=len(dialogues), ss=semantic_similarity(pairs, embed), ss_pairs=len(pairs),
         enr=enr.enr, enr_method=enr.method, enr_detail=enr, entropy=entropy(users), distinct3=distinct_n(users, 3),
         user_messages=len(users), judge=dict(judge.means) if judge else None, judge_detail=judge,
-        ours=ours_metrics(dialogues, rejects))
+        ours=ours_metrics(dialogues, rejects), skipped=skipped)
 
 
 def _fmt(v: Any, digits: int = 4) -> str:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import openai
 
 from toolflow.engine.llm.base import ChatReply, Role, T, Usage, UsageTracker
@@ -42,9 +42,9 @@ from toolflow.engine.llm.schema import schema_of
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 from toolflow.engine.llm.structured import StructuredOutputs
 from toolflow.engine.llm.tool_calls import ToolCalling, resolve_tool_choice, shown_tools
-from toolflow.engine.secrets import redact, register_secret
+from toolflow.engine.secrets import redact, redact_logger, register_secret
 
-log = logging.getLogger("toolflow.llm")
+log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 
 class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint).
@@ -244,10 +244,15 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                         # request as `chat.completions.create`, without its per-request walk of `messages`
                         # over the typed params and its response objects — together half of the client's
                         # CPU per request (bench/synth_overhead.py), which bounds one process's request rate
-                        body = await client.post(
+                        # `timeout` bounds each read; `wait_for` the whole request, or an endpoint that sends a
+                        # byte every few seconds (slowloris) would hold the dialogue forever
+                        body = await asyncio.wait_for(client.post(
                             "/chat/completions", cast_to=object, options={"timeout": rs.timeout},
                             body={"model": rs.model, "messages": messages, **params},
-                        )
+                        ), rs.timeout)
+                    except asyncio.TimeoutError as exc:  # retried like the client's own (per-read) timeouts
+                        url = f"{rs.endpoint}/chat/completions"
+                        raise openai.APITimeoutError(request=httpx.Request("POST", url)) from exc
                     except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
                         raise MalformedResponseError(f"the reply body is not valid JSON: {exc}") from exc
                     return Completion.from_body(body)  # inside the retry: a body without choices is retried

@@ -12,14 +12,14 @@ simulated tool result costs at most ``budget + 1`` requests instead of nested bu
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.messages import parse_json_text
+from toolflow.engine.secrets import redact_logger
 
-log = logging.getLogger("toolflow.llm")
+log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 
 R = TypeVar("R")  # raw output of one request
 V = TypeVar("V")  # checked value

@@ -123,7 +123,7 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = None
     temperature: float = 0.7
     max_tokens: int = 1024
-    timeout: float = 120.0
+    timeout: float = 120.0  # seconds for a whole request attempt (a slow trickle of bytes counts too)
     # json_schema: strict-ish structured outputs; json_object: JSON mode + schema in prompt (and in
     # response_format, which llama.cpp turns into a grammar); auto: json_schema first, fall back per endpoint.
     structured_mode: StructuredMode = "auto"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +24,9 @@ from toolflow.engine.llm.messages import add_system_text, normalize_messages
 from toolflow.engine.llm.repair import structured_with_repairs
 from toolflow.engine.llm.schema import compact_schema
 from toolflow.engine.llm.settings import ResolvedRole
+from toolflow.engine.secrets import redact_logger
 
-log = logging.getLogger("toolflow.llm")
+log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 
 
 class StructuredOutputs:

@@ -6,7 +6,6 @@ A mixin of :class:`toolflow.engine.llm.client.OpenAIClientLLM`, plus the emulati
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from toolflow.engine.llm.base import ChatReply, UsageTracker
@@ -17,8 +16,9 @@ from toolflow.engine.llm.errors import (
 from toolflow.engine.llm.messages import call_id, normalize_messages
 from toolflow.engine.llm.schema import grammar_schema, pin_arguments, tool_line
 from toolflow.engine.llm.settings import ResolvedRole
+from toolflow.engine.secrets import redact_logger
 
-log = logging.getLogger("toolflow.llm")
+log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 
 
 class ToolCalling:

@@ -9,10 +9,12 @@ from toolflow.engine.paths import default_store_path
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
     TOOL_EDGE_TYPES,
+    BuildConflict,
     GraphStore,
     QueryTimeout,
     QueryTooLarge,
     ReadOnlyViolation,
+    StoreUnavailable,
     check_read_only,
 )
 
@@ -38,10 +40,12 @@ def open_store(spec: str | None = None, read_only: bool = False) -> GraphStore:
 __all__ = [
     "EDGE_TYPES",
     "TOOL_EDGE_TYPES",
+    "BuildConflict",
     "GraphStore",
     "QueryTimeout",
     "QueryTooLarge",
     "ReadOnlyViolation",
+    "StoreUnavailable",
     "check_read_only",
     "default_store_path",
     "open_store",

@@ -34,6 +34,17 @@ class QueryTimeout(RuntimeError):
         self.seconds = seconds
 
 
+class BuildConflict(RuntimeError):
+    """Another build is writing to the same store (builds are serialized per store); the message names it."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__(f"another build is running on {store}: wait for it to finish, or build into another store")
+
+
+class StoreUnavailable(ConnectionError):
+    """The store stopped answering in the middle of the work (Neo4j stopped or unreachable); one line."""
+
+
 def check_read_only(cypher: str, dialect: str | None = None) -> None:
     """Refuse anything but read clauses, and text over the size or nesting limit (see readonly.py: a tokenizer
     and a clause parser; the stores also run reads in read-access transactions / read-only mode)."""

@@ -7,20 +7,24 @@ LadybugStore), which makes it idempotent and atomic by construction. Ladybug's v
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from filelock import FileLock, Timeout
 
 from toolflow.cypher import load_statements
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.stores.base import (
+    BuildConflict,
     GraphStore,
     QueryTimeout,
     WriteProgress,
@@ -44,6 +48,7 @@ CURRENT = "current"
 DB_FILE = "graph.lbug"
 COMPLETE = "complete"
 LOCK = "building.lock"
+BUILD_LOCK = "build.lock"  # in the store folder: held by the one build writing to it
 
 
 def current_build_dir(root: Path) -> Path | None:
@@ -138,11 +143,26 @@ class LadybugStore(GraphStore):
         if self.read_only:
             raise PermissionError(f"the store at {self.path} was opened read-only")
         self._bm25 = self._faiss = None  # retrieval indexes are rebuilt from the new graph on next use
-        previous = self.build_dir
-        folder = self._write_build(graph, progress)
-        self.close()
-        self._open(folder)
-        self._remove_old_builds(keep={folder, previous})
+        with self._build_lock():
+            previous = self.build_dir
+            folder = self._write_build(graph, progress)
+            self.close()
+            self._open(folder)
+            self._remove_old_builds(keep={folder, previous})
+
+    @contextlib.contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        """One build at a time per store folder (a second raises BuildConflict): two at once each removed
+        the other's folder as an old build. The kernel drops the lock of a killed build."""
+        lock = FileLock(str(self.path / BUILD_LOCK), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise BuildConflict(str(self.path)) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def unfinished_builds(self) -> list[dict[str, Any]]:
         out = []

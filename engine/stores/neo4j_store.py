@@ -10,8 +10,11 @@ Neo4j itself refuses a write that slips past the clause check.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from toolflow.cypher import load_statements
@@ -19,8 +22,10 @@ from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.secrets import redact, register_secret
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
+    BuildConflict,
     GraphStore,
     QueryTimeout,
+    StoreUnavailable,
     WriteProgress,
     check_read_only,
     field_rows,
@@ -28,6 +33,12 @@ from toolflow.engine.stores.base import (
 )
 
 BATCH = 2000
+#: Seconds a build waits for another build's lock before giving up with BuildConflict.
+LOCK_PROBE_S = 2.0
+#: Longest wait for reads begun on the previous graph before its nodes are deleted (seconds).
+DRAIN_S = 30.0
+#: Metadata of the build's own transactions, which the wait for readers leaves out.
+OWN_TX = {"toolflow": "build"}
 DELETE_BATCH = 5_000  # nodes per transaction; their edges go with them
 
 
@@ -85,8 +96,15 @@ class Neo4jStore(GraphStore):
             keys = res.keys()
             return [dict(zip(keys, r.values(), strict=True)) for r in res]
 
-        with self._session(read=True) as s:
-            return s.execute_read(work)
+        import neo4j
+
+        try:
+            with self._session(read=True) as s:
+                return s.execute_read(work)
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as exc:
+            # after the driver's own retries: the server is gone (stopped, restarted, unreachable)
+            raise StoreUnavailable(f"lost the connection to Neo4j at {redact(self.uri)}: "
+                                   f"{_one_line(redact(exc))}") from None
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return self._read(self.query_text(name), params)
@@ -133,12 +151,48 @@ class Neo4jStore(GraphStore):
                 if progress:
                     progress(name.removeprefix("write_"), len(chunk), len(rows))
 
+    @contextlib.contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        """Hold this database's build lock (cypher/neo4j/build_lock_take.cypher) for the block, or raise
+        BuildConflict: two builds at once deleted each other's nodes and could leave the store empty.
+
+        A probe with a short transaction timeout tells a held lock from a free one without waiting; the lock
+        itself is then held by a transaction kept open (and rolled back) around the build.
+        """
+        import neo4j
+
+        with self._session() as s:
+            for stmt in load_statements("build_lock_ensure", self.dialect):
+                s.run(stmt).consume()
+        take = self.query_text("build_lock_take")
+        with self._session() as s:
+            try:
+                with s.begin_transaction(timeout=LOCK_PROBE_S, metadata=OWN_TX) as probe:
+                    probe.run(take).consume()
+                    probe.rollback()
+            except neo4j.exceptions.Neo4jError as exc:
+                if "Transaction" not in (exc.code or ""):  # not a lock wait cut by the timeout
+                    raise
+                raise BuildConflict(self.uri) from None
+        with self._session() as s, s.begin_transaction(metadata=OWN_TX) as held:
+            held.run(take).consume()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):  # a lost connection has released the lock already
+                    held.rollback()
+
     def write_graph(self, graph: GraphData, progress: WriteProgress | None = None) -> None:
         """Write `graph` as a new build beside the current one, then swap the "current" mark in one transaction.
 
         Readers filter on the current build, so a build killed at any point (this process or Neo4j) leaves
         the previous graph complete and readable; what the killed build wrote is removed by the next one.
+        Builds on one database are serialized: a second one raises BuildConflict.
         """
+        with self._build_lock():
+            self._write_build(graph, progress)
+
+    def _write_build(self, graph: GraphData, progress: WriteProgress | None) -> None:
         self.ensure_schema()
         build = uuid.uuid4().hex
         with self._session() as s:
@@ -156,6 +210,7 @@ class Neo4jStore(GraphStore):
         self._write_batches("write_matches", graph.matches, build, progress)
         with self._session() as s:
             s.execute_write(lambda tx: tx.run(self.query_text("build_commit"), {"build": build}).consume())
+        self._wait_for_readers()
         self._delete_stale(build)
         with self._session() as s:  # fresh BM25 statistics (see cypher/neo4j/reset_fulltext.cypher)
             for stmt in load_statements("reset_fulltext", self.dialect):
@@ -163,6 +218,23 @@ class Neo4jStore(GraphStore):
 
     def unfinished_builds(self) -> list[dict[str, Any]]:
         return self.run("unfinished_builds")
+
+    def _running_transactions(self) -> set[str]:
+        with self._session() as s, s.begin_transaction(metadata=OWN_TX) as tx:
+            return {r["id"] for r in tx.run(self.query_text("running_transactions"))}
+
+    def _wait_for_readers(self) -> None:
+        """Wait (at most DRAIN_S) until every transaction running at the swap has ended.
+
+        Neo4j reads are read-committed: a read that found the previous build current and is still walking
+        its nodes saw them vanish mid-statement when they were deleted right after the swap (counts of
+        neither build). Reads that start after the swap use the new build and are not waited for.
+        """
+        waiting = self._running_transactions()
+        end = time.monotonic() + DRAIN_S
+        while waiting and time.monotonic() < end:
+            time.sleep(0.05)
+            waiting &= self._running_transactions()
 
     def _delete_stale(self, build: str) -> None:
         """Remove every other build: first each known stamp through the (label, build) indexes, then one

@@ -1,7 +1,9 @@
 """One writer per output, one job per file.
 
-- a lock (`filelock`) on ``<out>.lock`` refuses a second run writing the same output at the same time
-  (two runs on one ``--out`` used to write every dialogue twice);
+- a lock (`filelock`) on ``<out>.lock``, ``out`` resolved (a symlink to the same file is the same output),
+  refuses a second run writing the same output at the same time (two runs on one ``--out`` used to write
+  every dialogue twice); each forked worker of a run holds ``<out>.lock.worker<i>`` for its life, and a
+  run is refused while any worker of an earlier one still holds its lock;
 - a job fingerprint in ``<out>.job.json`` (what the dialogues depend on: the first samples of the job, so
   inputs, graph, strategy and seed alike; plan mode, turns, models, toolflow version) refuses a resume
   with other settings unless ``force`` (which used to mix two jobs in one file, reported as "skipped");
@@ -13,6 +15,7 @@ and resuming it with more workers are all the same job.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -61,10 +64,14 @@ def check_paths(out: Path, rejects: Path, inputs: Iterable[Path]) -> None:
 
 
 class JobLock:
-    """Exclusive right to write one output; released on exit (and by the OS if the process dies)."""
+    """Exclusive right to write one output; released on exit (and by the OS if the process dies).
+
+    Keyed on the resolved path: ``--out link.jsonl`` and ``--out target.jsonl`` are one output.
+    """
 
     def __init__(self, out: Path) -> None:
-        self.path = lock_path(out)
+        self.out = out
+        self.path = lock_path(out.resolve())
         self._lock = FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> JobLock:
@@ -72,9 +79,33 @@ class JobLock:
         try:
             self._lock.acquire()
         except Timeout:
-            raise JobConflict(f"another run is writing to {self.path.name[:-5]} (lock {self.path}): wait for it to "
+            raise JobConflict(f"another run is writing to {self.out} (lock {self.path}): wait for it to "
                               "finish, or write this run to another --out") from None
+        busy = self._live_workers()
+        if busy:
+            self._lock.release()
+            raise JobConflict(f"{len(busy)} worker(s) of an earlier run are still writing to {self.out} (locks "
+                              f"{', '.join(p.name for p in busy)}): wait for them to end before resuming")
         return self
+
+    def _live_workers(self) -> list[Path]:
+        """Worker locks still held; the free ones (their worker ended) are removed."""
+        busy = []
+        for path in sorted(self.path.parent.glob(glob.escape(self.path.name) + ".worker*")):
+            lock = FileLock(str(path), timeout=0)
+            try:
+                lock.acquire()
+            except Timeout:
+                busy.append(path)
+                continue
+            lock.release()
+            path.unlink(missing_ok=True)
+        return busy
+
+    def worker_lock(self, index: int) -> Path:
+        """The lock file worker `index` of this run holds in its own process until it exits (a `FileLock`
+        made in the worker: filelock refuses one inherited across fork)."""
+        return self.path.with_name(f"{self.path.name}.worker{index}")
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()

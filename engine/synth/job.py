@@ -31,6 +31,7 @@ from toolflow.engine.llm.base import LLM, Usage, UsageTracker
 from toolflow.engine.models import Checks, Dialogue, Meta, Sample
 from toolflow.engine.progress import progress_bar
 from toolflow.engine.sampling.sources import SampleSource
+from toolflow.engine.secrets import redact
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.checks import NearDuplicateIndex, dedup_text, reason_code
 from toolflow.engine.synth.guard import (
@@ -278,8 +279,8 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
                 name = type(exc).__name__
                 if name not in shown_errors:
                     shown_errors.add(name)
-                    console.print(f"[yellow]dialogue {index} raised {name}: {exc}[/]")
-                    console.print("".join(traceback.format_exception(exc)[-3:]), style="dim", markup=False)
+                    console.print(f"dialogue {index} raised {name}: {redact(exc)}", style="yellow", markup=False)
+                    console.print(redact("".join(traceback.format_exception(exc)[-3:])), style="dim", markup=False)
                 if attempt == config.retries:
                     errors[name] += 1
                 continue

@@ -137,11 +137,14 @@ def export_training_pairs(dialogues: Iterable[dict[str, Any]], store: GraphStore
     tmp = out.with_name(out.name + ".tmp")
     n = 0
     unmatched: dict[str, int] = {}
-    with open(tmp, "w", encoding="utf-8") as f:
-        for row in training_rows(dialogues, store, unmatched=unmatched):
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    tmp.replace(out)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for row in training_rows(dialogues, store, unmatched=unmatched):
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+        tmp.replace(out)
+    finally:  # a failed write (full disk) leaves `out` as it was and no half file beside it
+        tmp.unlink(missing_ok=True)
     return {"written": n, "unmatched_tool_calls": sum(unmatched.values()), "unmatched_tools": sorted(unmatched)[:20]}
 
 

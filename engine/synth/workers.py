@@ -9,6 +9,9 @@ never interleave). Dialogue ids are per index, so the result is the same job a s
 resumable the same way. Near-duplicates are caught against what was kept before the run and within each
 worker, not across workers of one run.
 
+Each child dies with the parent (`lifetime.die_with_parent`) and holds a worker lock for its life, so a
+resume after the parent was killed never runs beside a worker of the earlier run.
+
 Fork, not spawn: the children inherit the LLM object (and a test's fake), the embedded model server started
 by the parent, and the prepared work, with nothing to pickle. The LLM must not have opened connections yet.
 """
@@ -19,7 +22,9 @@ import asyncio
 import multiprocessing
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
+from filelock import FileLock
 from rich.console import Console
 
 from toolflow.engine.llm.base import LLM, UsageTracker
@@ -27,6 +32,7 @@ from toolflow.engine.models import Sample, Tool
 from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.synth.guard import JobLock, check_paths
 from toolflow.engine.synth.job import Prepared, RunConfig, RunSummary, execute, prepare
+from toolflow.engine.synth.lifetime import die_with_parent
 
 
 class PreparedSource:
@@ -82,7 +88,7 @@ def run_with_workers(llm: LLM, source: SampleSource, config: RunConfig, workers:
     """Like `run_synthesis`, over `workers` forked processes (call it outside any event loop)."""
     console = console or Console(stderr=True)
     check_paths(config.out, config.rejects_path, config.inputs)
-    with JobLock(config.out):
+    with JobLock(config.out) as job_lock:
         prepared = prepare(llm, source, config)
         shared = _resolve(source, prepared.todo)
         ctx = multiprocessing.get_context("fork")
@@ -92,7 +98,8 @@ def run_with_workers(llm: LLM, source: SampleSource, config: RunConfig, workers:
         for w in range(workers):
             part = Prepared(todo=prepared.todo[w::workers], dedup=prepared.dedup, started=prepared.started)
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(llm, shared, child_config, part, send), daemon=True)
+            proc = ctx.Process(target=_child, daemon=True,
+                               args=(llm, shared, child_config, part, send, os.getpid(), job_lock.worker_lock(w)))
             proc.start()
             send.close()
             pipes.append(recv)
@@ -112,9 +119,13 @@ def run_with_workers(llm: LLM, source: SampleSource, config: RunConfig, workers:
         return summary
 
 
-def _child(llm: LLM, source: PreparedSource, config: RunConfig, part: Prepared, send) -> None:
+def _child(llm: LLM, source: PreparedSource, config: RunConfig, part: Prepared, send, parent: int,
+           lock_file: Path) -> None:
     code = 1
     try:
+        die_with_parent(parent)  # a killed parent must not leave workers writing beside the resume
+        lock = FileLock(str(lock_file), timeout=0)
+        lock.acquire()  # held until this process ends: a resume is refused while it lives
         summary = asyncio.run(execute(llm, source, config, part, console=Console(stderr=True), show_progress=False))
         send.send(summary.model_dump_json())
         code = 0
