@@ -1,0 +1,108 @@
+"""Entity references: a record handle that an inferred return carries, matched to the parameters that name
+the same entity, whatever the parameter is called.
+
+A tool that returns a repository (inferred from ``search_repositories``) passes it on by its handles — id,
+number, name (files and folders: path, name). A parameter names an entity by ``<entity>_<handle>``
+(``issue_number`` → issue, number), by the bare entity noun when some tool of the API serves that entity
+(``repo`` → repository), or by a path (``path`` → file). A return handle of entity E feeds a parameter of
+entity Q in the same API when Q is E or E's head noun (``pull_request_file`` → ``file``), or, when Q is not an
+entity of its own, the first word of a two-word E (``pull_number`` → pull request); the handle kinds agree,
+and a bare entity parameter takes any handle. Only inferred returns go through here: declared schemas keep
+the evidence rule of `toolflow.engine.graph.matching`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from toolflow.engine.graph.facts import WRAPPERS, name_tokens, tool_api
+from toolflow.engine.graph.matching import Match, types_compatible
+from toolflow.engine.graph.returns import PATH_ENTITIES, expand
+from toolflow.engine.models import FieldNode, Tool
+
+#: Where an inferred return field came from (``FieldNode.source``).
+INFERRED_SOURCES = frozenset(["description", "name"])
+ENTITY_REF_SCORE = 0.9
+_KINDS = {"id": "id", "ids": "id", "uuid": "id", "key": "id", "number": "number", "num": "number",
+          "no": "number", "name": "name", "path": "path", "filename": "path"}
+
+
+def _entity_tokens(f: FieldNode) -> tuple[str, ...]:
+    """The entity an inferred handle belongs to; for a declared ``name``/``number``/``path`` leaf, the record
+    that holds it (``entities[].name`` → entity). Declared ids keep the evidence rule of `matching`."""
+    ent = f.facets.get("x-entity")
+    if isinstance(ent, str) and ent:
+        return tuple(ent.split("_"))
+    if f.source in INFERRED_SOURCES or _KINDS.get(f.name.lower()) not in ("name", "number", "path"):
+        return ()
+    keys = [k for k in re.split(r"\.|\[\]", f.path or "") if k]
+    parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS]
+    return tuple(expand(t) for t in name_tokens(parents[-1])) if parents else ()
+
+
+def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]]) -> tuple[tuple[str, ...], str | None] | None:
+    """(entity words, handle kind or None for any) a parameter names, or None when it names no entity."""
+    leaf = re.split(r"\.|\[\]", p.path or p.name)
+    leaf = [k for k in leaf if k]
+    toks = tuple(expand(t) for t in name_tokens(leaf[-1] if leaf else p.name))
+    if not toks:
+        return None
+    kind = _KINDS.get(toks[-1])
+    if kind and len(toks) > 1:
+        return toks[:-1], kind
+    if kind == "path" or toks == ("file", "path"):
+        return ("file",), "path"
+    heads = {e[-1] for e in entities}
+    if len(toks) == 1 and toks[0] in heads:
+        return toks, None
+    return None
+
+
+def _agree(src: tuple[str, ...], dst: tuple[str, ...], entities: frozenset[tuple[str, ...]]) -> bool:
+    if src == dst or src[-len(dst):] == dst:
+        return True
+    if dst[-1] in PATH_ENTITIES and src[-1] in PATH_ENTITIES:
+        return True  # a path names a file or a folder alike
+    return len(src) == 2 and dst == src[:1] and dst not in entities
+
+
+def _kinds_agree(src_kind: str, dst_kind: str | None) -> bool:
+    return dst_kind is None or src_kind == dst_kind
+
+
+def entity_ref_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode],
+                       deletes: set[str]):
+    """Matches (as `matching.Match`) from inferred return handles to the parameters naming their entity."""
+    apis = {t.id: tool_api(t) for t in tools}
+    ents: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for r in returns:
+        if _entity_tokens(r):
+            ents[apis[r.tool_id]].add(_entity_tokens(r))
+    handles: dict[str, list[tuple[int, tuple[str, ...], str | None]]] = defaultdict(list)
+    for j, p in enumerate(params):
+        api = apis[p.tool_id]
+        h = param_handle(p, frozenset(ents.get(api, ())))
+        if h:
+            handles[api].append((j, *h))
+    best: dict[tuple[str, str], object] = {}
+    for i, r in enumerate(returns):
+        src = _entity_tokens(r)
+        if not src or r.tool_id in deletes:
+            continue
+        inferred = r.source in INFERRED_SOURCES
+        api = apis[r.tool_id]
+        for j, dst, kind in handles.get(api, []):
+            p = params[j]
+            if p.tool_id == r.tool_id or not _kinds_agree(r.name, kind) or not types_compatible(r.type, p.type):
+                continue
+            if not inferred and (kind is None or dst != src):
+                continue  # declared records: only a parameter that names the same entity and handle
+            if not _agree(src, dst, frozenset(ents[api])):
+                continue
+            key = (r.tool_id, p.tool_id)
+            if key not in best:
+                evidence = ("entity_ref", f"from_{r.source}") if inferred else ("entity_ref",)
+                best[key] = Match(i, j, ENTITY_REF_SCORE, None, evidence)
+    return list(best.values())
