@@ -76,6 +76,26 @@ def test_hard_negatives_delete_then_read_and_same_word_other_entity():
     assert ("list_files", "get_issue") not in pairs  # a file path is not an issue
 
 
+TEXT = {"type": "object", "properties": {"content": {"type": "string"}}}
+FS = [
+    _tool("list_roots", "Returns the list of directories that this server may access", {}, returns=TEXT),
+    _tool("find_entries", "Search for files and folders. Returns full paths to all matching items",
+          {"pattern": "string"}, returns=TEXT),
+    _tool("list_directory", "List a directory", {"path": "string"}, returns=TEXT),
+    _tool("read_text_file", "Read a text file", {"path": "string"}, returns=TEXT),
+]
+
+
+def test_declared_text_returns_are_read_through_the_prose():
+    data, _ = build_graph(FS, HashingEmbedder, HashingEmbedder().name)
+    pairs = _pairs(data)
+    assert pairs[("list_roots", "list_directory")]["from_field"] == "content_items[].path"
+    assert pairs[("find_entries", "read_text_file")]["returns_source"] == "description"
+    assert ("list_roots", "read_text_file") not in pairs  # a directory path is not a file to read
+    declared = {f.path for f in data.fields if f.tool_id.endswith("list_roots") and f.role == "return"}
+    assert "content" in declared  # the declared leaf stays
+
+
 def test_returns_declared_turns_inference_off():
     data = _graph("declared")
     assert data.feeds == []

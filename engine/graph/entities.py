@@ -42,7 +42,8 @@ def _entity_tokens(f: FieldNode) -> tuple[str, ...]:
     return tuple(expand(t) for t in name_tokens(parents[-1])) if parents else ()
 
 
-def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]]) -> tuple[tuple[str, ...], str | None] | None:
+def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]], tool_name: str = ""
+                 ) -> tuple[tuple[str, ...], str | None] | None:
     """(entity words, handle kind or None for any) a parameter names, or None when it names no entity."""
     leaf = re.split(r"\.|\[\]", p.path or p.name)
     leaf = [k for k in leaf if k]
@@ -53,18 +54,35 @@ def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]]) -> tuple[tu
     if kind and len(toks) > 1:
         return toks[:-1], kind
     if kind == "path" or toks == ("file", "path"):
-        return ("file",), "path"
+        return (_path_entity(tool_name),), "path"
     heads = {e[-1] for e in entities}
     if len(toks) == 1 and toks[0] in heads:
         return toks, None
     return None
 
 
+_DIRECTORY_WORDS = frozenset(["directory", "folder", "dir"])
+
+
+def _path_entity(tool_name: str) -> str:
+    """What a path parameter names, from its tool's name: a directory (``list_directory``), a file
+    (``read_text_file``), or either (``path``) when the name says neither."""
+    words = set(name_tokens(tool_name))
+    if words & _DIRECTORY_WORDS:
+        return "directory"
+    return "file" if "file" in words else "path"
+
+
+def _path_kind(e: str) -> str:
+    return "directory" if e in _DIRECTORY_WORDS else e
+
+
 def _agree(src: tuple[str, ...], dst: tuple[str, ...], entities: frozenset[tuple[str, ...]]) -> bool:
     if src == dst or src[-len(dst):] == dst:
         return True
     if dst[-1] in PATH_ENTITIES and src[-1] in PATH_ENTITIES:
-        return True  # a path names a file or a folder alike
+        a, b = _path_kind(src[-1]), _path_kind(dst[-1])
+        return a == b or "path" in (a, b)  # a directory path is not where a file path goes
     return len(src) == 2 and dst == src[:1] and dst not in entities
 
 
@@ -76,6 +94,7 @@ def entity_ref_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], para
                        deletes: set[str]):
     """Matches (as `matching.Match`) from inferred return handles to the parameters naming their entity."""
     apis = {t.id: tool_api(t) for t in tools}
+    names = {t.id: t.original_name or t.name for t in tools}
     ents: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for r in returns:
         if _entity_tokens(r):
@@ -83,7 +102,7 @@ def entity_ref_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], para
     handles: dict[str, list[tuple[int, tuple[str, ...], str | None]]] = defaultdict(list)
     for j, p in enumerate(params):
         api = apis[p.tool_id]
-        h = param_handle(p, frozenset(ents.get(api, ())))
+        h = param_handle(p, frozenset(ents.get(api, ())), names[p.tool_id])
         if h:
             handles[api].append((j, *h))
     best: dict[tuple[str, str], object] = {}

@@ -32,7 +32,7 @@ _STOP = frozenset(["by", "for", "with", "in", "from", "of", "on", "to", "at", "i
                    "who", "as", "if", "when", "where", "is", "are", "it", "them"])
 _FILLER = frozenset(["a", "an", "the", "my", "all", "api", "v1", "v2", "v3", "single", "specific", "multiple", "new",
                      "existing", "current", "detail", "details", "info", "information", "data", "metadata", "content",
-                     "contents", "status", "list"])
+                     "contents", "status", "list", "full", "complete", "absolute", "relative", "detailed"])
 #: A last name word that asks for an aspect of a record, not the record (``get_pull_request_status``): no handles.
 _ASPECTS = frozenset(["status", "count", "stats", "statistics", "summary", "health", "diff", "size", "total",
                       "exists", "availability", "progress"])
@@ -106,7 +106,8 @@ def description_shape(text: str) -> tuple[str | None, list[str]]:
         if words and words[0] in ("it", "them"):
             return "one", []
         noun = _noun_phrase(words)
-        return ("one", noun) if noun else (None, [])
+        plural = bool(words) and singular(words[-1]) != words[-1]
+        return ("list" if plural else "one", noun) if noun else (None, [])
     return None, []
 
 
@@ -142,15 +143,42 @@ def infer_returns(tool: Tool) -> tuple[dict[str, Any] | None, str]:
 RETURNS_MODES = ("infer", "declared")
 
 
+#: Leaves of a declared schema that hold only text whose meaning the description gives (MCP ``content``).
+_OPAQUE_TEXT = frozenset(["content", "text", "result", "output", "message", "data"])
+
+
+def _opaque_text_leaf(schema: dict[str, Any] | None) -> str | None:
+    """The one string leaf of a declared ``{content: string}``-like schema, else None."""
+    props = (schema or {}).get("properties")
+    if not isinstance(props, dict) or len(props) != 1:
+        return None
+    (key, sub), = props.items()
+    return key if key.lower() in _OPAQUE_TEXT and isinstance(sub, dict) and sub.get("type") == "string" else None
+
+
+def described_text(tool: Tool) -> dict[str, Any] | None:
+    """A declared text-only return read through the prose ("Returns full paths to all matching items"): the
+    declared leaf stays, the handles the text carries are added next to it as ``<leaf>_items``."""
+    leaf = _opaque_text_leaf(tool.returns)
+    if leaf is None or tool.returns_inferred:
+        return None
+    shape, noun = description_shape(" ".join(tool.description.split()))
+    if shape in (None, "none") or not noun:
+        return None
+    props = {**tool.returns["properties"], f"{leaf}_items": entity_schema(noun, "list", "description")}
+    return {**tool.returns, "properties": props}
+
+
 def field_tools(tools: list[Tool], mode: str = "infer") -> list[Tool]:
     """The tools to extract fields from: with ``infer``, a copy with the inferred schema for each tool that
-    declares none (the Tool itself, written to the store, keeps what its source declared)."""
+    declares none, or whose declared text-only return the prose explains (the Tool itself, written to the
+    store, keeps what its source declared)."""
     if mode not in RETURNS_MODES:
         raise ValueError(f"--returns must be one of {', '.join(RETURNS_MODES)}, got {mode!r}")
     if mode == "declared":
         return tools
     out = []
     for t in tools:
-        schema, source = infer_returns(t)
-        out.append(t if t.returns or schema is None else t.model_copy(update={"returns": schema}))
+        schema = described_text(t) if t.returns else infer_returns(t)[0]
+        out.append(t if schema is None else t.model_copy(update={"returns": schema}))
     return out
