@@ -52,7 +52,7 @@ _RETURNS_ONE = re.compile(r"\b(?:and )?returns? (?:the |a |an )?(?:new |created 
                           re.IGNORECASE)
 #: The handles a record of an entity is passed on by; each becomes one inferred return field. Files and
 #: folders are passed on by their path.
-HANDLES = ("id", "number", "name")
+HANDLES = ("name", "id", "number")
 PATH_ENTITIES = frozenset(["file", "directory", "folder", "document", "path"])
 
 
