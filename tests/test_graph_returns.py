@@ -96,6 +96,29 @@ def test_declared_text_returns_are_read_through_the_prose():
     assert "content" in declared  # the declared leaf stays
 
 
+def _listing(name: str, desc: str, params: list[str], items: list[str]) -> Tool:
+    props = {k: {"type": "string"} for k in items}
+    return _tool(name, desc, dict.fromkeys(params, "string"),
+                 returns={"type": "array", "items": {"type": "object", "properties": props}})
+
+
+def test_declared_listing_names_feed_file_name_and_path_parameters():
+    tools = [
+        _listing("list_files", "List the entries of a folder", ["folder"], ["name", "type"]),
+        _listing("list_users", "List users", [], ["name"]),
+        _tool("read_file", "Read a file", {"file_name": "string"},
+              returns={"type": "object", "properties": {"text": {"type": "string"}}}),
+        _tool("move_file", "Move a file", {"path": "string", "destination": "string"},
+              returns={"type": "object", "properties": {"moved": {"type": "boolean"}}}),
+    ]
+    data, _ = build_graph(tools, HashingEmbedder, HashingEmbedder().name)
+    pairs = _pairs(data)
+    assert (pairs[("list_files", "read_file")]["from_field"], pairs[("list_files", "read_file")]["to_param"]) == (
+        "[].name", "file_name")
+    assert pairs[("list_files", "move_file")]["to_param"] == "path"
+    assert ("list_users", "read_file") not in pairs  # a user's name is not a file name
+
+
 def test_returns_declared_turns_inference_off():
     data = _graph("declared")
     assert data.feeds == []

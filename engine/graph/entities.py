@@ -17,9 +17,9 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from toolflow.engine.graph.facts import WRAPPERS, name_tokens, tool_api
+from toolflow.engine.graph.facts import WRAPPERS, is_write, name_tokens, tool_api
 from toolflow.engine.graph.matching import Match, types_compatible
-from toolflow.engine.graph.returns import PATH_ENTITIES, expand
+from toolflow.engine.graph.returns import PATH_ENTITIES, expand, name_shape
 from toolflow.engine.models import FieldNode, Tool
 
 #: Where an inferred return field came from (``FieldNode.source``).
@@ -29,9 +29,10 @@ _KINDS = {"id": "id", "ids": "id", "uuid": "id", "key": "id", "number": "number"
           "no": "number", "name": "name", "path": "path", "filename": "path"}
 
 
-def _entity_tokens(f: FieldNode) -> tuple[str, ...]:
+def _entity_tokens(f: FieldNode, tool: Tool) -> tuple[str, ...]:
     """The entity an inferred handle belongs to; for a declared ``name``/``number``/``path`` leaf, the record
-    that holds it (``entities[].name`` → entity). Declared ids keep the evidence rule of `matching`."""
+    that holds it (``entities[].name`` → entity), or for a top-level one the record the tool's name says it
+    returns (``[].name`` of ``list_files`` → file). Declared ids keep the evidence rule of `matching`."""
     ent = f.facets.get("x-entity")
     if isinstance(ent, str) and ent:
         return tuple(ent.split("_"))
@@ -39,7 +40,10 @@ def _entity_tokens(f: FieldNode) -> tuple[str, ...]:
         return ()
     keys = [k for k in re.split(r"\.|\[\]", f.path or "") if k]
     parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS]
-    return tuple(expand(t) for t in name_tokens(parents[-1])) if parents else ()
+    if parents:
+        return tuple(expand(t) for t in name_tokens(parents[-1]))
+    shape, noun = name_shape(tool)
+    return tuple(noun) if shape in ("list", "one") and noun else ()
 
 
 def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]], tool_name: str = ""
@@ -86,37 +90,50 @@ def _agree(src: tuple[str, ...], dst: tuple[str, ...], entities: frozenset[tuple
     return len(src) == 2 and dst == src[:1] and dst not in entities
 
 
-def _kinds_agree(src_kind: str, dst_kind: str | None) -> bool:
-    return dst_kind is None or src_kind == dst_kind
+def _kinds_agree(src_kind: str, dst_kind: str | None, src: tuple[str, ...]) -> bool:
+    """Handle kinds agree; a file's or folder's name and its path name the same entry (a listing's names)."""
+    if dst_kind is None or src_kind == dst_kind:
+        return True
+    return src[-1] in PATH_ENTITIES and {src_kind, dst_kind} == {"name", "path"}
+
+
+def _writes_attribute(p: FieldNode, tool: Tool) -> bool:
+    """A body field of a create/update call: copying a record's name into a new record is no data flow."""
+    root = re.split(r"\.|\[\]", p.path or p.name)[0]
+    prop = tool.parameters.get("properties", {}).get(root)
+    return isinstance(prop, dict) and prop.get("x-in") == "body" and is_write(tool)
 
 
 def entity_ref_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode],
                        deletes: set[str]):
     """Matches (as `matching.Match`) from inferred return handles to the parameters naming their entity."""
+    by_id = {t.id: t for t in tools}
     apis = {t.id: tool_api(t) for t in tools}
-    names = {t.id: t.original_name or t.name for t in tools}
     ents: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-    for r in returns:
-        if _entity_tokens(r):
-            ents[apis[r.tool_id]].add(_entity_tokens(r))
+    src_ents = [_entity_tokens(r, by_id[r.tool_id]) for r in returns]
+    for r, e in zip(returns, src_ents, strict=True):
+        if e:
+            ents[apis[r.tool_id]].add(e)
     handles: dict[str, list[tuple[int, tuple[str, ...], str | None]]] = defaultdict(list)
     for j, p in enumerate(params):
         api = apis[p.tool_id]
-        h = param_handle(p, frozenset(ents.get(api, ())), names[p.tool_id])
+        t = by_id[p.tool_id]
+        h = None if _writes_attribute(p, t) else param_handle(p, frozenset(ents.get(api, ())), t.original_name or t.name)
         if h:
             handles[api].append((j, *h))
     best: dict[tuple[str, str], object] = {}
     for i, r in enumerate(returns):
-        src = _entity_tokens(r)
+        src = src_ents[i]
         if not src or r.tool_id in deletes:
             continue
         inferred = r.source in INFERRED_SOURCES
         api = apis[r.tool_id]
         for j, dst, kind in handles.get(api, []):
             p = params[j]
-            if p.tool_id == r.tool_id or not _kinds_agree(r.name, kind) or not types_compatible(r.type, p.type):
+            if p.tool_id == r.tool_id or not _kinds_agree(r.name, kind, src) or not types_compatible(r.type, p.type):
                 continue
-            if not inferred and (kind is None or dst != src):
+            same = dst == src or (dst[-1] in PATH_ENTITIES and src[-1] in PATH_ENTITIES)
+            if not inferred and (kind is None or not same):
                 continue  # declared records: only a parameter that names the same entity and handle
             if not _agree(src, dst, frozenset(ents[api])):
                 continue
