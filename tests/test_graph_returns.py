@@ -119,6 +119,21 @@ def test_declared_listing_names_feed_file_name_and_path_parameters():
     assert ("list_users", "read_file") not in pairs  # a user's name is not a file name
 
 
+def test_scalar_list_elements_are_handles_of_their_entity():
+    tools = [
+        _tool("list_keys", "List stored keys", {}, returns={"type": "object", "properties": {
+            "keys": {"type": "array", "items": {"type": "string"}}}}),
+        _tool("get_value", "Get the value stored under a key", {"key": "string"},
+              returns={"type": "object", "properties": {"value": {"type": "string"}}}),
+        _tool("delete_value", "Delete a key", {"key": "string"},
+              returns={"type": "object", "properties": {"keys": {"type": "array", "items": {"type": "string"}}}}),
+    ]
+    pairs = _pairs(build_graph(tools, HashingEmbedder, HashingEmbedder().name)[0])
+    assert (pairs[("list_keys", "get_value")]["from_field"], pairs[("list_keys", "get_value")]["to_param"]) == (
+        "keys[]", "key")
+    assert ("delete_value", "get_value") not in pairs  # what a delete returns names records that are gone
+
+
 def test_returns_declared_turns_inference_off():
     data = _graph("declared")
     assert data.feeds == []

@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from toolflow.engine.graph.facts import WRAPPERS, is_write, name_tokens, tool_api
+from toolflow.engine.graph.facts import WRAPPERS, is_write, name_tokens, singular, split_words, tool_api
 from toolflow.engine.graph.matching import Match, types_compatible
 from toolflow.engine.graph.returns import PATH_ENTITIES, expand, name_shape
 from toolflow.engine.models import FieldNode, Tool
@@ -36,6 +36,8 @@ def _entity_tokens(f: FieldNode, tool: Tool) -> tuple[str, ...]:
     ent = f.facets.get("x-entity")
     if isinstance(ent, str) and ent:
         return tuple(ent.split("_"))
+    if _is_element(f):
+        return tuple(expand(t) for t in name_tokens(f.name))
     if f.source in INFERRED_SOURCES or _KINDS.get(f.name.lower()) not in ("name", "number", "path"):
         return ()
     keys = [k for k in re.split(r"\.|\[\]", f.path or "") if k]
@@ -44,6 +46,19 @@ def _entity_tokens(f: FieldNode, tool: Tool) -> tuple[str, ...]:
         return tuple(expand(t) for t in name_tokens(parents[-1]))
     shape, noun = name_shape(tool)
     return tuple(noun) if shape in ("list", "one") and noun else ()
+
+
+#: Plural nouns that say how a list's elements identify something, not what they identify (``ids[]``).
+_ANONYMOUS = frozenset(["id", "uuid", "name", "number", "num", "no", "path", "filename", "value", "item"])
+
+
+def _is_element(f: FieldNode) -> bool:
+    """A scalar element of a declared list named by a plural noun (``keys[]``, ``observations[]``): the
+    element is itself the handle of that entity."""
+    if f.source in INFERRED_SOURCES or not (f.path or "").endswith("[]") or f.type not in ("string", "integer"):
+        return False
+    words = split_words(f.name)
+    return bool(words) and singular(words[-1]) != words[-1] and singular(words[-1]) not in _ANONYMOUS
 
 
 def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]], tool_name: str = ""
@@ -127,13 +142,14 @@ def entity_ref_matches(tools: Sequence[Tool], returns: Sequence[FieldNode], para
         if not src or r.tool_id in deletes:
             continue
         inferred = r.source in INFERRED_SOURCES
+        element = _is_element(r)
         api = apis[r.tool_id]
         for j, dst, kind in handles.get(api, []):
             p = params[j]
-            if p.tool_id == r.tool_id or not _kinds_agree(r.name, kind, src) or not types_compatible(r.type, p.type):
+            if p.tool_id == r.tool_id or not (element or _kinds_agree(r.name, kind, src)) or not types_compatible(r.type, p.type):
                 continue
             same = dst == src or (dst[-1] in PATH_ENTITIES and src[-1] in PATH_ENTITIES)
-            if not inferred and (kind is None or not same):
+            if not inferred and ((kind is None and not element) or not same):
                 continue  # declared records: only a parameter that names the same entity and handle
             if not _agree(src, dst, frozenset(ents[api])):
                 continue
