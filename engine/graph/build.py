@@ -27,7 +27,7 @@ import numpy as np
 
 from toolflow.engine.graph.edges import FeedsEdge, GraphData, MatchEdge, SharesEdge, SimilarEdge
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
-from toolflow.engine.graph.entities import entity_ref_matches
+from toolflow.engine.graph.entities import INFERRED_SOURCES, entity_ref_matches
 from toolflow.engine.graph.facts import is_delete
 from toolflow.engine.graph.fields import tool_fields, tool_text
 from toolflow.engine.graph.knn import build_index, threshold_pairs
@@ -211,7 +211,8 @@ def build_graph(
     # Returns inferred from names and prose (``returns="infer"``) take part in the evidence rule only.
     all_fields = [f for t in field_tools(tools, returns if match == "evidence" else "declared") for f in tool_fields(t)]
     rep.fields = len(all_fields)
-    matchable = [f for f in all_fields if is_matchable(f)]
+    # Inferred handles match by entity alone (entities.py): embedding their texts would cost time, not edges.
+    matchable = [f for f in all_fields if is_matchable(f) and f.source not in INFERRED_SOURCES]
     rep.matchable_fields = len(matchable)
     params = [f for f in matchable if f.role == "param"]
     returns = [f for f in matchable if f.role == "return"]
