@@ -17,7 +17,15 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from toolflow.engine.graph.facts import WRAPPERS, is_write, name_tokens, singular, split_words, tool_api
+from toolflow.engine.graph.facts import (
+    GENERIC,
+    WRAPPERS,
+    is_write,
+    name_tokens,
+    singular,
+    split_words,
+    tool_api,
+)
 from toolflow.engine.graph.matching import Match, types_compatible
 from toolflow.engine.graph.returns import PATH_ENTITIES, expand, name_shape
 from toolflow.engine.models import FieldNode, Tool
@@ -75,7 +83,7 @@ def param_handle(p: FieldNode, entities: frozenset[tuple[str, ...]], tool_name: 
     if kind == "path" or toks == ("file", "path"):
         return (_path_entity(tool_name),), "path"
     heads = {e[-1] for e in entities}
-    if len(toks) == 1 and toks[0] in heads:
+    if len(toks) == 1 and toks[0] in heads and toks[0] not in GENERIC:
         return toks, None
     return None
 

@@ -61,6 +61,11 @@ def expand(word: str) -> str:
     return ABBREVIATIONS.get(word, word)
 
 
+#: Head nouns of values rather than records ("returns the translated text"): no handles to pass on.
+_NOT_RECORDS = frozenset(["text", "result", "response", "output", "value", "string", "json", "html", "xml",
+                          "answer", "translation", "word", "sentence", "number", "amount", "total", "count"])
+
+
 def _noun_phrase(words: list[str]) -> list[str]:
     out: list[str] = []
     for w in words:
@@ -69,7 +74,7 @@ def _noun_phrase(words: list[str]) -> list[str]:
         if w in _FILLER or w.isdigit():
             continue
         out.append(expand(singular(w)))
-    return out
+    return [] if out and out[-1] in _NOT_RECORDS else out
 
 
 def name_shape(tool: Tool) -> tuple[str | None, list[str]]:
@@ -83,7 +88,7 @@ def name_shape(tool: Tool) -> tuple[str | None, list[str]]:
             rest = words[i + 1:]
             while len(rest) > 1 and rest[0] in ("or", "and") and (rest[1] in ONE_VERBS or rest[1] in LIST_VERBS):
                 rest = rest[2:]  # create_or_update_file: the file
-            if rest and rest[-1] in _ASPECTS:
+            if rest and singular(rest[-1]) in _ASPECTS:
                 return None, []
             noun = _noun_phrase(rest)
             plural = bool(rest) and singular(rest[-1]) != rest[-1]
