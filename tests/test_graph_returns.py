@@ -3,8 +3,12 @@ leave-one-set-out split of the edge calibrator."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from click.testing import CliRunner
+
+from toolflow.engine.cli import main
 from toolflow.engine.graph.build import build_graph
 from toolflow.engine.graph.crossval import LabelledGraph, fit_calibrator, in_sample, leave_one_set_out
 from toolflow.engine.graph.embedding import HashingEmbedder
@@ -183,3 +187,22 @@ def test_leave_one_set_out_never_fits_on_the_left_out_set():
     # the calibrator learned from the other sets that embedding-only edges are false here
     assert [(s.tp, s.fp) for s in scores] == [(1, 0)] * 3
     assert [(s.tp, s.fp) for s in in_sample(graphs)] == [(1, 0)] * 3
+
+
+def test_cli_build_returns_infer_and_declared_and_neighbors_json(tmp_path):
+    path = tmp_path / "tools.jsonl"
+    path.write_text("".join(json.dumps({"name": t.name, "description": t.description, "parameters": t.parameters})
+                            + "\n" for t in TOOLS))
+    runner = CliRunner()
+    for mode, store in (("infer", tmp_path / "g1"), ("declared", tmp_path / "g2")):
+        res = runner.invoke(main, ["graph", "build", str(path), "--store", str(store), "--embedder", "hashing",
+                                   "--returns", mode])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["graph", "neighbors", "create_issue", "--type", "FEEDS", "--store",
+                               str(tmp_path / "g1"), "--json"])
+    rows = json.loads(res.output)
+    out = {r["name"]: r for r in rows if r["direction"] == "out"}
+    assert out["get_issue"]["evidence"] == "entity_ref+from_name" and out["get_issue"]["this_field"] == "number"
+    res = runner.invoke(main, ["graph", "neighbors", "create_issue", "--type", "FEEDS", "--store",
+                               str(tmp_path / "g2"), "--json"])
+    assert not [r for r in json.loads(res.output) if r["direction"] == "out"]  # --returns declared: none
