@@ -121,6 +121,9 @@ def test_declared_listing_names_feed_file_name_and_path_parameters():
         "[].name", "file_name")
     assert pairs[("list_files", "move_file")]["to_param"] == "path"
     assert ("list_users", "read_file") not in pairs  # a user's name is not a file name
+    tools[0] = _listing("list_directory", "List a directory", ["path"], ["name", "type"])
+    pairs = _pairs(build_graph(tools, HashingEmbedder, HashingEmbedder().name)[0])
+    assert pairs[("list_directory", "read_file")]["to_param"] == "file_name"  # its entries are files too
 
 
 def test_scalar_list_elements_are_handles_of_their_entity():

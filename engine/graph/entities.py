@@ -53,6 +53,8 @@ def _entity_tokens(f: FieldNode, tool: Tool) -> tuple[str, ...]:
     if parents:
         return tuple(expand(t) for t in name_tokens(parents[-1]))
     shape, noun = name_shape(tool)
+    if shape == "list" and noun and noun[-1] in _DIRECTORY_WORDS:
+        return ("path",)  # listing a directory gives its entries: files and folders alike
     return tuple(noun) if shape in ("list", "one") and noun else ()
 
 
