@@ -155,6 +155,17 @@ def store(request, tmp_path):
         yield s
 
 
+def test_flows_and_hard_negatives_read_back_from_both_stores(store):
+    names = {r["id"]: r["name"] for r in store.run("tool_names")}
+    pairs = {(names[r["src"]], names[r["dst"]]): r for r in store.run("feeds_all")}
+    assert pairs[("search_repositories", "get_issue")]["to_param"] == "repo"  # entity across names
+    assert pairs[("create_issue", "get_issue")]["from_field"] == "number"  # created object, prose only
+    assert pairs[("list_files", "read_file")]["from_field"] == "[].path"  # listing -> element
+    assert pairs[("list_files", "read_file")]["returns_source"] == "description"
+    for negative in (("delete_issue", "get_issue"), ("add_comment", "get_issue"), ("list_files", "get_issue")):
+        assert negative not in pairs
+
+
 def test_returns_provenance_in_cypher_on_both_stores(store):
     fields = store.query(
         "MATCH (t:Tool)-[:RETURNS]->(f:Field) WHERE t.name = 'list_files' RETURN f.name AS name, f.source AS source"
