@@ -5,7 +5,11 @@ store in a temp dir (the same build and write code as ``toolflow graph build``),
 and score them with ``toolflow graph eval``'s code. Prints one table per rule and the overall pair-level
 precision/recall/F1, plus the matching stage's time.
 
-    python bench/graph_eval_dev.py [--labels PATH] [--no-store] [--show N] [--embedder minilm|hashing]
+    python bench/graph_eval_dev.py [--labels PATH] [--no-store] [--show N] [--embedder minilm|hashing] [--cv]
+        [--returns infer|declared]
+
+``--cv`` adds the honest number: the edge calibrator (`toolflow.engine.graph.crossval`) fitted on all sets
+(in-sample) and, per set, fitted on the other sets and scored on the left-out one (leave-one-set-out).
 
 ``--no-store`` scores the in-memory edges (faster while tuning; same numbers).
 """
@@ -20,10 +24,12 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from toolflow.engine.cli.graph_build import embedder_choice
 from toolflow.engine.cli.graph_eval import print_report, read_feeds
 from toolflow.engine.graph.build import build_graph
+from toolflow.engine.graph.crossval import LabelledGraph, in_sample, leave_one_set_out, pooled
 from toolflow.engine.graph.embedding import EmbeddingCache
 from toolflow.engine.graph.evaluate import EdgeRow, EvalReport, load_labels, score_set
 from toolflow.engine.paths import embedding_cache_path
@@ -33,16 +39,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
 
-def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: Console) -> tuple[EvalReport, float]:
+def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: Console,
+        returns: str = "infer") -> tuple[EvalReport, float, dict[str, LabelledGraph]]:
     labels = load_labels(labels_path)
     factory, model = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path())
     scores = []
+    graphs: dict[str, LabelledGraph] = {}
     match_s = 0.0
     try:
         for key, label_set in labels.sets.items():
             tools = load_tools([labels_path.parent / key]).tools
-            data, rep = build_graph(tools, factory, model, cache=cache, match=match)
+            data, rep = build_graph(tools, factory, model, cache=cache, match=match, returns=returns)
             match_s += rep.seconds.get("match", rep.seconds.get("edges", 0.0))
             if use_store:
                 from toolflow.engine.stores.ladybug_store import LadybugStore
@@ -55,9 +63,23 @@ def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: 
                 edges = [EdgeRow(e["src"], e["dst"], e.get("from_field"), e.get("to_param"), e.get("evidence"),
                                  e.get("score")) for e in data.feeds]
             scores.append(score_set(key, label_set, store_tools, edges))
+            graphs[key] = LabelledGraph(key, label_set, store_tools, edges)
     finally:
         cache.close()
-    return EvalReport(scores), match_s
+    return EvalReport(scores), match_s, graphs
+
+
+def print_cv(graphs: dict[str, LabelledGraph], console: Console) -> None:
+    """Rule alone, calibrated in-sample (fitted on all sets) and leave-one-set-out (fitted on the others)."""
+    rule = [score_set(k, g.labels, g.tools, g.edges) for k, g in graphs.items()]
+    ins, loso = in_sample(graphs), leave_one_set_out(graphs)
+    t = Table(title="FEEDS per set: rule alone | calibrated in-sample | leave-one-set-out (P / R)")
+    for col in ("set", "flows", "rule P", "rule R", "in-sample P", "in-sample R", "LOSO P", "LOSO R"):
+        t.add_column(col, justify="left" if col == "set" else "right")
+    for a, b, c in [*zip(rule, ins, loso, strict=True), (pooled(rule), pooled(ins), pooled(loso))]:
+        t.add_row(a.name[-48:], str(a.flows), f"{a.precision:.3f}", f"{a.recall:.3f}", f"{b.precision:.3f}",
+                  f"{b.recall:.3f}", f"{c.precision:.3f}", f"{c.recall:.3f}")
+    console.print(t)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=0, help="missed flows / false edges to list per set")
     ap.add_argument("--only", choices=["paper", "evidence"], default=None)
     ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    ap.add_argument("--cv", action="store_true",
+                    help="also fit the edge calibrator in-sample and leave-one-set-out, and print both")
+    ap.add_argument("--returns", choices=["infer", "declared"], default="infer",
+                    help="infer returns for tools that declare none (default) or use declared ones only")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     console = Console(width=140)
@@ -75,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and match != args.only:
             continue
         t0 = time.perf_counter()
-        report, match_s = run(args.labels, match, not args.no_store, args.embedder, console)
+        report, match_s, graphs = run(args.labels, match, not args.no_store, args.embedder, console, args.returns)
         console.rule(f"--match {match}  ({time.perf_counter() - t0:.1f}s, matching stage {match_s:.2f}s)")
         print_report(report, console, show=args.show)
+        if args.cv and match == "evidence":
+            print_cv(graphs, console)
         results[match] = report.overall
     if len(results) == 2:
         b, a = results["paper"], results["evidence"]

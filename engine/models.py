@@ -116,6 +116,10 @@ class FieldNode(BaseModel):
     facets: dict[str, Any] = Field(
         default_factory=dict, description="Schema keywords the matcher reads: format, enum, x-in (not stored)."
     )
+    source: str = Field(
+        default="declared",
+        description="Where a return field came from: declared, example, description, name or observed.",
+    )
 
     @property
     def text(self) -> str:

@@ -47,10 +47,14 @@ def graph() -> None:
 @click.option("--match", "match", type=click.Choice(["evidence", "paper"]), default="evidence", show_default=True,
               help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
                    "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
+@click.option("--returns", "returns", type=click.Choice(["infer", "declared"]), default="infer", show_default=True,
+              help="infer = tools without a return schema get one read from their name and description, and a "
+                   "text-only return is read through its description (with --match evidence); declared = only "
+                   "declared return schemas and those inferred from examples.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                as_json: bool) -> None:
+                returns: str, as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -73,7 +77,7 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
 
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console, strict=strict, match=match)
+                           cache_dir or cache_root(), console, strict=strict, match=match, returns=returns)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

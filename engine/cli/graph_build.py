@@ -76,6 +76,7 @@ def build_with_progress(
     fanout: int,
     console: Console,
     match: str = "evidence",
+    returns: str = "infer",
 ) -> tuple[GraphData, BuildReport]:
     factory, model_name = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path(cache_dir))
@@ -90,7 +91,7 @@ def build_with_progress(
                     bar.advance(task, advance)
 
             return build_graph(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
-                               progress=tick, match=match)
+                               progress=tick, match=match, returns=returns)
     finally:
         cache.close()
 
@@ -138,6 +139,7 @@ def run_build(
     console: Console,
     strict: bool = False,
     match: str = "evidence",
+    returns: str = "infer",
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
@@ -146,7 +148,8 @@ def run_build(
     tools = loaded.tools
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
-    data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match)
+    data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match,
+                                    returns=returns)
     rep.seconds = {"load": load_s, **rep.seconds}
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:

@@ -27,8 +27,11 @@ import numpy as np
 
 from toolflow.engine.graph.edges import FeedsEdge, GraphData, MatchEdge, SharesEdge, SimilarEdge
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
+from toolflow.engine.graph.entities import INFERRED_SOURCES, entity_ref_matches
+from toolflow.engine.graph.facts import is_delete
 from toolflow.engine.graph.fields import tool_fields, tool_text
 from toolflow.engine.graph.knn import build_index, threshold_pairs
+from toolflow.engine.graph.returns import field_tools
 from toolflow.engine.models import FieldNode, Tool
 
 DEFAULT_THRESHOLD = 0.82  # the paper's cosine threshold
@@ -190,21 +193,26 @@ def build_graph(
     knn_k: int = 64,
     progress: Progress = _noop,
     match: str = "evidence",
+    returns: str = "infer",
 ) -> tuple[GraphData, BuildReport]:
     """Pure in-memory graph construction; writing to a store is the caller's business.
 
     ``match="evidence"`` scores return→parameter pairs with `toolflow.engine.graph.matching` (names,
     entities, types, credentials, embeddings, OpenAPI links); ``match="paper"`` keeps the paper's pure
     cosine-threshold rule for FEEDS (the ablation). SHARES_INPUT and SIMILAR are the same in both.
+    ``returns="infer"`` gives tools without a return schema one read from their name and description
+    (`toolflow.engine.graph.returns`); ``"declared"`` uses declared and example schemas only.
     """
     if match not in MATCH_MODES:
         raise ValueError(f"--match must be one of {', '.join(MATCH_MODES)}, got {match!r}")
     rep = BuildReport(tools=len(tools))
     t0 = time.perf_counter()
     tools = sorted(tools, key=lambda t: t.id)
-    all_fields = [f for t in tools for f in tool_fields(t)]
+    # Returns inferred from names and prose (``returns="infer"``) take part in the evidence rule only.
+    all_fields = [f for t in field_tools(tools, returns if match == "evidence" else "declared") for f in tool_fields(t)]
     rep.fields = len(all_fields)
-    matchable = [f for f in all_fields if is_matchable(f)]
+    # Inferred handles match by entity alone (entities.py): embedding their texts would cost time, not edges.
+    matchable = [f for f in all_fields if is_matchable(f) and f.source not in INFERRED_SOURCES]
     rep.matchable_fields = len(matchable)
     params = [f for f in matchable if f.role == "param"]
     returns = [f for f in matchable if f.role == "return"]
@@ -370,6 +378,7 @@ def _evidence_matches(
         tools, ev_returns, ev_params, vectors, ret_vec, par_vec, partners, threshold, fanout
     )
     kept += link_matches(tools, ev_returns, ev_params)
+    kept += entity_ref_matches(tools, ev_returns, ev_params, {t.id for t in tools if is_delete(t)})
     return kept, scored, max_before, ev_returns, ev_params
 
 
@@ -394,6 +403,7 @@ def _aggregate_evidence(
         edges.append({
             "src": src, "dst": dst, "score": s, "from_field": from_field, "to_param": fb.path or fb.name,
             "evidence": "+".join(m.evidence), "cosine": None if m.cosine is None else round(float(m.cosine), 6),
+            "returns_source": fa.source if fa is not None else "declared",
         })
         if fa is not None:
             field_edges.append({"src": fa.id, "dst": fb.id, "score": s, "kind": "FEEDS"})

@@ -7,7 +7,7 @@ embedding and kNN machinery just to name the type it writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class FeedsEdge(TypedDict):
     score: float
     from_field: str
     to_param: str
+    returns_source: NotRequired[str]  # declared, example, description, name, observed
 
 
 class SharesEdge(TypedDict):

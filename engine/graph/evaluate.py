@@ -282,3 +282,20 @@ def evaluate(labels: LabelFile, tools: Iterable[tuple[str, str]], edges: Iterabl
     """Score every set of `labels` against one store's tools and FEEDS edges."""
     tools, edges = list(tools), list(edges)
     return EvalReport([score_set(name, s, tools, edges) for name, s in labels.sets.items()])
+
+
+def edge_labels(label_set: LabelSet, tools: Iterable[tuple[str, str]], edges: Iterable[EdgeRow]) -> list[int | None]:
+    """Per edge: 1 when its tool pair is a labelled flow, 0 when it is not, None when the pair is ambiguous
+    or outside the set (the rows a calibrator may learn from)."""
+    id_to_key, name_keys, _ = _resolve(label_set, tools)
+    use_ids = label_set.tool_ids is not None
+    flows = _pairs(label_set.flows, name_keys, use_ids)
+    ambiguous = _pairs(label_set.ambiguous, name_keys, use_ids)
+    out: list[int | None] = []
+    for e in edges:
+        pair = (id_to_key.get(e.src), id_to_key.get(e.dst))
+        if None in pair or pair[0] == pair[1] or (pair in ambiguous and pair not in flows):
+            out.append(None)
+        else:
+            out.append(int(pair in flows))
+    return out

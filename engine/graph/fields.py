@@ -62,7 +62,7 @@ def _enrich(name: str, desc: str, tool: Tool) -> str:
 
 
 #: Schema keywords copied onto a field for the matcher (type/format compatibility, enums, parameter location).
-_FACET_KEYS = ("format", "enum", "x-in")
+_FACET_KEYS = ("format", "enum", "x-in", "x-entity")
 
 
 def _facets(schema: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +97,8 @@ def merged_schema(schema: Any) -> Any:
 
 
 def _field(
-    tool: Tool, role: str, path: str, keys: tuple[str, ...], sub: dict[str, Any], required: bool = False
+    tool: Tool, role: str, path: str, keys: tuple[str, ...], sub: dict[str, Any], required: bool = False,
+    source: str = "declared",
 ) -> FieldNode:
     # The text keeps the dotted keys without '[]', so the texts of fields that existed before paths did stay
     # byte-identical (and hit the embedding cache).
@@ -114,6 +115,7 @@ def _field(
         described=bool(_describe(sub)),
         path=path,
         facets=_facets(sub),
+        source=str(sub.get("x-source") or source),
     )
 
 
@@ -212,7 +214,7 @@ def return_fields(tool: Tool) -> list[FieldNode]:
         if path in seen:
             continue
         seen.add(path)
-        out.append(_field(tool, "return", path, keys, sub))
+        out.append(_field(tool, "return", path, keys, sub, source="example" if tool.returns_inferred else "declared"))
     return out
 
 

@@ -308,8 +308,8 @@ def match_fields(
     max_partners = 0
     strong_cap = fanout * STRONG_FANOUT_FACTOR
     for i, (r, rf) in enumerate(zip(returns, rfacts, strict=True)):
-        if r.tool_id in deletes:
-            continue
+        if r.tool_id in deletes or r.source in ("description", "name"):
+            continue  # inferred handles match through `entities.entity_ref_matches`
         api = apis[r.tool_id]
         cands: list[int] = []
         if rf.credential:

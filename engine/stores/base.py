@@ -184,6 +184,7 @@ def field_rows(graph: GraphData) -> list[dict[str, Any]]:
             "type": f.type,
             "role": f.role,
             "required": f.required,
+            "source": f.source,
         }
         for f in graph.fields
     ]

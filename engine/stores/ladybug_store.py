@@ -257,7 +257,8 @@ class LadybugStore(GraphStore):
             if pairs:
                 self._copy(conn, table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         tick("membership", len(params) + len(rets))
-        self._copy_edges(conn, "FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine"])
+        self._copy_edges(conn, "FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine",
+                                                     "returns_source"])
         tick("FEEDS", len(graph.feeds))
         self._copy_edges(conn, "SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
         tick("SHARES_INPUT", len(graph.shares))
