@@ -28,7 +28,7 @@ def graph() -> None:
 
 
 @graph.command("build")
-@click.argument("tools", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("tools", nargs=-1, required=True)
 @store_option
 @click.option("--format", "fmt", default=None, help="Input format (default: detected per file). See `--list-formats`.")
 @click.option("--threshold", default=0.82, show_default=True, type=click.FloatRange(0, 1),
@@ -46,10 +46,15 @@ def graph() -> None:
 @click.option("--match", "match", type=click.Choice(["evidence", "paper"]), default="evidence", show_default=True,
               help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
                    "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
+@click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
+                   "after a successful build), so the same build can be repeated offline from it.")
+@click.option("--server-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds a live MCP server gets to start and list its tools.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
+def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                as_json: bool) -> None:
+                save_listing: Path | None, server_timeout: float, as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -62,17 +67,24 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
     original_name. --strict refuses such a different definition instead. --skip-invalid decides
     whether a problem stops the build or is skipped and reported; it does not change renaming.
 
+    TOOLS may also name running MCP servers: mcp+stdio:"CMD ARGS" (started, listed, stopped) or
+    mcp+http://HOST:PORT/mcp (streamable HTTP). Their whole tools/list is read; outputSchema becomes
+    the return schema, annotations the tool's read_only/destructive/idempotent properties, and
+    serverInfo name@version its source.
+
     \b
     Examples:
       toolflow graph build examples/travel_tools.jsonl
       toolflow graph build ../shared/data/toolbench_rapidapi_tools.jsonl.gz --store bolt://localhost:7687
       toolflow graph build specs/petstore.yaml mcp/tools.json --threshold 0.8 --store ./graph
+      toolflow graph build mcp+stdio:"uvx mcp-server-time" --save-listing time.json
     """
-    from toolflow.engine.cli.graph_build import run_build
+    from toolflow.engine.cli.graph_build import live_inputs, run_build
 
     try:
-        report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console, strict=strict, match=match)
+        with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
+            report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
+                               cache_dir or cache_root(), console, strict=strict, match=match)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

@@ -1,0 +1,141 @@
+"""Running MCP servers as a tool source: `mcp+stdio:"CMD ARGS…"` and `mcp+http://HOST:PORT/mcp`.
+
+A server's `tools/list` (read page by page to the end) and its `serverInfo` become one listing in the
+shape the saved-listing loader (`loaders/mcp.py`) reads: ``{"serverInfo": {name, version}, "tools": [...]}``.
+A build from live servers goes through that same loader, so `--save-listing` writes exactly what was
+loaded and a later build from the saved file gives the same graph. Everything talks through the
+official `mcp` SDK's `Client` (the optional extra `toolflow[mcp]`); nothing of the protocol is
+hand-written here.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel
+
+from toolflow.loaders.errors import LoadError
+
+PREFIXES = ("mcp+stdio:", "mcp+http://", "mcp+https://")
+#: Seconds a server gets to start and list its tools.
+LIST_TIMEOUT = 30.0
+#: A cursor loop (a server handing back a cursor it already gave) stops here instead of spinning.
+MAX_PAGES = 10_000
+
+
+class ServerSpec(BaseModel):
+    """One MCP server to connect to: a command to start (stdio) or a streamable-HTTP URL."""
+
+    text: str
+    transport: Literal["stdio", "http"]
+    command: list[str] = []
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How errors name the server: the spec as the user wrote it."""
+        return self.text
+
+
+def is_server_spec(text: str) -> bool:
+    return text.startswith(PREFIXES)
+
+
+def parse_spec(text: str) -> ServerSpec:
+    """`mcp+stdio:CMD ARGS…` (split like a shell would) or `mcp+http(s)://…`; LoadError otherwise."""
+    if text.startswith("mcp+stdio:"):
+        try:
+            command = shlex.split(text[len("mcp+stdio:"):])
+        except ValueError as exc:
+            raise LoadError(f"cannot split the command: {exc}", file=text) from exc
+        if not command:
+            raise LoadError("no command after mcp+stdio:", file=text)
+        return ServerSpec(text=text, transport="stdio", command=command)
+    if text.startswith(("mcp+http://", "mcp+https://")):
+        return ServerSpec(text=text, transport="http", url=text[len("mcp+"):])
+    raise LoadError("not an MCP server: use mcp+stdio:\"CMD ARGS\" or mcp+http://HOST:PORT/PATH", file=text)
+
+
+def quiet_sdk_logs() -> None:
+    """The SDK logs a server's bad output with a traceback; our own errors already say it in one line."""
+    logging.getLogger("mcp").setLevel(logging.CRITICAL)
+
+
+def _sdk() -> Any:
+    try:
+        import mcp
+    except ImportError as exc:  # the optional extra is not installed
+        raise LoadError("live MCP servers need the mcp SDK: pip install 'toolflow[mcp]'") from exc
+    return mcp
+
+
+@asynccontextmanager
+async def connect(spec: ServerSpec, *, cwd: Path | None = None, errlog: Any = None) -> AsyncIterator[Any]:
+    """An initialized SDK `Client` session with the server (a stdio server starts in `cwd`)."""
+    mcp = _sdk()
+    if spec.transport == "stdio":
+        target: Any = mcp.StdioServerParameters(command=spec.command[0], args=spec.command[1:],
+                                                cwd=str(cwd) if cwd is not None else None)
+    else:
+        target = spec.url
+    async with mcp.Client(target) as client:
+        yield client
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for what went wrong, from the innermost error of an exception group."""
+    while getattr(exc, "exceptions", None):  # an exception group (anyio task groups raise them)
+        exc = exc.exceptions[0]
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+async def read_listing(client: Any) -> dict[str, Any]:
+    """`{"serverInfo": {name, version}, "tools": [...]}` from an open session, every page of `tools/list`."""
+    tools: list[dict[str, Any]] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = await client.list_tools(cursor=cursor)
+        tools.extend(t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in page.tools)
+        cursor = page.next_cursor
+        if not cursor or cursor in seen:
+            break
+        seen.add(cursor)
+    info = client.server_info
+    server = {"name": info.name, "version": info.version or ""} if info is not None else {}
+    return {"serverInfo": server, "tools": tools}
+
+
+async def fetch_listing(spec: ServerSpec, *, timeout: float = LIST_TIMEOUT, cwd: Path | None = None) -> dict[str, Any]:
+    """The server's listing; a server that does not start, times out or breaks the protocol is a
+    one-line `LoadError` naming it."""
+    try:
+        with anyio.fail_after(timeout):
+            async with connect(spec, cwd=cwd) as client:
+                listing = await read_listing(client)
+    except TimeoutError as exc:
+        raise LoadError(f"no tools/list answer within {timeout:g}s", file=spec.label) from exc
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - start failures, transport and protocol errors alike
+        raise LoadError(f"server failed: {failure_text(exc)}", file=spec.label) from exc
+    if not listing["serverInfo"].get("name"):
+        raise LoadError("server sent no serverInfo name", file=spec.label)
+    return listing
+
+
+def fetch_listings(texts: list[str], *, timeout: float = LIST_TIMEOUT) -> list[dict[str, Any]]:
+    """Listings of every server in `texts`, in order (all read before anything is written anywhere)."""
+    specs = [parse_spec(t) for t in texts]
+
+    async def run() -> list[dict[str, Any]]:
+        return [await fetch_listing(s, timeout=timeout) for s in specs]
+
+    return anyio.run(run)
