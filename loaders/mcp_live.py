@@ -10,8 +10,11 @@ hand-written here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shlex
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -77,15 +80,34 @@ def _sdk() -> Any:
 
 @asynccontextmanager
 async def connect(spec: ServerSpec, *, cwd: Path | None = None, errlog: Any = None) -> AsyncIterator[Any]:
-    """An initialized SDK `Client` session with the server (a stdio server starts in `cwd`)."""
+    """An initialized SDK `Client` session with the server.
+
+    A stdio server starts in `cwd` and writes its stderr to `errlog` (a real file: the SDK hands it to
+    the subprocess; default: discarded).
+    """
     mcp = _sdk()
     if spec.transport == "stdio":
-        target: Any = mcp.StdioServerParameters(command=spec.command[0], args=spec.command[1:],
-                                                cwd=str(cwd) if cwd is not None else None)
-    else:
-        target = spec.url
-    async with mcp.Client(target) as client:
+        from mcp.client.stdio import stdio_client
+
+        params = mcp.StdioServerParameters(command=spec.command[0], args=spec.command[1:],
+                                           cwd=str(cwd) if cwd is not None else None)
+        with contextlib.ExitStack() as stack:
+            log = errlog if errlog is not None else stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115
+            async with mcp.Client(stdio_client(params, errlog=log)) as client:
+                yield client
+        return
+    async with mcp.Client(spec.url) as client:
         yield client
+
+
+def stderr_tail(log: Any) -> str:
+    """The last non-blank line a server wrote to its stderr log, as a hint after a failure."""
+    try:
+        log.seek(0)
+        lines = [ln.strip() for ln in log.read().splitlines() if ln.strip()]
+    except (OSError, ValueError):
+        return ""
+    return f" (server stderr: {lines[-1][:200]})" if lines else ""
 
 
 def failure_text(exc: BaseException) -> str:
@@ -116,16 +138,17 @@ async def read_listing(client: Any) -> dict[str, Any]:
 async def fetch_listing(spec: ServerSpec, *, timeout: float = LIST_TIMEOUT, cwd: Path | None = None) -> dict[str, Any]:
     """The server's listing; a server that does not start, times out or breaks the protocol is a
     one-line `LoadError` naming it."""
-    try:
-        with anyio.fail_after(timeout):
-            async with connect(spec, cwd=cwd) as client:
-                listing = await read_listing(client)
-    except TimeoutError as exc:
-        raise LoadError(f"no tools/list answer within {timeout:g}s", file=spec.label) from exc
-    except LoadError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - start failures, transport and protocol errors alike
-        raise LoadError(f"server failed: {failure_text(exc)}", file=spec.label) from exc
+    with tempfile.TemporaryFile("w+") as log:
+        try:
+            with anyio.fail_after(timeout):
+                async with connect(spec, cwd=cwd, errlog=log) as client:
+                    listing = await read_listing(client)
+        except TimeoutError as exc:
+            raise LoadError(f"no tools/list answer within {timeout:g}s{stderr_tail(log)}", file=spec.label) from exc
+        except LoadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - start failures, transport and protocol errors alike
+            raise LoadError(f"server failed: {failure_text(exc)}{stderr_tail(log)}", file=spec.label) from exc
     if not listing["serverInfo"].get("name"):
         raise LoadError("server sent no serverInfo name", file=spec.label)
     return listing
