@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from toolflow.loaders.errors import LoadError
 
-PREFIXES = ("mcp+stdio:", "mcp+http://", "mcp+https://")
+PREFIXES = ("mcp+stdio:", "mcp+http://", "mcp+https://", "py:")
 #: Seconds a server gets to start and list its tools.
 LIST_TIMEOUT = 30.0
 #: A cursor loop (a server handing back a cursor it already gave) stops here instead of spinning.
@@ -36,9 +36,10 @@ class ServerSpec(BaseModel):
     """One MCP server to connect to: a command to start (stdio) or a streamable-HTTP URL."""
 
     text: str
-    transport: Literal["stdio", "http"]
+    transport: Literal["stdio", "http", "python"]
     command: list[str] = []
     url: str | None = None
+    target: str | None = None
 
     @property
     def label(self) -> str:
@@ -62,7 +63,10 @@ def parse_spec(text: str) -> ServerSpec:
         return ServerSpec(text=text, transport="stdio", command=command)
     if text.startswith(("mcp+http://", "mcp+https://")):
         return ServerSpec(text=text, transport="http", url=text[len("mcp+"):])
-    raise LoadError("not an MCP server: use mcp+stdio:\"CMD ARGS\" or mcp+http://HOST:PORT/PATH", file=text)
+    if text.startswith("py:") and text[3:].strip():
+        return ServerSpec(text=text, transport="python", target=text[3:].strip())
+    raise LoadError("not a tool server: use mcp+stdio:\"CMD ARGS\", mcp+http://HOST:PORT/PATH or "
+                    "py:MODULE[:ATTR]", file=text)
 
 
 def quiet_sdk_logs() -> None:
@@ -96,8 +100,46 @@ async def connect(spec: ServerSpec, *, cwd: Path | None = None, errlog: Any = No
             async with mcp.Client(stdio_client(params, errlog=log)) as client:
                 yield client
         return
-    async with mcp.Client(spec.url) as client:
+    target = function_server(spec.target) if spec.transport == "python" else spec.url
+    async with mcp.Client(target) as client:
         yield client
+
+
+def function_server(target: str | None) -> Any:
+    """An in-process MCP server exposing the typed Python functions at `MODULE[:ATTR]`.
+
+    ATTR names a function, or a list/tuple/dict of them; without it, every public function defined in
+    the module. The SDK's server derives each tool's input schema from the signature, its outputSchema
+    from the return annotation, and its description from the docstring, so functions become tools
+    exactly as an MCP server built from them would list them.
+    """
+    import importlib
+    import inspect
+    import sys
+
+    from mcp.server.mcpserver import MCPServer
+
+    module_name, _, attr = (target or "").partition(":")
+    if os.getcwd() not in sys.path:  # like `python -m`: modules beside the working directory import
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+        obj: Any = getattr(module, attr) if attr else None
+    except (ImportError, AttributeError) as exc:
+        raise LoadError(f"cannot import: {exc}", file=f"py:{target}") from exc
+    if obj is None:
+        functions = [f for n, f in vars(module).items() if inspect.isfunction(f) and not n.startswith("_")
+                     and f.__module__ == module.__name__]
+    elif callable(obj):
+        functions = [obj]
+    else:
+        functions = list(obj.values() if isinstance(obj, dict) else obj)
+    if not functions or not all(callable(f) for f in functions):
+        raise LoadError("no functions to serve (ATTR must be a function or a list of them)", file=f"py:{target}")
+    server = MCPServer(module_name, version=str(getattr(module, "__version__", "") or ""), log_level="ERROR")
+    for fn in functions:
+        server.add_tool(fn)
+    return server
 
 
 def stderr_tail(log: Any) -> str:

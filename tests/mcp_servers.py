@@ -25,11 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def shop_http(env: dict[str, str] | None = None) -> Iterator[str]:
+def shop_http(cwd: Path | None = None) -> Iterator[str]:
     """The shop on streamable HTTP at 127.0.0.1:<free port>; yields its `mcp+http://` spec."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, str(SHOP), "--http", str(port)], stderr=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, env=env)
+                            stdout=subprocess.DEVNULL, cwd=cwd)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

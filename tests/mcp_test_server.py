@@ -3,8 +3,8 @@
 Typed tools (so `outputSchema` and `structuredContent` are exercised), read-only and destructive
 annotations, a tool that fails, one that sleeps (timeouts), one that exits the process (a dying server),
 and `tools/list` served in pages of two (pagination). Run over stdio (`python mcp_test_server.py`) or
-streamable HTTP (`python mcp_test_server.py --http PORT`). `--file PATH` records every write call,
-so a test can tell whether a refused write really never ran.
+streamable HTTP (`python mcp_test_server.py --http PORT`). The write tool appends to `writes.log` in
+the working directory, so a test can tell whether a refused write really never ran.
 """
 
 from __future__ import annotations
@@ -71,10 +71,8 @@ def order_count() -> int:
 @server.tool(annotations=WRITE)
 def cancel_order(order_id: str, reason: str = "") -> str:
     """Cancel an order (destructive: it cannot be undone)."""
-    path = os.environ.get("SHOP_WRITE_LOG")
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"cancel {order_id}\n")
+    with open("writes.log", "a", encoding="utf-8") as fh:  # in the working directory: the sandbox
+        fh.write(f"cancel {order_id}\n")
     return f"order {order_id} cancelled"
 
 
@@ -83,6 +81,12 @@ async def slow_report(seconds: float = 5.0) -> str:
     """A report that takes `seconds` to compute."""
     await asyncio.sleep(seconds)
     return "done"
+
+
+@server.tool(annotations=READ)
+def server_pid() -> int:
+    """The server's process id (tests kill it from outside)."""
+    return os.getpid()
 
 
 @server.tool(annotations=READ)

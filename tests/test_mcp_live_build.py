@@ -18,7 +18,7 @@ from toolflow.loaders import load_tools
 from toolflow.loaders.mcp_live import connect, fetch_listings, parse_spec
 
 EXAMPLE = "examples/travel_tools.jsonl"
-SHOP_TOOLS = ["get_order", "list_orders", "order_count", "cancel_order", "slow_report", "crash"]
+SHOP_TOOLS = ["get_order", "list_orders", "order_count", "cancel_order", "slow_report", "server_pid", "crash"]
 
 
 def build(*args: str):
