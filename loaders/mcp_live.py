@@ -138,8 +138,38 @@ def function_server(target: str | None) -> Any:
         raise LoadError("no functions to serve (ATTR must be a function or a list of them)", file=f"py:{target}")
     server = MCPServer(module_name, version=str(getattr(module, "__version__", "") or ""), log_level="ERROR")
     for fn in functions:
-        server.add_tool(fn)
+        server.add_tool(_real_errors(fn))
     return server
+
+
+def _real_errors(fn: Any) -> Any:
+    """`fn` raising its own error text as a tool error (the SDK reports an unexpected exception only as
+    "Error executing tool"): the assistant sees what really went wrong, as from any server."""
+    import functools
+    import inspect
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except ToolError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the function's own failure, reported as its answer
+                raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+        return call_async
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ToolError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the function's own failure, reported as its answer
+            raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+    return call
 
 
 def stderr_tail(log: Any) -> str:

@@ -133,3 +133,20 @@ def test_annotations_are_tool_properties_on_both_stores(store, shop_listing, tmp
     assert by_name["cancel_order"] == (False, True, False)
     assert by_name["get_order"] == (True, None, True)
     assert store.get_tools(["mcp:shop/cancel_order"])[0].hints.destructive is True
+
+
+def test_python_functions_are_a_tool_source(tmp_path, monkeypatch):
+    (tmp_path / "weather_tools.py").write_text(
+        "from __future__ import annotations\n"
+        "from pydantic import BaseModel\n\n"
+        "class Forecast(BaseModel):\n    city: str\n    celsius: float\n\n"
+        "def forecast(city: str, days: int = 1) -> Forecast:\n"
+        "    \"\"\"Weather forecast for a city.\"\"\"\n    return Forecast(city=city, celsius=20.0)\n\n"
+        "def _private() -> None:\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    res = build("py:weather_tools", "--store", str(tmp_path / "g"), "--save-listing", str(tmp_path / "l.json"))
+    assert res.exit_code == 0, res.output
+    (forecast,) = load_tools(tmp_path / "l.json").tools
+    assert forecast.id == "mcp:weather_tools/forecast" and forecast.description == "Weather forecast for a city."
+    assert forecast.required == ["city"] and forecast.parameters["properties"]["days"]["type"] == "integer"
+    assert forecast.returns["properties"]["celsius"]["type"] == "number"
