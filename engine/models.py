@@ -78,6 +78,8 @@ class Tool(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     returns: dict[str, Any] | None = None
     returns_inferred: bool = Field(default=False, description="True when `returns` was inferred from an example.")
+    returns_observed: bool = Field(default=False, description="True when `returns` was generalized from real "
+                                                              "results (`toolflow graph observe`).")
     category: str | None = None
     source: str = "unknown"
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -129,6 +129,7 @@ def row_to_tool(row: dict[str, Any]) -> Tool:
         parameters=json.loads(row["parameters_json"]),
         returns=json.loads(row["returns_json"]) if row.get("returns_json") else None,
         returns_inferred=bool(row.get("returns_inferred")),
+        returns_observed=bool(row.get("returns_observed")),
         hints=_hints(row),
     )
 
@@ -160,6 +161,7 @@ def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
             "parameters_json": json.dumps(t.parameters, sort_keys=True),
             "returns_json": json.dumps(t.returns, sort_keys=True) if t.returns is not None else None,
             "returns_inferred": t.returns_inferred,
+            "returns_observed": t.returns_observed,
             **_hint_columns(t),  # in the Ladybug schema's column order: COPY maps columns by position
             "search_text": search_text(t),  # analyzed once here: both stores' BM25 index the same tokens
         }
