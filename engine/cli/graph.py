@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from toolflow.engine.cli.graph_eval import graph_eval
+from toolflow.engine.cli.graph_observe import graph_observe
 from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, store_option
 from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.paths import cache_root
@@ -225,3 +226,4 @@ def _jsonable(v: Any) -> Any:
 
 
 graph.add_command(graph_eval)
+graph.add_command(graph_observe)
