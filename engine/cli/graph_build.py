@@ -88,6 +88,8 @@ def live_inputs(items: tuple[str, ...] | list[str], save_listing: Path | None = 
     servers = [i for i in items if is_server_spec(i)]
     paths = [Path(i) for i in items if not is_server_spec(i)]
     if not servers:
+        if save_listing is not None:
+            raise ValueError("--save-listing: no live server among the inputs (mcp+stdio:…, mcp+http://…, py:…)")
         yield paths
         return
     quiet_sdk_logs()
