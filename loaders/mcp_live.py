@@ -72,6 +72,9 @@ def parse_spec(text: str) -> ServerSpec:
 def quiet_sdk_logs() -> None:
     """The SDK logs a server's bad output with a traceback; our own errors already say it in one line."""
     logging.getLogger("mcp").setLevel(logging.CRITICAL)
+    # the SDK's client session logs under the bare name "client" (e.g. that it cannot validate the
+    # structuredContent of a tool it saw on a later tools/list page): noise for a user of ToolFlow
+    logging.getLogger("client").setLevel(logging.ERROR)
 
 
 def _sdk() -> Any:
