@@ -34,6 +34,8 @@ from toolflow.loaders.mcp_live import ServerSpec
 #: MCP JSON-RPC codes the SDK raises for a dead transport and for a request that timed out.
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001
+#: Why a tool no live server lists is simulated.
+NOT_SERVED = "no live server serves it"
 
 
 class ExecPolicy(BaseModel):
@@ -109,12 +111,13 @@ class ResultCache:
         hit = self.items.get(key)
         return hit.model_copy(update={"cached": True}) if hit is not None else None
 
-    def put(self, key: str, outcome: Outcome) -> None:
+    def put(self, key: str, outcome: Outcome, **about: Any) -> None:
+        """Keep `outcome`; `about` (server, tool, arguments) is written beside it for `graph observe`."""
         self.items[key] = outcome
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"key": key, "outcome": outcome.model_dump()}, ensure_ascii=False) + "\n"
+        line = json.dumps({"key": key, **about, "outcome": outcome.model_dump()}, ensure_ascii=False) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line.encode())
@@ -161,7 +164,7 @@ class LiveTools:
         name = tool.original_name or tool.name
         found = self.served.get(name) or self.served.get(tool.name)
         if found is None:
-            return "no live server serves it"
+            return NOT_SERVED
         session, listed = found
         refusal = self.policy.refusal(listed["name"], listed.get("annotations"))
         return refusal if refusal is not None else (session, listed["name"])
@@ -177,7 +180,7 @@ class LiveTools:
         outcome = self.cache.get(key)
         if outcome is None:
             outcome = await self._call(session, name, arguments if isinstance(arguments, dict) else {})
-            self.cache.put(key, outcome)
+            self.cache.put(key, outcome, server=session.name, tool=name, arguments=arguments)
         else:
             self.counts["cached"] += 1
         self.counts["executed"] += 1

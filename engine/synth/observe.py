@@ -19,8 +19,9 @@ from genson import SchemaBuilder
 from pydantic import BaseModel
 
 from toolflow.engine.models import Tool
-from toolflow.engine.synth.execute import LiveTools, Outcome
+from toolflow.engine.synth.execute import NOT_SERVED, LiveTools, Outcome
 
+NO_CALLS = "no calls asked (--calls 0)"
 #: Values kept per field name in the pool (enough variety for a few calls, bounded memory).
 POOL_VALUES = 5
 
@@ -31,6 +32,7 @@ class Observation(BaseModel):
     tool: str
     calls: int = 0
     errors: int = 0
+    from_runs: int = 0
     observed: bool = False
     skipped: str | None = None
 
@@ -89,43 +91,73 @@ def generalize(values: list[Any]) -> dict[str, Any] | None:
     return schema
 
 
-async def observe(live: LiveTools, tools: list[Tool], feeds_rows: list[dict[str, Any]], calls: int
-                  ) -> tuple[list[Tool], list[Observation]]:
-    """`tools` with observed return schemas where calls gave some, and a report per tool tried."""
+async def observe(live: LiveTools, tools: list[Tool], feeds_rows: list[dict[str, Any]], calls: int,
+                  prior: dict[str, list[Any]] | None = None) -> tuple[list[Tool], list[Observation]]:
+    """`tools` with observed return schemas where results gave some, and a report per tool tried.
+
+    `prior` holds results already seen per tool name (the call cache of `synth --execute` runs): they are
+    generalized together with the new calls' results (a tool with prior results needs no new call).
+    """
     by_id = {t.id: t for t in tools}
     feeds: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in feeds_rows:
         if row.get("dst") in by_id and row.get("to_param") and row.get("from_field"):
             feeds[row["dst"]][_leaf(row["to_param"])].append(_leaf(row["from_field"]))
     pool: dict[str, list[Any]] = defaultdict(list)
+    for values in (prior or {}).values():
+        for v in values:
+            harvest(v, pool)
     report: list[Observation] = []
     out = dict(by_id)
     for tool in sorted(tools, key=lambda t: (len(t.required), t.id)):
         if tool.returns is not None:
             continue
-        decision = live.decide(tool)
-        if isinstance(decision, str):
-            if decision != "no live server serves it":
-                report.append(Observation(tool=tool.name, skipped=decision))
+        seen = list((prior or {}).get(tool.original_name or tool.name, []))
+        obs = Observation(tool=tool.name, from_runs=len(seen))
+        await _call(live, tool, pool, feeds[tool.id], calls, seen, obs)
+        if obs.skipped and not seen:
+            if obs.skipped not in (NOT_SERVED, NO_CALLS):
+                report.append(obs)
             continue
-        sets = argument_sets(tool, pool, feeds[tool.id], calls)
-        if not sets:
-            report.append(Observation(tool=tool.name, skipped="no value for a required parameter"))
-            continue
-        seen, obs = [], Observation(tool=tool.name)
-        for args in sets:
-            outcome = await live.call(tool, args)
-            obs.calls += 1
-            if isinstance(outcome, Outcome) and not outcome.is_error:
-                seen.append(outcome.value)
-                harvest(outcome.value, pool)
-            else:
-                obs.errors += 1
         schema = generalize(seen)
         if schema is not None:
             out[tool.id] = Tool.model_validate({**tool.model_dump(), "returns": schema, "returns_observed": True})
-            obs.observed = True
+            obs.observed, obs.skipped = True, None
         else:
             obs.skipped = "results are plain text or empty" if seen else "every call failed"
         report.append(obs)
     return [out[t.id] for t in tools], report
+
+
+async def _call(live: LiveTools, tool: Tool, pool: dict[str, list[Any]], feeds: dict[str, list[str]], calls: int,
+                seen: list[Any], obs: Observation) -> None:
+    """Up to `calls` calls of `tool`; results into `seen` (and the pool), or why none ran into `obs`."""
+    if calls < 1:
+        obs.skipped = NO_CALLS
+        return
+    decision = live.decide(tool)
+    if isinstance(decision, str):
+        obs.skipped = decision
+        return
+    sets = argument_sets(tool, pool, feeds, calls)
+    if not sets:
+        obs.skipped = "no value for a required parameter"
+        return
+    for args in sets:
+        outcome = await live.call(tool, args)
+        obs.calls += 1
+        if isinstance(outcome, Outcome) and not outcome.is_error:
+            seen.append(outcome.value)
+            harvest(outcome.value, pool)
+        else:
+            obs.errors += 1
+
+
+def prior_results(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Successful results per tool name from call-cache rows (`<out>.calls.jsonl` of `synth --execute`)."""
+    out: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        outcome = row.get("outcome") or {}
+        if row.get("tool") and not outcome.get("is_error"):
+            out[row["tool"]].append(outcome.get("value"))
+    return dict(out)
