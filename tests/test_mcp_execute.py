@@ -116,3 +116,18 @@ def test_direct_sdk_call_agrees(tmp_path):
             return await client.call_tool("get_order", {"order_id": "A101"})
     (got,) = run([SHOP_STDIO], ExecPolicy(), [("get_order", {"order_id": "A101"})])
     assert got.value == anyio.run(direct).structured_content
+
+
+def test_a_name_two_servers_list_goes_to_the_tools_own_server(tmp_path, monkeypatch):
+    (tmp_path / "first_srv.py").write_text("def whoami() -> str:\n    '''Which server.'''\n    return 'first'\n")
+    (tmp_path / "second_srv.py").write_text("def whoami() -> str:\n    '''Which server.'''\n    return 'second'\n")
+    monkeypatch.chdir(tmp_path)
+    renamed = Tool(id="mcp:second_srv/whoami", name="whoami_2", original_name="whoami", category="second_srv")
+
+    async def go():
+        async with LiveTools([parse_spec("py:first_srv"), parse_spec("py:second_srv")],
+                             ExecPolicy(allow=["whoami"])) as live:
+            return await live.call(Tool(id="mcp:first_srv/whoami", name="whoami", category="first_srv"), {}), \
+                await live.call(renamed, {})
+    first, second = anyio.run(go)
+    assert first.value == {"result": "first"} and second.value == {"result": "second"}

@@ -138,7 +138,10 @@ class LiveTools:
         self.sandbox = sandbox
         self.sessions = [LiveSession(s, cwd=sandbox) for s in specs]
         self.cache = ResultCache(cache_path)
+        #: tool name → (session, listed tool): the first server listing a name
         self.served: dict[str, tuple[LiveSession, dict[str, Any]]] = {}
+        #: (server name, tool name) → the same, for tools whose server is known (`mcp:<server>/<name>` ids)
+        self.by_server: dict[tuple[str, str], tuple[LiveSession, dict[str, Any]]] = {}
         self.counts: dict[str, int] = {"executed": 0, "simulated": 0, "errors": 0, "cached": 0}
 
     async def __aenter__(self) -> LiveTools:
@@ -147,6 +150,7 @@ class LiveTools:
                 await session.start()
                 for tool in session.listing.get("tools", []):
                     self.served.setdefault(tool["name"], (session, tool))
+                    self.by_server.setdefault((session.name, tool["name"]), (session, tool))
         except BaseException:
             await self.aclose()
             raise
@@ -162,7 +166,10 @@ class LiveTools:
     def decide(self, tool: Tool) -> tuple[LiveSession, str] | str:
         """(session, served name) when `tool` runs, else why it is simulated."""
         name = tool.original_name or tool.name
-        found = self.served.get(name) or self.served.get(tool.name)
+        # two servers may list one name (the graph then renamed one, e.g. `search_2`): the tool's category
+        # is its server, so that pair decides first
+        found = (self.by_server.get((tool.category or "", name)) or self.served.get(name)
+                 or self.served.get(tool.name))
         if found is None:
             return NOT_SERVED
         session, listed = found
