@@ -69,9 +69,9 @@ def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None,
     whether a problem stops the build or is skipped and reported; it does not change renaming.
 
     TOOLS may also name running MCP servers: mcp+stdio:"CMD ARGS" (started, listed, stopped) or
-    mcp+http://HOST:PORT/mcp (streamable HTTP). Their whole tools/list is read; outputSchema becomes
-    the return schema, annotations the tool's read_only/destructive/idempotent properties, and
-    serverInfo name@version its source.
+    mcp+http://HOST:PORT/mcp (streamable HTTP), and typed Python functions: py:MODULE[:ATTR]. Their
+    whole tools/list is read; outputSchema becomes the return schema, annotations the tool's
+    read_only/destructive/idempotent properties, and serverInfo name@version its source.
 
     \b
     Examples:
