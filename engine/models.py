@@ -41,6 +41,31 @@ class ToolLink(BaseModel):
     from_field: str = Field(description="Response field path, 'owner.username' (from '$response.body#/owner/username').")
 
 
+class ToolHints(BaseModel):
+    """What a tool says about its side effects (MCP `annotations`); None where the source is silent.
+
+    Kept on the tool because execution is gated on them: only read-only tools run unless writes are
+    allowed, and they are stored on `:Tool` (read_only, destructive, idempotent) for Cypher.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+    @classmethod
+    def from_mcp(cls, annotations: Any) -> ToolHints | None:
+        """From an MCP `annotations` object (readOnlyHint, destructiveHint, …); None when it gives no hint."""
+        if not isinstance(annotations, dict):
+            return None
+        keys = {"read_only": "readOnlyHint", "destructive": "destructiveHint", "idempotent": "idempotentHint",
+                "open_world": "openWorldHint"}
+        values = {k: annotations[v] for k, v in keys.items() if isinstance(annotations.get(v), bool)}
+        return cls(**values) if values else None
+
+
 class Tool(BaseModel):
     """One callable function, whatever format it came from."""
 
@@ -53,12 +78,15 @@ class Tool(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     returns: dict[str, Any] | None = None
     returns_inferred: bool = Field(default=False, description="True when `returns` was inferred from an example.")
+    returns_observed: bool = Field(default=False, description="True when `returns` was generalized from real "
+                                                              "results (`toolflow graph observe`).")
     category: str | None = None
     source: str = "unknown"
     extra: dict[str, Any] = Field(default_factory=dict)
     links: list[ToolLink] = Field(
         default_factory=list, description="OpenAPI 3 response links: values of this tool's response that fill another's."
     )
+    hints: ToolHints | None = Field(default=None, description="Side-effect hints (MCP annotations), if the source gives them.")
 
     @field_validator("name")
     @classmethod

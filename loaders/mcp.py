@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from toolflow.engine.models import ToolHints
 from toolflow.loaders.build import FileContext
 from toolflow.loaders.errors import json_pointer
 from toolflow.loaders.functions import file_stem
@@ -57,10 +58,10 @@ def is_bare_listing(values: list[Any]) -> bool:
     )
 
 
-def _server_record_lists(value: dict[str, Any]) -> list[tuple[str | None, Any, str]]:
-    """(server, tools list, pointer) pairs inside one wrapper object, or [] if it is not one."""
+def _server_record_lists(value: dict[str, Any]) -> list[tuple[str | None, Any, str, str | None]]:
+    """(server, tools list, pointer, server version) inside one wrapper object, or [] if it is not one."""
     if isinstance(value.get("result"), dict):  # a JSON-RPC response
-        return [(server, tools, "/result" + p) for server, tools, p in _server_record_lists(value["result"])]
+        return [(server, tools, "/result" + p, v) for server, tools, p, v in _server_record_lists(value["result"])]
     tools = value.get("tools")
     if isinstance(tools, list):
         info = value.get("server_info") or value.get("serverInfo") or {}
@@ -69,13 +70,15 @@ def _server_record_lists(value: dict[str, Any]) -> list[tuple[str | None, Any, s
             or value.get("server")
             or value.get("server_name")
         )
-        return [(server if isinstance(server, str) else None, tools, "/tools")]
+        version = info.get("version") if isinstance(info, dict) else None
+        return [(server if isinstance(server, str) else None, tools, "/tools",
+                 version if isinstance(version, str) and version else None)]
     if isinstance(tools, dict):  # LiveMCPBench: {<server>: {server_name, version, tools: [...]}}
         out = []
         for key, inner in tools.items():
             if isinstance(inner, dict) and isinstance(inner.get("tools"), list):
                 server = inner.get("server_name") if isinstance(inner.get("server_name"), str) else key
-                out.append((server, inner["tools"], json_pointer("tools", key, "tools")))
+                out.append((server, inner["tools"], json_pointer("tools", key, "tools"), None))
         return out
     return []
 
@@ -84,7 +87,7 @@ def is_wrapper(value: Any) -> bool:
     """A tools/list-style wrapper whose (non-empty) tool lists hold MCP tools."""
     if not isinstance(value, dict):
         return False
-    lists = [tools for _, tools, _ in _server_record_lists(value) if tools]
+    lists = [tools for _, tools, _, _ in _server_record_lists(value) if tools]
     return bool(lists) and all(all(is_tool(t) for t in tools[:3]) for tools in lists)
 
 
@@ -126,10 +129,12 @@ def load(ctx: FileContext, records: Iterable[Record]) -> None:
             meta = {k: value[k] for k in ("category", "description", "web") if isinstance(value.get(k), str)}
             if isinstance(value.get("name"), str) and isinstance(value.get("tools"), dict):
                 meta["server_title"] = value["name"]
-            for server, tools, sub in _server_record_lists(value):
+            for server, tools, sub, version in _server_record_lists(value):
+                # a server that reports its version (a live `initialize`'s serverInfo) is the tools' source
+                source = f"{SOURCE}:{server}@{version}" if server and version else SOURCE
                 for j, tool in enumerate(tools):
                     pointer = f"{rec.pointer}{sub}{json_pointer(j)}"
-                    _add(ctx, tool, server or fallback(True), meta, line=rec.line, pointer=pointer)
+                    _add(ctx, tool, server or fallback(True), meta, line=rec.line, pointer=pointer, source=source)
         elif isinstance(value, dict):
             # one tool object as the whole file (a `.snap`) vs. an element of an array or a JSON line
             listing = rec.line is not None or rec.pointer != ""
@@ -143,7 +148,8 @@ def load(ctx: FileContext, records: Iterable[Record]) -> None:
 
 
 def _add(
-    ctx: FileContext, tool: Any, server: str, meta: dict[str, Any], *, line: int | None, pointer: str
+    ctx: FileContext, tool: Any, server: str, meta: dict[str, Any], *, line: int | None, pointer: str,
+    source: str = SOURCE,
 ) -> None:
     if not isinstance(tool, dict):
         ctx.error(f"MCP tool must be an object, got {type(tool).__name__}", line=line, pointer=pointer)
@@ -165,7 +171,8 @@ def _add(
         parameters=parameters,
         returns=tool.get("outputSchema", tool.get("output_schema")),
         category=server,
-        source=SOURCE,
+        source=source,
+        hints=ToolHints.from_mcp(tool.get("annotations")),
         extra=extra,
         line=line,
         pointer=pointer,

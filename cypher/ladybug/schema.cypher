@@ -1,5 +1,5 @@
 // Ladybug needs every table declared up front (primary keys included).
-CREATE NODE TABLE IF NOT EXISTS Tool(id STRING PRIMARY KEY, name STRING, original_name STRING, description STRING, category STRING, source STRING, parameters_json STRING, returns_json STRING, returns_inferred BOOLEAN, search_text STRING, embedding FLOAT[]);
+CREATE NODE TABLE IF NOT EXISTS Tool(id STRING PRIMARY KEY, name STRING, original_name STRING, description STRING, category STRING, source STRING, parameters_json STRING, returns_json STRING, returns_inferred BOOLEAN, returns_observed BOOLEAN, read_only BOOLEAN, destructive BOOLEAN, idempotent BOOLEAN, search_text STRING, embedding FLOAT[]);
 CREATE NODE TABLE IF NOT EXISTS Field(id STRING PRIMARY KEY, tool_id STRING, name STRING, description STRING, type STRING, role STRING, required BOOLEAN, source STRING);
 CREATE NODE TABLE IF NOT EXISTS Category(name STRING PRIMARY KEY);
 CREATE REL TABLE IF NOT EXISTS HAS_PARAM(FROM Tool TO Field);

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from toolflow.engine.cli.graph_eval import graph_eval
+from toolflow.engine.cli.graph_observe import graph_observe
 from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, store_option
 from toolflow.engine.jsontext import loads_or_text
 from toolflow.engine.paths import cache_root
@@ -29,7 +30,7 @@ def graph() -> None:
 
 
 @graph.command("build")
-@click.argument("tools", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("tools", nargs=-1, required=True)
 @store_option
 @click.option("--format", "fmt", default=None, help="Input format (default: detected per file). See `--list-formats`.")
 @click.option("--threshold", default=0.82, show_default=True, type=click.FloatRange(0, 1),
@@ -51,10 +52,15 @@ def graph() -> None:
               help="infer = tools without a return schema get one read from their name and description, and a "
                    "text-only return is read through its description (with --match evidence); declared = only "
                    "declared return schemas and those inferred from examples.")
+@click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
+                   "after a successful build), so the same build can be repeated offline from it.")
+@click.option("--server-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds a live MCP server gets to start and list its tools.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
+def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                returns: str, as_json: bool) -> None:
+                returns: str, save_listing: Path | None, server_timeout: float, as_json: bool) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -67,17 +73,24 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
     original_name. --strict refuses such a different definition instead. --skip-invalid decides
     whether a problem stops the build or is skipped and reported; it does not change renaming.
 
+    TOOLS may also name running MCP servers: mcp+stdio:"CMD ARGS" (started, listed, stopped) or
+    mcp+http://HOST:PORT/mcp (streamable HTTP), and typed Python functions: py:MODULE[:ATTR]. Their
+    whole tools/list is read; outputSchema becomes the return schema, annotations the tool's
+    read_only/destructive/idempotent properties, and serverInfo name@version its source.
+
     \b
     Examples:
       toolflow graph build examples/travel_tools.jsonl
       toolflow graph build ../shared/data/toolbench_rapidapi_tools.jsonl.gz --store bolt://localhost:7687
       toolflow graph build specs/petstore.yaml mcp/tools.json --threshold 0.8 --store ./graph
+      toolflow graph build mcp+stdio:"uvx mcp-server-time" --save-listing time.json
     """
-    from toolflow.engine.cli.graph_build import run_build
+    from toolflow.engine.cli.graph_build import live_inputs, run_build
 
     try:
-        report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console, strict=strict, match=match, returns=returns)
+        with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
+            report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
+                               cache_dir or cache_root(), console, strict=strict, match=match, returns=returns)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:
@@ -229,3 +242,4 @@ def _jsonable(v: Any) -> Any:
 
 
 graph.add_command(graph_eval)
+graph.add_command(graph_observe)

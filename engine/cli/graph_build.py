@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +71,38 @@ def load_result(
     if not result.tools:
         raise ValueError(f"no tools loaded from {', '.join(map(str, paths))}")
     return result
+
+
+@contextmanager
+def live_inputs(items: tuple[str, ...] | list[str], save_listing: Path | None = None, *,
+                timeout: float = 30.0) -> Iterator[list[Path]]:
+    """The input paths of a build, with the live MCP servers among `items` listed into one listing file.
+
+    Every server is read before anything is built, so a server that fails stops the build with nothing
+    written. The listing file is the saved-listing loader's input, which makes a live build and a build
+    from `--save-listing`'s file the same load; the file is saved (atomically) only once the build
+    succeeded.
+    """
+    from toolflow.loaders.mcp_live import fetch_listings, is_server_spec, quiet_sdk_logs
+
+    servers = [i for i in items if is_server_spec(i)]
+    paths = [Path(i) for i in items if not is_server_spec(i)]
+    if not servers:
+        if save_listing is not None:
+            raise ValueError("--save-listing: no live server among the inputs (mcp+stdio:…, mcp+http://…, py:…)")
+        yield paths
+        return
+    quiet_sdk_logs()
+    text = json.dumps(fetch_listings(servers, timeout=timeout), indent=1, ensure_ascii=False) + "\n"
+    with tempfile.TemporaryDirectory(prefix="toolflow-mcp-") as tmp:
+        listing = Path(tmp) / "live-mcp-listing.json"
+        listing.write_text(text, encoding="utf-8")
+        yield [*paths, listing]
+    if save_listing is not None:
+        save_listing.parent.mkdir(parents=True, exist_ok=True)
+        partial = save_listing.with_name(f".{save_listing.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, save_listing)
 
 
 def build_with_progress(

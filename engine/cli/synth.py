@@ -20,6 +20,7 @@ from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
 from toolflow.engine.cli.sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
+from toolflow.engine.cli.synth_live import execute_options, live_specs, live_tools
 from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
@@ -241,9 +242,11 @@ def _estimate(llm: LLM, source: SampleSource, config: RunConfig, console: Consol
     click.echo(json.dumps(report))
 
 
-async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Console, progress: bool) -> RunSummary:
+async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Console, progress: bool,
+               live: dict[str, Any] | None = None) -> RunSummary:
     try:
-        return await run_synthesis(llm, source, config, console=console, show_progress=progress)
+        async with live_tools(live or {}, config.out, console):  # --execute: real tools for this run
+            return await run_synthesis(llm, source, config, console=console, show_progress=progress)
     finally:
         await llm.aclose()
 
@@ -299,6 +302,7 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
                    "process's CPU is the limit. Same output, same ids, resumable.")
 @click.option("--force", is_flag=True,
               help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
+@execute_options
 @llm_cli_options
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 def synth(**opts: Any) -> None:
@@ -325,11 +329,14 @@ def synth(**opts: Any) -> None:
       # the paper's ablations
       toolflow synth -n 200 --out noplan.jsonl --no-plan
       toolflow synth -n 200 --out nograph.jsonl --strategy random
+      # real tool results from a running MCP server (read-only tools run, the rest is simulated)
+      toolflow synth -n 10 --out d.jsonl --execute --server mcp+stdio:"uvx mcp-server-time"
 
     Credentials and per-role settings come from the environment (TOOLFLOW_API_KEY or OPENAI_API_KEY,
     TOOLFLOW_<ROLE>_MODEL, ...). Exit status 1 means some dialogues errored: rerun to retry them.
     """
     console = Console(stderr=True)
+    live_specs(opts)  # --execute's options checked before anything starts
     if opts["concurrency"] is None:
         opts["concurrency"] = default_concurrency(llm_options(opts))
     try:
@@ -355,7 +362,7 @@ def synth(**opts: Any) -> None:
             if opts["workers"] > 1:
                 summary = run_with_workers(llm, source, config, opts["workers"], console=console)
             else:
-                summary = asyncio.run(_run(llm, source, config, console, opts["progress"]))
+                summary = asyncio.run(_run(llm, source, config, console, opts["progress"], opts))
     except (JobConflict, JsonlError, LLMSettingsError) as exc:
         raise Fail(str(exc)) from exc
     except StoreUnavailable as exc:  # before OSError, which it is: every dialogue written so far is kept

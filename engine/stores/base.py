@@ -15,7 +15,7 @@ import numpy as np
 
 from toolflow.cypher import load
 from toolflow.engine.graph.edges import GraphData
-from toolflow.engine.models import Tool
+from toolflow.engine.models import Tool, ToolHints
 from toolflow.engine.stores.readonly import QueryTooLarge as QueryTooLarge
 from toolflow.engine.stores.readonly import ReadOnlyViolation as ReadOnlyViolation
 from toolflow.engine.stores.readonly import check_read_only as _check_read_only
@@ -151,7 +151,22 @@ def row_to_tool(row: dict[str, Any]) -> Tool:
         parameters=json.loads(row["parameters_json"]),
         returns=json.loads(row["returns_json"]) if row.get("returns_json") else None,
         returns_inferred=bool(row.get("returns_inferred")),
+        returns_observed=bool(row.get("returns_observed")),
+        hints=_hints(row),
     )
+
+
+#: The side-effect hints stored as :Tool properties (null when the source gave none).
+HINT_PROPERTIES = ("read_only", "destructive", "idempotent")
+
+
+def _hints(row: dict[str, Any]) -> ToolHints | None:
+    values = {k: row[k] for k in HINT_PROPERTIES if row.get(k) is not None}
+    return ToolHints(**values) if values else None
+
+
+def _hint_columns(t: Tool) -> dict[str, bool | None]:
+    return {k: getattr(t.hints, k) if t.hints is not None else None for k in HINT_PROPERTIES}
 
 
 def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
@@ -168,6 +183,8 @@ def tool_rows(graph: GraphData) -> list[dict[str, Any]]:
             "parameters_json": json.dumps(t.parameters, sort_keys=True),
             "returns_json": json.dumps(t.returns, sort_keys=True) if t.returns is not None else None,
             "returns_inferred": t.returns_inferred,
+            "returns_observed": t.returns_observed,
+            **_hint_columns(t),  # in the Ladybug schema's column order: COPY maps columns by position
             "search_text": search_text(t),  # analyzed once here: both stores' BM25 index the same tokens
         }
         for t in graph.tools

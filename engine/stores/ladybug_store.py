@@ -118,8 +118,12 @@ class LadybugStore(GraphStore):
         # Reads never write: the current build is opened read-only even by a store that builds.
         self._db = ladybug.Database(str(folder / DB_FILE), read_only=True)
         self._conn = ladybug.Connection(self._db)
+        columns = {r["name"] for r in _rows(self._conn.execute(self.query_text("tool_columns")))}
+        self._legacy_tools = "returns_observed" not in columns
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if name == "get_tools" and self._legacy_tools:  # a graph from an earlier version, not rebuilt yet
+            name = "get_tools_legacy"
         return _rows(self._conn.execute(self.query_text(name), params or {}))
 
     def query(self, cypher: str, params: dict[str, Any] | None = None,

@@ -52,6 +52,7 @@ from toolflow.engine.synth.blueprint import (
     validate_blueprint,
 )
 from toolflow.engine.synth.checks import argument_evidence, check_dialogue
+from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
 
 
 class SynthConfig(BaseModel):
@@ -343,16 +344,24 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                         fn = call["function"]
                         args = loads_or_text(fn["arguments"])
                         k = next((k for k, c in pending(t_idx) if c.tool == fn["name"]), None)
-                        result = await simulate(llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
-                                                max_items=config.result_items, max_chars=config.result_chars,
-                                                needed=needed.get(k) if k is not None else None)
+                        live = await live_result(by_name[fn["name"]], args)  # --execute: the real result
+                        result = live.value if isinstance(live, Outcome) else await simulate(
+                            llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
+                            max_items=config.result_items, max_chars=config.result_chars,
+                            needed=needed.get(k) if k is not None else None)
+                        record_mode(state.notes, call["id"], fn["name"], live)
                         if k is not None:
                             state.results[k] = result
                             state.call_of[call["id"]] = k
                         state.add({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],
-                                   "content": json.dumps(result, ensure_ascii=False)})
+                                   "content": live.content if isinstance(live, Outcome)
+                                   else json.dumps(result, ensure_ascii=False)})
                         state.earlier.append({"name": fn["name"], "arguments": args, "result": result})
                         called.add(fn["name"])
+                except ToolUnavailable as exc:
+                    state.failed.append(f"tool_unavailable: {exc}")
+                    stopped = "tool_unavailable"
+                    break
                 except ToolSimError as exc:
                     state.failed.append(f"tool_sim_failed: {exc}")
                     stopped = "tool_sim_failed"
