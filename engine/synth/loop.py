@@ -198,7 +198,7 @@ def _build(state: DialogueState, llm: LLM, sample: Sample, tools: list[Tool], co
         d.meta.blueprint = config.blueprint
     if d.messages:
         d.meta.provenance = provenance(d, state.call_of)
-    d.checks = check_dialogue(d, as_flags=config.flag_only)
+    d.checks = check_dialogue(d, as_flags=config.flag_only, returns={t.name: t.returns for t in tools if t.returns})
     return d
 
 

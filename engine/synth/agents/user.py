@@ -161,6 +161,14 @@ def user_turn_schema() -> dict[str, Any]:
     }
 
 
+#: What the checker feeds back for a re-ask; the leak check (`leak_checks`) reads these too, so a user turn
+#: that copies our own repair instruction is rejected.
+EMPTY_FEEDBACK = '"message" is empty: write what you say to the assistant'
+NOT_TYPED_FEEDBACK = '"message" is not something a person types: {why}'
+NAMED_FEEDBACK = "you wrote {leaked}: people do not know function names; say what you want in plain words"
+FEEDBACK = (EMPTY_FEEDBACK, NOT_TYPED_FEEDBACK, NAMED_FEEDBACK)
+
+
 def _checker(tools: list[Tool], *, may_finish: bool) -> Any:
     """What makes a user message unusable, fed back for a re-ask: empty (unless an improvising user
     finishes with ``done``), no words or markup, tool names."""
@@ -168,13 +176,12 @@ def _checker(tools: list[Tool], *, may_finish: bool) -> Any:
 
     def check(turn: UserTurn) -> UserTurn:
         if not turn.message.strip() and not (may_finish and turn.done):
-            raise ValueError('"message" is empty: write what you say to the assistant')
+            raise ValueError(EMPTY_FEEDBACK)
         if turn.message.strip() and (why := prose_problem(turn.message, identifiers=False)) is not None:
-            raise ValueError(f'"message" is not something a person types: {why}')
+            raise ValueError(NOT_TYPED_FEEDBACK.format(why=why))
         leaked = [n for n in named if mentions_name(turn.message, n)]
         if leaked:
-            raise ValueError(f"you wrote {leaked}: people do not know function names; say what you want "
-                             "in plain words")
+            raise ValueError(NAMED_FEEDBACK.format(leaked=leaked))
         return turn
 
     return check
