@@ -21,6 +21,7 @@ from toolflow.engine.jsontext import leaves
 from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.schema_norm import normalize_schema
 from toolflow.engine.synth.leak_checks import result_problems, user_turn_problems
+from toolflow.engine.synth.scenario_checks import scenario_problems
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
 
 
@@ -296,6 +297,7 @@ def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
         _check_sourcing(dialogue, failed)
         failed += user_turn_problems(dialogue.messages, dialogue.tools)
         failed += result_problems(dialogue.messages, returns)
+        failed += scenario_problems(dialogue, argument_evidence(dialogue))
         last = dialogue.messages[-1]
         ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
                           and (last.get("content") or "").strip())

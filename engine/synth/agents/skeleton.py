@@ -169,7 +169,8 @@ def template_intent(turn: PlanTurn, by_name: dict[str, Tool]) -> str:
     user's own request, so it can also stand in for a user message."""
     if turn.kind == "chitchat":
         return CHITCHAT_INTENT
-    parts = [_as_request(by_name[n].description) or n.replace("_", " ").replace("-", " ") for n in turn.tools]
+    parts = [_as_request(by_name[n].description) or n.replace("_", " ").replace("-", " ")
+             for n in turn.tools or turn.withheld]  # unserved: the request needs the withheld tools
     text = "Could you help me with this: " + "; and also: ".join(p for p in parts if p)
     if turn.depends_on:
         text += ", for what you found for me earlier"
@@ -179,7 +180,7 @@ def template_intent(turn: PlanTurn, by_name: dict[str, Tool]) -> str:
 def _turn_brief(i: int, turn: PlanTurn, by_name: dict[str, Tool]) -> str:
     if turn.kind == "chitchat":
         return f"{i + 1}. small talk: the user thanks the assistant"
-    what = "; and also: ".join(_as_request(by_name[n].description) for n in turn.tools)
+    what = "; and also: ".join(_as_request(by_name[n].description) for n in turn.tools or turn.withheld)
     line = f"{i + 1}. the user needs: {what}"
     said = [str(a.value) for c in turn.calls for a in c.arguments.values() if a.source == "user"]
     if said:  # the planned values, so the intent and the values the user states agree
