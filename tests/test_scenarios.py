@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from fake_llm import AutoLLM, fixture_tools
 
+from toolflow.engine.eval.ours import ours_metrics
 from toolflow.engine.models import Dialogue, Meta, Plan, PlanTurn, Sample
 from toolflow.engine.sampling.sources import FileSampleSource
 from toolflow.engine.seeds import rng_for
@@ -203,6 +204,9 @@ def test_synth_run_with_a_mix_plays_and_counts_scenarios(tmp_path):
     assert {k: sum(v.values()) for k, v in summary.scenarios.items()} == dict(expected)
     records = [json.loads(line) for p in (out, config.rejects_path) for line in p.read_text().splitlines()]
     assert Counter(r["meta"].get("scenario", "standard") for r in records) == expected
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    rejects = [json.loads(line) for line in config.rejects_path.read_text().splitlines()]
+    assert ours_metrics(kept, rejects).scenarios == dict(sorted(summary.scenarios.items()))  # `toolflow eval`
     for r in records:
         scenario = r["meta"].get("scenario")
         offered = {t["function"]["name"] for t in r["tools"]}

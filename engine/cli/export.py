@@ -24,7 +24,8 @@ def card_metrics(src: Path) -> dict[str, Any]:
     texts = [t for d in dialogues for t in user_messages(d)]
     ours = ours_metrics(dialogues, rejects)
     keep = ("call_validity", "arg_sourced", "followup_grounded", "clarification_rate", "parallel_call_rate",
-            "turns_per_dialogue", "tools_covered", "kept", "rejected", "reject_rate", "rejects_by_reason")
+            "turns_per_dialogue", "tools_covered", "kept", "rejected", "reject_rate", "rejects_by_reason",
+            "scenarios")
     return {"entropy (H)": entropy(texts), "distinct-3": distinct_n(texts, 3),
             **{k: v for k, v in ours.model_dump().items() if k in keep and v not in (None, {})}}
 

@@ -117,9 +117,12 @@ def render_card(out: Path, *, fmt: str, stats: CardStats, written: int, skipped:
     counts = {"dialogues written": written, "records skipped by the export": skipped, "messages": stats.messages,
               "tool calls": stats.calls, **{f"split {k}": v for k, v in splits.items()}}
     lines += _table(counts, ("what", "count"))
+    metrics = dict(metrics)
+    run = metrics.pop("scenarios", None) or {}
     lines += ["", "## Scenario mix", ""]
-    lines += _table({k: f"{v} ({v / max(1, stats.dialogues):.0%})" for k, v in sorted(stats.scenarios.items())},
-                    ("scenario", "dialogues"))
+    mix = {k: f"{v} ({v / max(1, stats.dialogues):.0%})" + (
+        f" | {run[k]['kept']} / {run[k]['rejected']}" if k in run else " | ?") for k, v in sorted(stats.scenarios.items())}
+    lines += _table(mix, ("scenario", "dialogues exported | run kept / rejected"))
     lines += ["", "## Tool sources", ""]
     lines += _table(dict(stats.tool_sources.most_common()), ("source", "tools offered (with repeats)"))
     settings = {**{f"model: {r}": ", ".join(sorted(m)) for r, m in sorted(stats.models.items())},
