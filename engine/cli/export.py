@@ -13,14 +13,15 @@ from toolflow.engine.cli.options import Fail
 
 def card_metrics(src: Path) -> dict[str, Any]:
     """The cheap `toolflow eval` metrics (no embedder, no judge) for the dataset card."""
-    from toolflow.engine.eval.evaluate import load_dialogues
     from toolflow.engine.eval.metrics import distinct_n, entropy, user_messages
     from toolflow.engine.eval.ours import ours_metrics
+    from toolflow.engine.synth.export import iter_dialogues
     from toolflow.engine.synth.jsonl import rejects_path_for
 
-    dialogues = load_dialogues(src)
-    rejects_file = rejects_path_for(src)
-    rejects = load_dialogues(rejects_file) if rejects_file.is_file() else []
+    def records(path: Path) -> list[dict[str, Any]]:  # what export reads: unusable lines are its to report
+        return [d for d in iter_dialogues(path) if isinstance(d.get("messages"), list)] if path.is_file() else []
+
+    dialogues, rejects = records(src), records(rejects_path_for(src))
     texts = [t for d in dialogues for t in user_messages(d)]
     ours = ours_metrics(dialogues, rejects)
     keep = ("call_validity", "arg_sourced", "followup_grounded", "clarification_rate", "parallel_call_rate",
