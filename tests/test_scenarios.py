@@ -4,6 +4,7 @@ check per scenario that passes on a dialogue showing the scenario and fails on o
 import asyncio
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from fake_llm import AutoLLM, fixture_tools
@@ -215,3 +216,15 @@ def test_synth_run_with_a_mix_plays_and_counts_scenarios(tmp_path):
             assert not set(r["meta"]["scenario_withheld"]) & offered
         if scenario == "tool_error" and r.get("plan") and any(m.get("tool_calls") for m in r["messages"]):
             assert any('"INVALID_ARGUMENT"' in (m.get("content") or "") for m in r["messages"] if m["role"] == "tool")
+
+
+def test_synth_cli_rejects_a_bad_mix_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from toolflow.engine.cli.synth import synth
+
+    tools = Path(__file__).parent / "fixtures" / "synth" / "tools.jsonl"
+    result = CliRunner().invoke(synth, ["-n", "1", "--out", str(tmp_path / "d.jsonl"), "--tools", str(tools),
+                                        "--mix", "irrelevance=0.7,error=0.7"])
+    assert result.exit_code == 2 and "--mix: the shares add up to 1.40; at most 1" in result.output
+    assert not (tmp_path / "d.jsonl").exists()

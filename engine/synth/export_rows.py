@@ -86,10 +86,9 @@ def trl_message(m: dict[str, Any]) -> dict[str, Any]:
 def to_trl(d: dict[str, Any], train_on: str = "assistant") -> dict[str, Any]:
     """TRL's conversational shape (``messages`` + ``tools``), or prompt-completion for ``last``."""
     messages = [trl_message(m) for m in d["messages"]]
-    if train_on == "assistant":
-        train_mask(messages, train_on)
-        return {"messages": messages, "tools": d["tools"]}
     mask = train_mask(messages, train_on)
+    if train_on == "assistant":
+        return {"messages": messages, "tools": d["tools"]}
     if True not in mask:
         raise ExportError("no assistant message to train on")
     cut = mask.index(True)
