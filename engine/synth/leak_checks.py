@@ -176,6 +176,17 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path or "(root)", value
 
 
+def chatter_paths(value: Any) -> list[tuple[str, str]]:
+    """(path, text) of every string value in `value` that carries model talk instead of a value."""
+    return [(path, s) for path, s in _strings(value) if any(p.search(s) for p in _CHATTER)]
+
+
+def value_problems(value: Any, schema: dict[str, Any] | None) -> list[str]:
+    """Why a tool result's values are not values (chatter, a failed declared format), for a re-ask."""
+    out = [f"{path} holds commentary, not a value: {s[:60]!r}" for path, s in chatter_paths(value)[:3]]
+    return out + (_format_errors(value, schema)[:3] if isinstance(schema, dict) else [])
+
+
 def result_problems(messages: list[dict[str, Any]], returns: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """result_chatter and result_bad_format reasons over the tool messages (`returns`: tool name → schema)."""
     out: list[str] = []
@@ -186,10 +197,8 @@ def result_problems(messages: list[dict[str, Any]], returns: dict[str, dict[str,
             value = json.loads(m["content"])
         except ValueError:
             continue  # plain-text results are a tool's own choice
-        for path, s in _strings(value):
-            if any(p.search(s) for p in _CHATTER):
-                out.append(f"result_chatter: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
-                break
+        for path, s in chatter_paths(value)[:1]:
+            out.append(f"result_chatter: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
         schema = (returns or {}).get(str(m.get("name")))
         if isinstance(schema, dict):
             out += [f"result_bad_format: message {i} {m.get('name')}.{e}" for e in _format_errors(value, schema)[:3]]
