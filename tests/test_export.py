@@ -112,7 +112,8 @@ def test_hf_dataset_round_trip(dialogues, tmp_path):
     first = json.loads(dialogues.read_text().splitlines()[0])
     kept = ds[ds["id"].index(first["id"])]
     assert json.loads(kept["meta"])["index"] == 0
-    assert (target / "README.md").read_text().startswith("<!-- toolflow dataset card -->")
+    card = (target / "README.md").read_text()
+    assert card.startswith("---\n") and "<!-- toolflow dataset card -->" in card
 
 
 def test_export_command(dialogues, tmp_path):

@@ -81,12 +81,13 @@ def test_openai_and_sharegpt_load_with_datasets(dialogues, tmp_path):  # noqa: F
 def test_card_is_a_hub_card_with_counts_and_settings(dialogues, tmp_path):  # noqa: F811
     import yaml
 
-    result = export(dialogues, "trl", tmp_path / "trl.jsonl", metrics={"distinct-3": 0.5})
+    result = export(dialogues, "trl", tmp_path / "trl.jsonl",
+                    metrics={"distinct-3": 0.5, "scenarios": {"standard": {"kept": 4, "rejected": 1}}})
     text = result.card.read_text()
-    assert result.card == tmp_path / "README.md"
+    assert result.card == tmp_path / "README.md" and text.startswith("---\n")  # the Hub reads the YAML first
     front = yaml.safe_load(text.split("---")[1])
     assert front["configs"][0]["data_files"][0]["path"] == "trl.jsonl" and "tool-calling" in front["tags"]
-    for needle in ("| dialogues written | 4 |", "## Scenario mix", "| standard | 4 (100%) |", "## Tool sources",
+    for needle in ("| dialogues written | 4 |", "## Scenario mix", "| standard | 4 (100%) | 4 / 1 |", "## Tool sources",
                    "model: assistant", "synthesis seeds", "| distinct-3 | 0.5000 |", "## Known limits",
                    "assistant_only_loss=True"):
         assert needle in text, needle

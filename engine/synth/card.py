@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The first line of every card we write: an existing README.md without it is a user's file, left alone.
+#: The line after the front matter of every card we write (the Hub wants the YAML first): an existing
+#: README.md without it is a user's file, left alone.
 CARD_MARK = "<!-- toolflow dataset card -->"
 
 LIMITS = (
@@ -83,13 +84,13 @@ def card_path(out: Path, fmt: str) -> Path:
     if fmt == "hf":
         return out / "README.md"
     readme = out.parent / "README.md"
-    if readme.exists() and not readme.read_text(encoding="utf-8", errors="replace").startswith(CARD_MARK):
+    if readme.exists() and CARD_MARK not in readme.read_text(encoding="utf-8", errors="replace"):
         return out.with_name(f"{out.stem}.README.md")
     return readme
 
 
-def _table(rows: dict[str, Any], head: tuple[str, str]) -> list[str]:
-    lines = [f"| {head[0]} | {head[1]} |", "| --- | --- |"]
+def _table(rows: dict[str, Any], head: tuple[str, ...]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     lines += [f"| {k} | {v} |" for k, v in rows.items()]
     return lines
 
@@ -111,7 +112,7 @@ def _fmt(v: Any) -> str:
 def render_card(out: Path, *, fmt: str, stats: CardStats, written: int, skipped: int, splits: dict[str, int],
                 train_on: str, seed: int, metrics: dict[str, Any]) -> str:
     """The card's text (see the module docstring for what goes in it)."""
-    lines = [CARD_MARK, *_front_matter(out, fmt, written), "", f"# {out.stem}: synthetic tool-calling dialogues",
+    lines = [*_front_matter(out, fmt, written), CARD_MARK, "", f"# {out.stem}: synthetic tool-calling dialogues",
              "", "Multi-turn dialogues with tool calls and tool results, made by ToolFlow from sampled tool "
              "combinations (plan → user / assistant / tool agents → checks).", "", "## Counts", ""]
     counts = {"dialogues written": written, "records skipped by the export": skipped, "messages": stats.messages,
@@ -122,7 +123,7 @@ def render_card(out: Path, *, fmt: str, stats: CardStats, written: int, skipped:
     lines += ["", "## Scenario mix", ""]
     mix = {k: f"{v} ({v / max(1, stats.dialogues):.0%})" + (
         f" | {run[k]['kept']} / {run[k]['rejected']}" if k in run else " | ?") for k, v in sorted(stats.scenarios.items())}
-    lines += _table(mix, ("scenario", "dialogues exported | run kept / rejected"))
+    lines += _table(mix, ("scenario", "dialogues exported", "run: kept / rejected"))
     lines += ["", "## Tool sources", ""]
     lines += _table(dict(stats.tool_sources.most_common()), ("source", "tools offered (with repeats)"))
     settings = {**{f"model: {r}": ", ".join(sorted(m)) for r, m in sorted(stats.models.items())},
