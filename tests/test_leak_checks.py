@@ -89,3 +89,22 @@ def test_tool_result_values_are_validated_against_declared_formats():
     failed = check_dialogue(Dialogue.model_validate(d), returns=returns).failed
     assert [r for r in failed if r.startswith("result_bad_format")] == [
         "result_bad_format: message 3 get_forecast.local_time: \"around two o'clock\" is not a date-time"]
+
+
+def test_user_repeating_a_sentence_of_the_assistant_is_rejected():
+    d = parallel_dialogue()
+    d["messages"][5]["content"] = "Lisbon, Portugal is a major global city. This is a reference to its time zone."
+    d["messages"][6] = {"role": "user", "content": "2026-04-27. Lisbon, Portugal is a major global city."}
+    assert "user_echoes_assistant" in _codes(Dialogue.model_validate(d))
+    d["messages"][6] = {"role": "user", "content": "Is Lisbon a big city?"}
+    assert "user_echoes_assistant" not in _codes(Dialogue.model_validate(d))
+
+
+def test_result_value_holding_the_schema_description_is_rejected():
+    d = parallel_dialogue()
+    returns = {"get_forecast": {"type": "object", "properties": {
+        "timezone": {"type": "string", "description": "IANA time zone of the location, e.g. Europe/Lisbon"}}}}
+    d["messages"][3]["content"] = json.dumps({"timezone": "IANA time zone of the location, e.g. Europe/Lisbon"})
+    assert "result_chatter" in _codes(Dialogue.model_validate(d), returns=returns)
+    d["messages"][3]["content"] = json.dumps({"timezone": "Europe/Lisbon"})
+    assert "result_chatter" not in _codes(Dialogue.model_validate(d), returns=returns)

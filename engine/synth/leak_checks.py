@@ -34,6 +34,11 @@ DESCRIPTION_WINDOW = 10
 #: (ECHO_USER_WORDS+) inside the assistant's.
 ECHO_MIN_WORDS = 4
 ECHO_USER_WORDS = 12
+#: A whole sentence of the assistant's message of this many words, repeated in the user's turn, is an echo.
+ECHO_SENTENCE_WORDS = 6
+#: A schema description of this many words found inside a result value: the description, not a value.
+DESCRIPTION_VALUE_WORDS = 4
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 _WORD = re.compile(r"[a-z0-9']+")
 _QUOTED = re.compile(r'"[^"\n]*"|`[^`\n]*`|\{[^{}\n]*\}')  # examples, code names and placeholders
@@ -123,9 +128,13 @@ def pasted_description(text: str, description: str) -> bool:
 
 
 def echoes(user: str, assistant: str) -> bool:
-    """True if the user's turn repeats the assistant's previous message verbatim."""
+    """True if the user's turn repeats the assistant's previous message verbatim: all of it, one of its
+    sentences of ECHO_SENTENCE_WORDS+ words, or the user's long turn is a piece of it."""
     u, a = words(user), words(assistant)
-    return (len(a) >= ECHO_MIN_WORDS and _contains(u, a)) or (len(u) >= ECHO_USER_WORDS and _contains(a, u))
+    if (len(a) >= ECHO_MIN_WORDS and _contains(u, a)) or (len(u) >= ECHO_USER_WORDS and _contains(a, u)):
+        return True
+    sentences = (words(s) for s in _SENTENCE.split(assistant))
+    return any(len(s) >= ECHO_SENTENCE_WORDS and _contains(u, s) for s in sentences)
 
 
 def _descriptions(tools: list[dict[str, Any]]) -> dict[str, str]:
@@ -181,9 +190,33 @@ def chatter_paths(value: Any) -> list[tuple[str, str]]:
     return [(path, s) for path, s in _strings(value) if any(p.search(s) for p in _CHATTER)]
 
 
+def _schema_descriptions(schema: Any) -> list[list[str]]:
+    """The words of every description in a schema, at any depth, long enough to be told from a value."""
+    out: list[list[str]] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("description"), str) and len(words(node["description"])) >= DESCRIPTION_VALUE_WORDS:
+                out.append(words(node["description"]))
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
+
+
+def described_paths(value: Any, schema: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(path, text) of string values that hold a description from the return schema instead of a value."""
+    descriptions = _schema_descriptions(schema) if isinstance(schema, dict) else []
+    return [(path, s) for path, s in _strings(value) if any(_contains(words(s), d) for d in descriptions)]
+
+
 def value_problems(value: Any, schema: dict[str, Any] | None) -> list[str]:
-    """Why a tool result's values are not values (chatter, a failed declared format), for a re-ask."""
+    """Why a tool result's values are not values (chatter, the schema's description, a failed declared
+    format), for a re-ask."""
     out = [f"{path} holds commentary, not a value: {s[:60]!r}" for path, s in chatter_paths(value)[:3]]
+    out += [f"{path} holds the schema's description, not a value: {s[:60]!r}"
+            for path, s in described_paths(value, schema)[:3]]
     return out + (_format_errors(value, schema)[:3] if isinstance(schema, dict) else [])
 
 
@@ -197,9 +230,9 @@ def result_problems(messages: list[dict[str, Any]], returns: dict[str, dict[str,
             value = json.loads(m["content"])
         except ValueError:
             continue  # plain-text results are a tool's own choice
-        for path, s in chatter_paths(value)[:1]:
-            out.append(f"result_chatter: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
         schema = (returns or {}).get(str(m.get("name")))
+        for path, s in (chatter_paths(value) + described_paths(value, schema))[:1]:
+            out.append(f"result_chatter: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
         if isinstance(schema, dict):
             out += [f"result_bad_format: message {i} {m.get('name')}.{e}" for e in _format_errors(value, schema)[:3]]
     return out
