@@ -176,7 +176,7 @@ class Sample(BaseModel):
     seed: int | None = None
 
 
-TurnKind = Literal["tool_call", "multi_tool", "follow_up", "clarify", "chitchat"]
+TurnKind = Literal["tool_call", "multi_tool", "follow_up", "clarify", "chitchat", "unserved"]
 SourceKind = Literal["user", "result", "clarify", "default"]
 
 
@@ -217,6 +217,16 @@ class PlanTurn(BaseModel):
     calls: list[PlannedCall] = Field(
         default_factory=list, description="The call blueprint: the turn's calls; planned calls are numbered "
                                           "across the plan in order (the `call` of a result source).")
+    withheld: list[str] = Field(
+        default_factory=list, description="For unserved: the tools the request needs, which the dialogue does "
+                                          "not offer (the assistant must say it cannot do it).")
+    fault: Literal["error"] | None = Field(
+        default=None, description="error: the turn's first call fails; the assistant retries or explains.")
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if not (k in ("withheld", "fault") and not v)}
 
 
 class Plan(BaseModel):

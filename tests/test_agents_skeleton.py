@@ -7,6 +7,7 @@ from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.models import EdgeTaken, Sample, Tool
 from toolflow.engine.synth.agents.planner import validate_plan
 from toolflow.engine.synth.agents.skeleton import plan_from_skeleton, skeleton_plan, template_intent
+from toolflow.engine.synth.leak_checks import pasted_description
 
 
 def tool(name: str, desc: str, required: list[str]) -> Tool:
@@ -77,7 +78,8 @@ def test_template_intents_describe_without_tool_names():
         text = template_intent(turn, by_name)
         assert turn.intent == text and not any(n in text for n in by_name)
     follow = next(t for t in plan.turns if t.kind == "follow_up")
-    assert "reserve a table at a restaurant" in follow.intent and "earlier" in follow.intent
+    assert "reserve table" in follow.intent and "earlier" in follow.intent
+    assert not any(pasted_description(turn.intent, t.description) for turn in plan.turns for t in TOOLS)
 
 
 async def test_llm_writes_the_intents_into_the_fixed_structure():
@@ -129,3 +131,14 @@ def test_name_level_data_flow_orders_tools_the_walk_only_connected_by_shared_inp
         assert [t.tools for t in plan.turns[:2]] == [["search_hotels"], ["book_hotel"]]
         assert plan.turns[1].depends_on == [0] and plan.turns[1].missing == []
         assert validate_plan(plan, [book, search]) == []
+
+
+async def test_intents_that_copy_a_tool_description_fall_back_to_the_template():
+    skeleton = skeleton_plan(SAMPLE, TOOLS, target_turns=3, max_turns=8, seed=0)
+    by_name = {t.name: t for t in TOOLS}
+    first = skeleton.turns[0]
+    desc = by_name[first.tools[0]].description if first.tools else "Reserve a table at a restaurant."
+    intents = [f"Tool description: {desc}"] + [f"Something concrete for turn {i + 1}." for i in range(1, len(skeleton.turns))]
+    llm = ScriptedLLM({"planner": [{"scenario": "A food blogger in Porto.", "intents": intents}]})
+    plan, source = await plan_from_skeleton(llm, SAMPLE, TOOLS, target_turns=3, max_turns=8, seed=0)
+    assert source == "template" and not any(desc in t.intent for t in plan.turns)

@@ -95,3 +95,16 @@ def test_earlier_results_shown_are_the_grounding_ones_and_the_latest():
     assert [e["name"] for e in shown] == ["t0", "t4", "t5"]  # the result it builds on, then the latest
     assert relevant_earlier(earlier[:2], {}, limit=3) == earlier[:2]
     assert relevant_earlier([], {"x": 1}) == []
+
+
+async def test_chatter_and_bad_formats_in_values_are_re_asked():
+    tool = TOOLS["book_hotel"].model_copy(update={"returns": {"type": "object", "properties": {
+        "booking_id": {"type": "string"}, "created": {"type": "string", "format": "date-time"}}}})
+    chatter = '{"booking_id": "B1\\ntype:\'string\' }\\n```\\nThe result is a JSON in a", "created": "2026-04-27T14:53:09Z"}'
+    llm = ScriptedLLM({"tool": [chatter, '{"booking_id": "B1", "created": "yesterday"}',
+                                '{"booking_id": "B1", "created": "2026-04-27T14:53:09Z"}']})
+    result = await simulate(llm, tool, {"hotel_id": "H1", "guests": 2}, [])
+    assert result == {"booking_id": "B1", "created": "2026-04-27T14:53:09Z"}
+    calls = llm.calls_for("tool")
+    assert "booking_id holds commentary, not a value" in calls[1]["messages"][-1]["content"]
+    assert "'yesterday' is not a date-time" in calls[2]["messages"][-1]["content"]

@@ -85,3 +85,15 @@ async def test_email_addresses_and_plain_messages_pass():
     turn = PlanTurn(kind="tool_call", intent="email the plan", tools=["search_hotels"])
     out = await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
     assert out.message == "Send it to jo_smith@example.com, please."
+
+
+@pytest.mark.parametrize(("answer", "why"), [
+    ("Sure: is not something a person types: write it in plain words", "copied an instruction"),
+    ("I found Casa Azul for 80 EUR.", "repeated the assistant's message"),
+])
+async def test_copied_instructions_and_echoes_are_re_asked(answer, why):
+    llm = ScriptedLLM({"user": [{"message": answer, "done": False}, {"message": "Book it for two.", "done": False}]})
+    turn = PlanTurn(kind="follow_up", intent="book the hotel you found", tools=["book_hotel"], depends_on=[0])
+    out = await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS)
+    assert out.message == "Book it for two."
+    assert why in llm.calls_for("user")[1]["messages"][-1]["content"]

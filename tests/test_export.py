@@ -10,7 +10,8 @@ from fake_llm import AutoLLM, fixture_tools
 from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.models import Dialogue, Sample
 from toolflow.engine.sampling.sources import FileSampleSource
-from toolflow.engine.synth.export import ExportError, export, to_sharegpt
+from toolflow.engine.synth.export import ExportError, export
+from toolflow.engine.synth.export_rows import to_sharegpt
 from toolflow.engine.synth.job import RunConfig, run_synthesis
 
 ALL = {t.name: t for t in fixture_tools()}
@@ -54,7 +55,10 @@ def test_openai_lines_are_messages_and_tools(dialogues, tmp_path):
     src = [json.loads(line) for line in dialogues.read_text().splitlines()]
     assert [set(r) for r in rows] == [{"messages", "tools", "provenance"}] * 3 + [{"messages", "tools"}]
     assert [r["provenance"] for r in rows[:3]] == [d["meta"]["provenance"] for d in src[:3]]
-    assert [r["messages"] for r in rows] == [d["messages"] for d in src]
+    weighted = [[{k: v for k, v in m.items() if k != "weight"} for m in r["messages"]] for r in rows]
+    assert weighted == [d["messages"] for d in src]
+    assert all(m["weight"] == 1 for r in rows for m in r["messages"] if m["role"] == "assistant")
+    assert not any("weight" in m for r in rows for m in r["messages"] if m["role"] != "assistant")
     assert rows[3]["tools"][0]["function"]["name"] == "get_forecast"
 
 
@@ -86,27 +90,38 @@ def test_sharegpt_refuses_broken_alternation():
 
 
 def test_hf_dataset_round_trip(dialogues, tmp_path):
-    from datasets import load_from_disk
+    from datasets import DatasetDict, concatenate_datasets, load_from_disk
 
     target = tmp_path / "hf"
-    assert export(dialogues, "hf", target).written == 4
-    ds = load_from_disk(str(target))
-    assert len(ds) == 4 and set(ds.column_names) == {"id", "messages", "tools", "sample_id", "meta", "plan"}
-    row = ds[3]
-    assert row["id"] == "dlg-parallel"
+    result = export(dialogues, "hf", target, val_fraction=0.25, seed=3)
+    assert result.written == 4 and result.splits == {"train": 3, "validation": 1}
+    dd = load_from_disk(str(target))
+    assert isinstance(dd, DatasetDict) and set(dd) == {"train", "validation"}
+    assert set(dd["train"].column_names) == {"id", "messages", "tools", "train_mask", "scenario", "sample_id",
+                                             "meta", "plan"}
+    export(dialogues, "hf", tmp_path / "hf2", val_fraction=0.25, seed=3)
+    again = load_from_disk(str(tmp_path / "hf2"))
+    assert again["validation"]["id"] == dd["validation"]["id"]  # the split is reproducible per seed
+    ds = concatenate_datasets([dd["train"], dd["validation"]])
+    row = ds[ds["id"].index("dlg-parallel")]
     assert [m["role"] for m in row["messages"]][:3] == ["system", "user", "assistant"]
     assert [c["function"]["name"] for c in row["messages"][2]["tool_calls"]] == ["get_forecast", "find_restaurants"]
     assert row["messages"][3]["tool_call_id"] == "a1"
+    assert row["train_mask"] == [m["role"] == "assistant" for m in row["messages"]]
     assert json.loads(row["tools"]) == parallel_dialogue()["tools"]
     first = json.loads(dialogues.read_text().splitlines()[0])
-    assert ds[0]["id"] == first["id"] and json.loads(ds[0]["meta"])["index"] == 0
+    kept = ds[ds["id"].index(first["id"])]
+    assert json.loads(kept["meta"])["index"] == 0
+    card = (target / "README.md").read_text()
+    assert card.startswith("---\n") and "<!-- toolflow dataset card -->" in card
 
 
 def test_export_command(dialogues, tmp_path):
     target = tmp_path / "cli.jsonl"
     result = CliRunner().invoke(export_cmd, [str(dialogues), "--format", "sharegpt", "--out", str(target)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"written": 4, "skipped": 0, "format": "sharegpt", "out": str(target)}
+    assert json.loads(result.output) == {"written": 4, "skipped": 0, "format": "sharegpt", "out": str(target),
+                                         "card": str(tmp_path / "README.md")}
     assert len(target.read_text().splitlines()) == 4
     help_text = CliRunner().invoke(export_cmd, ["--help"]).output
     assert "dataset_info.json" in help_text and "load_from_disk" in help_text

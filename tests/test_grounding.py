@@ -25,7 +25,7 @@ from toolflow.engine.synth.blueprint import (
     value_at,
 )
 from toolflow.engine.synth.checks import check_dialogue, reason_code
-from toolflow.engine.synth.export import _hf_row, to_openai
+from toolflow.engine.synth.export_rows import hf_row, to_openai
 from toolflow.engine.synth.loop import SynthConfig, synthesize
 from toolflow.engine.synth.user_values import user_value
 
@@ -211,8 +211,8 @@ async def test_follow_up_passes_a_list_element_of_an_earlier_result_with_provena
     # the exports keep provenance and the blueprint
     record = json.loads(d.model_dump_json())
     assert to_openai(record)["provenance"] == record["meta"]["provenance"]
-    assert json.loads(_hf_row(record)["plan"])["turns"][1]["calls"][0]["tool"] == "book_hotel"
-    assert "provenance" in json.loads(_hf_row(record)["meta"])
+    assert json.loads(hf_row(record)["plan"])["turns"][1]["calls"][0]["tool"] == "book_hotel"
+    assert "provenance" in json.loads(hf_row(record)["meta"])
 
 
 async def test_clarify_turn_withholds_then_gives_the_value() -> None:

@@ -29,6 +29,7 @@ from toolflow.engine.stores.base import GraphStore, StoreUnavailable
 from toolflow.engine.synth.guard import JobConflict
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary, run_synthesis
 from toolflow.engine.synth.jsonl import JsonlError
+from toolflow.engine.synth.scenarios import parse_mix
 from toolflow.engine.synth.workers import run_with_workers
 
 #: Test hook: a callable taking the LLM options dict and returning an LLM. None = the real client.
@@ -113,6 +114,9 @@ def summary_table(summary: RunSummary, prices: dict[str, tuple[float, float]] | 
         table.add_row("  planner not asked (it kept failing)", str(summary.planner_skipped))
     for flag, count in sorted(summary.flags.items()):
         table.add_row(f"flagged: {flag}", str(count))
+    if set(summary.scenarios) - {"standard"}:
+        for scenario, c in sorted(summary.scenarios.items()):
+            table.add_row(f"scenario {scenario}: kept / rejected", f"{c.get('kept', 0)} / {c.get('rejected', 0)}")
     per_kept = summary.per_kept()
     for role, usage in sorted(summary.usage.by_role.items()):
         wasted = summary.rejected_usage.by_role.get(role, Usage()).tokens + usage.wasted_tokens
@@ -271,6 +275,10 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
 @click.option("--intent-only", is_flag=True,
               help="Ablation: the paper's intent-only plans, without the call blueprint that fixes every call "
                    "and where each argument value comes from.")
+@click.option("--mix", default="", metavar="NAME=SHARE,…",
+              help="Scenario shares, e.g. irrelevance=0.1,tool_error=0.1,missing_function=0.05,"
+                   "missing_parameter=0.1,parallel=0.1,multi_step=0.1,long_results=0.05 (aliases: error, "
+                   "missing, clarify, multi, long); the rest are standard dialogues. Default: none.")
 @click.option("--flag-only", "flag_only", multiple=True, metavar="CODE",
               help="Report this check as a flag instead of rejecting (repeatable), e.g. argument_not_sourced, "
                    "follow_up_not_grounded.")
@@ -345,7 +353,7 @@ def synth(**opts: Any) -> None:
             plan=not opts["no_plan"], turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"],
             max_steps=opts["max_steps"], concurrency=opts["concurrency"], shard=parse_shard(opts["shard"]),
             retries=opts["retries"], force=opts["force"], budget_tokens=opts["budget_tokens"],
-            blueprint=not opts["intent_only"], flag_only=list(opts["flag_only"]),
+            blueprint=not opts["intent_only"], flag_only=list(opts["flag_only"]), mix=parse_mix(opts["mix"]),
             inputs=[p for p in (opts["tools_path"], opts["samples_path"]) if p is not None],
         )
     except ValueError as exc:

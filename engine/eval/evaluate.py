@@ -210,5 +210,11 @@ def report_table(report: EvalReport) -> Table:
             for reason, count in value.items():
                 t.add_row(f"  reject: {reason}", str(count), "")
             continue
+        if key == "scenarios":
+            total = sum(c["kept"] + c["rejected"] for c in value.values()) or 1
+            for name, c in value.items():
+                t.add_row(f"  scenario: {name}", f"{c['kept']} / {c['rejected']}",
+                          f"kept / rejected; {(c['kept'] + c['rejected']) / total:.0%} of the mix")
+            continue
         t.add_row(key, _fmt(value), OursMetrics.model_fields[key].description or "")
     return t

@@ -51,6 +51,8 @@ class OursMetrics(BaseModel):
     rejected: int = 0
     reject_rate: float | None = None
     rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+    scenarios: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per planned scenario (meta.scenario, else standard): kept, rejected.")
 
 
 def _share(num: int, den: int) -> float | None:
@@ -159,6 +161,16 @@ def _tool_params(dialogue: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def scenario_counts(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The scenario mix of a file and its rejects: per scenario, kept and rejected dialogues."""
+    out: dict[str, dict[str, int]] = {}
+    for kind, records in (("kept", dialogues), ("rejected", rejects)):
+        for r in records:
+            name = (r.get("meta") or {}).get("scenario") or "standard"
+            out.setdefault(name, {"kept": 0, "rejected": 0})[kind] += 1
+    return dict(sorted(out.items()))
+
+
 def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]] = ()) -> OursMetrics:
     """All of our metrics for one file of kept dialogues (and its rejects)."""
     m = OursMetrics(kept=len(dialogues), rejected=len(rejects))
@@ -221,4 +233,5 @@ def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str
     for r in rejects:
         reasons.update({reason_code(x) for x in (r.get("checks") or {}).get("failed", [])} or {"unknown"})
     m.rejects_by_reason = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    m.scenarios = scenario_counts(dialogues, rejects)
     return m

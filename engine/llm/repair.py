@@ -28,6 +28,10 @@ V = TypeVar("V")  # checked value
 DEFAULT_REPAIRS = 2
 #: How much of a rejected output and of the error goes back into the prompt (prompt tokens cost time).
 MAX_FEEDBACK_CHARS = 2000
+#: The re-ask texts of structured outputs (also read by synth's leak check: a dialogue must not quote them).
+TRUNCATED_FEEDBACK = "Your reply was cut off because it was too long. Reply again with a shorter, complete JSON object."
+INVALID_FEEDBACK = "Your reply was invalid: {error}\nReply again with only the corrected JSON object."
+FEEDBACK_TEXTS = (TRUNCATED_FEEDBACK, INVALID_FEEDBACK)
 
 
 class RepairFeedback(ValueError):
@@ -102,7 +106,7 @@ async def structured_with_repairs(
         if finish_reason == "length":
             raise RepairFeedback(
                 f"output truncated at max_tokens={max_tokens} (finish_reason=length)",
-                "Your reply was cut off because it was too long. Reply again with a shorter, complete JSON object.")
+                TRUNCATED_FEEDBACK)
         try:
             value = parse_json_text(text)
         except json.JSONDecodeError as exc:
@@ -118,7 +122,7 @@ async def structured_with_repairs(
         error = str(exc)
         log.info("%s: %s output rejected: %s", role, name, error[:200])
         feedback = exc.feedback if isinstance(exc, RepairFeedback) else (
-            f"Your reply was invalid: {error[:MAX_FEEDBACK_CHARS]}\nReply again with only the corrected JSON object.")
+            INVALID_FEEDBACK.format(error=error[:MAX_FEEDBACK_CHARS]))
         convo.extend([{"role": "assistant", "content": reply[0][:MAX_FEEDBACK_CHARS]},
                       {"role": "user", "content": feedback}])
 

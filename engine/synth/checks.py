@@ -20,6 +20,8 @@ from jsonschema.exceptions import SchemaError
 from toolflow.engine.jsontext import leaves
 from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.schema_norm import normalize_schema
+from toolflow.engine.synth.leak_checks import result_problems, user_turn_problems
+from toolflow.engine.synth.scenario_checks import scenario_problems
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
 
 
@@ -276,8 +278,10 @@ def _check_sourcing(dialogue: Dialogue, failed: list[str]) -> None:
                               f"{call['message']} is neither in the user's words, nor an earlier result, nor a default")
 
 
-def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = ()) -> Checks:
-    """All per-dialogue checks (passed, failed reasons, flags).
+def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
+                   returns: dict[str, dict[str, Any]] | None = None) -> Checks:
+    """All per-dialogue checks (passed, failed reasons, flags); `returns` (tool name → return schema)
+    lets tool result values be checked against their declared formats.
 
     Failures already present in ``dialogue.checks.failed`` (e.g. from the loop) are kept. Reasons whose
     code is in `as_flags` (e.g. ``argument_not_sourced`` for an intent-only ablation run) become flags.
@@ -291,6 +295,9 @@ def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = ()) -> Check
         _check_turn_content(dialogue, failed, flags)
         _check_plan(dialogue, calls, failed, flags)
         _check_sourcing(dialogue, failed)
+        failed += user_turn_problems(dialogue.messages, dialogue.tools)
+        failed += result_problems(dialogue.messages, returns)
+        failed += scenario_problems(dialogue, argument_evidence(dialogue))
         last = dialogue.messages[-1]
         ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
                           and (last.get("content") or "").strip())

@@ -43,6 +43,7 @@ from toolflow.engine.synth.guard import (
 )
 from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
+from toolflow.engine.synth.scenarios import STANDARD, scenario_for
 
 #: The agent roles a synthesis run uses (the judge belongs to evaluation).
 AGENT_ROLES = ("planner", "user", "assistant", "tool")
@@ -77,6 +78,8 @@ class RunConfig(BaseModel):
     result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
                                                                       "(None: the tool backend's setting).")
     result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
+    mix: dict[str, float] = Field(default_factory=dict, description="Scenario shares (synth.scenarios); the "
+                                                                    "rest are standard dialogues.")
 
     @field_validator("shard")
     @classmethod
@@ -109,6 +112,8 @@ class RunSummary(BaseModel):
     planner_skipped: int = Field(default=0, description="Dialogues planned from the skeleton without asking the "
                                  "planner, after the planner gate closed.")
     models: dict[str, str] = Field(default_factory=dict)
+    scenarios: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per planned scenario: kept and rejected dialogues.")
     elapsed_s: float = 0.0
 
     def per_kept(self) -> dict[str, float]:
@@ -190,7 +195,8 @@ def prepare(llm: LLM, source: SampleSource, config: RunConfig) -> Prepared:
             prepared.todo.append((index, sample))
     job = fingerprint(samples=head, models={r: llm.model_for(r) for r in AGENT_ROLES}, settings={
         "seed": config.seed, "strategy": config.strategy, "plan": config.plan, "turns": list(config.turns),
-        "max_turns": config.max_turns, "max_steps": config.max_steps})
+        "max_turns": config.max_turns, "max_steps": config.max_steps,
+        **({"mix": dict(sorted(config.mix.items()))} if config.mix else {})})
     check_fingerprint(config.out, job, force=config.force, resuming=bool(done))
     return prepared
 
@@ -244,6 +250,9 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
             plan_sources[d.meta.plan_source] += 1
         planner_gate(d)
         tokens = UsageTracker(by_role={r: Usage(**u) for r, u in d.meta.tokens.items()})
+        per = summary.scenarios.setdefault(getattr(d.meta, "scenario", None) or STANDARD,
+                                           {"kept": 0, "rejected": 0})
+        per["kept" if d.checks.passed else "rejected"] += 1
         if d.checks.passed:
             out_w.write(d)
             summary.kept += 1
@@ -266,6 +275,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
             max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
             use_planner=bool(gate["open"]), blueprint=config.blueprint, flag_only=config.flag_only,
+            scenario=scenario_for(config.mix, config.seed, index) if config.plan else STANDARD,
             **{k: v for k, v in (("result_items", config.result_items), ("result_chars", config.result_chars))
                if v is not None})
         summary.planner_skipped += config.plan and not gate["open"]

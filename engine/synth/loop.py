@@ -53,6 +53,13 @@ from toolflow.engine.synth.blueprint import (
 )
 from toolflow.engine.synth.checks import argument_evidence, check_dialogue
 from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
+from toolflow.engine.synth.scenarios import (
+    LONG_RESULT_CHARS,
+    LONG_RESULT_ITEMS,
+    STANDARD,
+    ScenarioShaper,
+    error_result,
+)
 
 
 class SynthConfig(BaseModel):
@@ -80,6 +87,7 @@ class SynthConfig(BaseModel):
     flag_only: list[str] = Field(
         default_factory=list, description="Check codes reported as flags instead of rejecting "
                                           "(e.g. argument_not_sourced, follow_up_not_grounded).")
+    scenario: str = Field(default=STANDARD, description="What this dialogue must cover (synth.scenarios).")
 
 
 def target_turns_for(seed: int, index: int, low: int, high: int) -> int:
@@ -159,6 +167,7 @@ class DialogueState:
     n_calls: int = 0
     results: dict[int, Any] = field(default_factory=dict)  # planned call index → its result
     call_of: dict[str, int] = field(default_factory=dict)  # tool call id → planned call index
+    faulted: set[int] = field(default_factory=set)  # plan turns whose planned tool error has happened
 
     def add(self, message: dict[str, Any], finish_reason: str | None = None) -> None:
         self.messages.append(message)
@@ -199,7 +208,7 @@ def _build(state: DialogueState, llm: LLM, sample: Sample, tools: list[Tool], co
         d.meta.blueprint = config.blueprint
     if d.messages:
         d.meta.provenance = provenance(d, state.call_of)
-    d.checks = check_dialogue(d, as_flags=config.flag_only)
+    d.checks = check_dialogue(d, as_flags=config.flag_only, returns={t.name: t.returns for t in tools if t.returns})
     return d
 
 
@@ -212,16 +221,27 @@ async def _synthesize(
     if len(set(names)) != len(names):
         state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return _build(state, llm, sample, tools, config, tracker)
+    shaper = ScenarioShaper(config.scenario, tools, seed=config.seed, key=dlg_id)
+    if config.scenario != STANDARD:
+        state.notes["scenario"] = config.scenario
+    if config.scenario == "long_results":
+        config = config.model_copy(update={"result_items": max(config.result_items, LONG_RESULT_ITEMS),
+                                           "result_chars": max(config.result_chars, LONG_RESULT_CHARS)})
+
     def blueprint(plan: Plan) -> Plan:
         return build_blueprint(plan, sample, tools, seed=config.seed)
+
+    def prepare(plan: Plan) -> Plan:
+        plan = shaper(plan)
+        return blueprint(plan) if config.blueprint else plan
 
     if config.plan:
         problem = None if config.use_planner else "planner_skipped: the planner kept failing earlier in this run"
         if config.use_planner:
             try:
-                state.plan = await make_plan(llm, tools, target_turns=config.target_turns,
-                                             max_turns=config.max_turns, tracker=tracker,
-                                             max_repairs=config.plan_repairs)
+                state.plan = shaper(await make_plan(llm, tools, target_turns=config.target_turns,
+                                                    max_turns=config.max_turns, tracker=tracker,
+                                                    max_repairs=config.plan_repairs))
                 state.notes["plan_source"] = "llm"
             except PlanError as exc:
                 problem = f"plan_invalid: {exc}"
@@ -234,7 +254,7 @@ async def _synthesize(
             # the planner's problems stay on record; the dialogue goes on with the sample's own structure
             state.plan, intents = await plan_from_skeleton(
                 llm, sample, tools, target_turns=config.target_turns, max_turns=config.max_turns, seed=config.seed,
-                tracker=tracker, prepare=blueprint if config.blueprint else None)
+                tracker=tracker, prepare=prepare)
             state.notes.update(plan_source="skeleton", plan_intents=intents, planner_problem=problem[:500])
         if config.blueprint:
             if not any(t.calls for t in state.plan.turns):
@@ -242,6 +262,12 @@ async def _synthesize(
             if problems := validate_blueprint(state.plan, tools):
                 state.failed.append(f"blueprint_invalid: {'; '.join(problems)[:500]}")
                 return _build(state, llm, sample, tools, config, tracker)
+        if shaper.problem is not None:
+            state.failed.append(shaper.problem)
+            return _build(state, llm, sample, tools, config, tracker)
+        tools = shaper.offered(tools)
+        if shaper.withheld:
+            state.notes["scenario_withheld"] = shaper.withheld
     try:
         state.stopped = await _play(llm, tools, config, state, tracker)
     except StructuredOutputError as exc:
@@ -277,7 +303,7 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
         return out
 
     def expected_now(t_idx: int) -> dict[str, tuple[PlannedCall, dict[str, Any]]] | None:
-        if not planned:
+        if not planned or t_idx in state.faulted:  # after a planned error the assistant chooses freely
             return None
         return {c.tool: (c, resolve_arguments(c, state.results, by_name[c.tool])) for _, c in pending(t_idx)}
 
@@ -344,12 +370,16 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                         fn = call["function"]
                         args = loads_or_text(fn["arguments"])
                         k = next((k for k, c in pending(t_idx) if c.tool == fn["name"]), None)
-                        live = await live_result(by_name[fn["name"]], args)  # --execute: the real result
-                        result = live.value if isinstance(live, Outcome) else await simulate(
-                            llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
-                            max_items=config.result_items, max_chars=config.result_chars,
-                            needed=needed.get(k) if k is not None else None)
-                        record_mode(state.notes, call["id"], fn["name"], live)
+                        if turn is not None and turn.fault == "error" and t_idx not in state.faulted:
+                            state.faulted.add(t_idx)  # the planned failure: the call stays pending
+                            result, k = error_result(by_name[fn["name"]], args), None
+                        else:
+                            live = await live_result(by_name[fn["name"]], args)  # --execute: the real result
+                            result = live.value if isinstance(live, Outcome) else await simulate(
+                                llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
+                                max_items=config.result_items, max_chars=config.result_chars,
+                                needed=needed.get(k) if k is not None else None)
+                            record_mode(state.notes, call["id"], fn["name"], live)
                         if k is not None:
                             state.results[k] = result
                             state.call_of[call["id"]] = k

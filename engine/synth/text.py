@@ -23,13 +23,20 @@ _PLACEHOLDER = re.compile(r"\s*(\.\.\.|…|\.?/)")  # the prompt's "..." copied,
 _IDENTIFIER = re.compile(r"[A-Za-z]+_[A-Za-z0-9_]+")  # snake_case words: code, not speech
 
 
+#: The reasons prose_problem gives (fed back to the user agent; the leak check looks for them in user turns).
+NO_WORDS = "write it in plain words"
+PLACEHOLDER = "write your own text, not the placeholder or a command"
+NOT_PLAIN = "one plain sentence: no brackets, markup, code or placeholders"
+PROSE_REASONS = (NO_WORDS, PLACEHOLDER, NOT_PLAIN)
+
+
 def prose_problem(text: str, *, identifiers: bool = True) -> str | None:
     """Why `text` is not a plain sentence (placeholders, markup, no words at all, and with `identifiers`
     snake_case code words), or None."""
     if not re.search(r"[^\W\d_]{2,}", text):
-        return "write it in plain words"
+        return NO_WORDS
     if _PLACEHOLDER.match(text):
-        return "write your own text, not the placeholder or a command"
+        return PLACEHOLDER
     if "\n" in text.strip() or _MARKUP.search(text) or (identifiers and _IDENTIFIER.search(text)):
-        return "one plain sentence: no brackets, markup, code or placeholders"
+        return NOT_PLAIN
     return None

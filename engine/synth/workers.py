@@ -78,6 +78,9 @@ def merge(summaries: list[RunSummary]) -> RunSummary:
                 merged[k] = merged.get(k, 0) + v
         for name in ("usage", "kept_usage", "rejected_usage"):
             getattr(out, name).merge(getattr(s, name))
+        for scenario, counts in s.scenarios.items():
+            mine = out.scenarios.setdefault(scenario, {"kept": 0, "rejected": 0})
+            mine.update({k: mine.get(k, 0) + v for k, v in counts.items()})
         out.models = out.models or s.models
         out.elapsed_s = max(out.elapsed_s, s.elapsed_s)
     return out

@@ -64,7 +64,7 @@ def validate_plan(plan: Plan, tools: list[Tool], *, max_turns: int | None = None
         used.update(n for n in turn.tools if n in by_name)
         if turn.kind == "chitchat" and turn.tools:
             problems.append(f"{where}: chitchat turns use no tools")
-        if turn.kind != "chitchat" and not turn.tools:
+        if turn.kind not in ("chitchat", "unserved") and not turn.tools:
             problems.append(f"{where}: list the tools this turn needs")
         if turn.kind == "multi_tool" and len(turn.tools) < 2:
             problems.append(f"{where}: multi_tool turns need at least two tool calls")

@@ -30,6 +30,7 @@ from toolflow.engine.synth.agents.planner import (
     validate_plan,
 )
 from toolflow.engine.synth.agents.prompting import ask_json, render
+from toolflow.engine.synth.leak_checks import pasted_description
 
 TEMPLATE_SCENARIO = "Someone getting a few related things done with the help of an AI assistant."
 CHITCHAT_INTENT = "Thank the assistant for the help and say goodbye."
@@ -164,12 +165,18 @@ def _as_request(description: str) -> str:
     return text[:1].lower() + text[1:] if text else ""
 
 
+def _name_words(name: str) -> str:
+    """``searchHotels`` / ``search_hotels`` → ``search hotels``: what the tool does, in words."""
+    return " ".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-.]+", " ", name).lower().split())
+
+
 def template_intent(turn: PlanTurn, by_name: dict[str, Tool]) -> str:
-    """A plain-words intent from the turn's tool descriptions (never the tool names), phrased as the
-    user's own request, so it can also stand in for a user message."""
+    """A plain-words intent from the turn's tool names turned into words (never the identifiers, and never
+    the description pasted: a user who types a tool's description is a leak the checks reject), phrased
+    as the user's own request, so it can also stand in for a user message."""
     if turn.kind == "chitchat":
         return CHITCHAT_INTENT
-    parts = [_as_request(by_name[n].description) or n.replace("_", " ").replace("-", " ") for n in turn.tools]
+    parts = [_name_words(n) for n in turn.tools or turn.withheld]  # unserved: the withheld tools
     text = "Could you help me with this: " + "; and also: ".join(p for p in parts if p)
     if turn.depends_on:
         text += ", for what you found for me earlier"
@@ -179,7 +186,7 @@ def template_intent(turn: PlanTurn, by_name: dict[str, Tool]) -> str:
 def _turn_brief(i: int, turn: PlanTurn, by_name: dict[str, Tool]) -> str:
     if turn.kind == "chitchat":
         return f"{i + 1}. small talk: the user thanks the assistant"
-    what = "; and also: ".join(_as_request(by_name[n].description) for n in turn.tools)
+    what = "; and also: ".join(_as_request(by_name[n].description) for n in turn.tools or turn.withheld)
     line = f"{i + 1}. the user needs: {what}"
     said = [str(a.value) for c in turn.calls for a in c.arguments.values() if a.source == "user"]
     if said:  # the planned values, so the intent and the values the user states agree
@@ -218,6 +225,11 @@ async def write_intents(llm: LLM, plan: Plan, tools: list[Tool], *, tracker: Usa
                 raise ValueError(f"intent {i + 1} names functions {leaked}; say it in plain words")
             if (why := prose_problem(text)) is not None:
                 raise ValueError(f"intent {i + 1}: {why}")
+            pasted = [n for n in plan.turns[i].tools or plan.turns[i].withheld
+                      if n in by_name and pasted_description(text, by_name[n].description)]
+            if pasted:
+                raise ValueError(f"intent {i + 1} copies a tool description; say what the person wants, "
+                                 "in their own words")
         if (why := prose_problem(out.scenario)) is not None:
             raise ValueError(f"scenario: {why}")
         return out

@@ -20,6 +20,7 @@ from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
 from toolflow.engine.synth.blueprint import value_at
 from toolflow.engine.synth.checks import validate_against
+from toolflow.engine.synth.leak_checks import value_problems
 
 #: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
 #: (every prompt token costs time on a small local model).
@@ -126,9 +127,10 @@ def result_problem(tool: Tool, result: Any) -> str | None:
     if _echoes_schema(result, tool.returns):
         return "that is the schema; return an actual result that follows it, with realistic values"
     if tool.returns is None:
-        return None if isinstance(result, dict) else "the result must be a JSON object"
+        return "; ".join(value_problems(result, None)) or None if isinstance(result, dict) else \
+            "the result must be a JSON object"
     missing, errors, _ = validate_against(tool.returns, result)
-    problems = [f"missing required field {m!r}" for m in missing] + errors
+    problems = [f"missing required field {m!r}" for m in missing] + errors + value_problems(result, tool.returns)
     return "; ".join(problems[:5]) or None
 
 

@@ -16,6 +16,7 @@ from toolflow.engine.jsontext import leaves
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.models import PlanTurn, Tool
 from toolflow.engine.synth.agents.prompting import ask_json, render, transcript
+from toolflow.engine.synth.leak_checks import echoes, quoted_fragment, scaffolding_fragments
 from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
 
@@ -143,9 +144,15 @@ async def next_user_message(
         {"role": "user", "content": prompt},
     ]
     reply = await ask_json(llm, "user", messages, UserTurn, user_turn_schema(),
-                           check=_checker(tools, may_finish=turn is None and not answering), tracker=tracker,
+                           check=_checker(tools, may_finish=turn is None and not answering,
+                                          last_assistant=_last_assistant_text(history)), tracker=tracker,
                            describe=False, max_repairs=max_repairs)
     return UserTurn(message=reply.message.strip(), done=reply.done)
+
+
+def _last_assistant_text(history: list[dict[str, Any]]) -> str:
+    return next((m.get("content") or "" for m in reversed(history)
+                 if m.get("role") == "assistant" and (m.get("content") or "").strip()), "")
 
 
 #: A chat message, not an essay: also keeps a small model from rambling until the token limit.
@@ -161,20 +168,34 @@ def user_turn_schema() -> dict[str, Any]:
     }
 
 
-def _checker(tools: list[Tool], *, may_finish: bool) -> Any:
+#: What the checker feeds back for a re-ask; the leak check (`leak_checks`) reads these too, so a user turn
+#: that copies our own repair instruction is rejected.
+EMPTY_FEEDBACK = '"message" is empty: write what you say to the assistant'
+NOT_TYPED_FEEDBACK = '"message" is not something a person types: {why}'
+NAMED_FEEDBACK = "you wrote {leaked}: people do not know function names; say what you want in plain words"
+COPIED_FEEDBACK = 'you copied an instruction ("{frag}"): write only what you yourself say to the assistant'
+ECHO_FEEDBACK = "you repeated the assistant's message: answer it in your own words"
+FEEDBACK = (EMPTY_FEEDBACK, NOT_TYPED_FEEDBACK, NAMED_FEEDBACK, COPIED_FEEDBACK, ECHO_FEEDBACK)
+
+
+def _checker(tools: list[Tool], *, may_finish: bool, last_assistant: str = "") -> Any:
     """What makes a user message unusable, fed back for a re-ask: empty (unless an improvising user
-    finishes with ``done``), no words or markup, tool names."""
+    finishes with ``done``), no words or markup, tool names, our own instructions copied, the assistant's
+    last message repeated (the leak checks would reject the dialogue for the last two)."""
     named = [t.name for t in tools if is_identifier_like(t.name)]
 
     def check(turn: UserTurn) -> UserTurn:
         if not turn.message.strip() and not (may_finish and turn.done):
-            raise ValueError('"message" is empty: write what you say to the assistant')
+            raise ValueError(EMPTY_FEEDBACK)
         if turn.message.strip() and (why := prose_problem(turn.message, identifiers=False)) is not None:
-            raise ValueError(f'"message" is not something a person types: {why}')
+            raise ValueError(NOT_TYPED_FEEDBACK.format(why=why))
         leaked = [n for n in named if mentions_name(turn.message, n)]
         if leaked:
-            raise ValueError(f"you wrote {leaked}: people do not know function names; say what you want "
-                             "in plain words")
+            raise ValueError(NAMED_FEEDBACK.format(leaked=leaked))
+        if (frag := quoted_fragment(turn.message, scaffolding_fragments())) is not None:
+            raise ValueError(COPIED_FEEDBACK.format(frag=frag))
+        if last_assistant and echoes(turn.message, last_assistant):
+            raise ValueError(ECHO_FEEDBACK)
         return turn
 
     return check
