@@ -6,7 +6,7 @@ workers need no graph store: an embedded store is a local folder) and writes eve
 same dedup, planner gate and budget rules. Only `synthesize` runs remotely, on `SynthWorker` actors.
 
 Limits hold across the cluster because the driver owns them: ``concurrency`` is the number of dialogues
-in flight over all workers (split evenly), the endpoint's request limit is split among the workers
+in flight over all workers (each on the least busy one), the endpoint's request limit is split among the workers
 that share it, and the token budget is checked by the driver before each dialogue starts. A worker
 that dies takes only its in-flight dialogues with it; the driver puts them back in the queue for the
 others, and since only the driver writes, and only once per index, nothing is written twice. Ctrl-C
@@ -194,8 +194,8 @@ class Recorder:
 
 
 class Driver:
-    """Hands the queue's dialogues to the workers, a fixed number in flight per worker, and records what
-    comes back; a dead worker's dialogue goes back to the front of the queue."""
+    """Hands the queue's dialogues to the workers, `concurrency` in flight over all of them, and records what
+    comes back; a dead worker's dialogue goes back to the front of the queue for the others."""
 
     def __init__(self, ray: Any, actors: list[Any], source: SampleSource, config: RunConfig, prepared: Prepared,
                  console: Console, models: dict[str, str]) -> None:
@@ -205,6 +205,7 @@ class Driver:
         self.rec = Recorder(config, prepared, console)
         self.rec.summary.models = models
         self.alive = set(range(len(actors)))
+        self.load = [0] * len(actors)
         self.shown: set[str] = set()
 
     def _synth_config(self, index: int) -> SynthConfig:
@@ -243,33 +244,46 @@ class Driver:
         elif outcome.errors:
             self.rec.counts["errors"][outcome.errors[-1].name] += 1
 
-    async def _slot(self, w: int, advance: Callable[[], None]) -> None:
+    def _pick(self) -> int:
+        """The live worker with the fewest dialogues in flight (the lowest index on a tie)."""
+        return min(self.alive, key=lambda w: (self.load[w], w))
+
+    async def _slot(self, advance: Callable[[], None]) -> None:
+        """One of the run's `concurrency` places: dialogue after dialogue, each on the least busy worker."""
         from ray.exceptions import RayActorError
 
-        while self.queue and w in self.alive:
+        while self.queue and self.alive:
             index, sample = self.queue.popleft()
             if self.rec.over_budget():  # no half dialogue: those in flight finish, no new one starts
                 self.rec.summary.budget_stopped += 1
                 advance()
                 continue
             task = self._task(index, sample)
-            if task is not None:
-                try:
-                    outcome = await self.actors[w].run.remote(task)
-                except RayActorError as exc:
-                    self.queue.appendleft((index, sample))
-                    if w in self.alive:
-                        self.alive.discard(w)
-                        self.console.print(f"[yellow]worker {w} died ({type(exc).__name__}); its dialogues go to "
-                                           f"the {len(self.alive)} left[/]")
-                    return
-                self._take(outcome)
+            if task is None:
+                advance()
+                continue
+            w = self._pick()
+            self.load[w] += 1
+            try:
+                outcome = await self.actors[w].run.remote(task)
+            except RayActorError as exc:
+                self.queue.appendleft((index, sample))
+                if w in self.alive:
+                    self.alive.discard(w)
+                    self.console.print(f"[yellow]worker {w} died ({type(exc).__name__}); its dialogues go to the "
+                                       f"{len(self.alive)} left[/]")
+                continue
+            finally:
+                self.load[w] -= 1
+            self._take(outcome)
             advance()
 
     async def run(self, show_progress: bool) -> RunSummary:
         started = self.prepared.started
-        n, workers = len(self.queue), len(self.actors)
-        slots = [self.config.concurrency // workers + (w < self.config.concurrency % workers) for w in range(workers)]
+        n = len(self.queue)
+        if self.config.concurrency < len(self.actors):
+            self.console.print(f"[yellow]--concurrency {self.config.concurrency} keeps at most that many of the "
+                               f"{len(self.actors)} workers busy[/]")
         progress = progress_bar(self.console, disable=not show_progress,
                                 extra="kept {task.fields[kept]} · rejected {task.fields[rej]}")
         bar = progress.add_task("synth", total=n, kept=0, rej=0)
@@ -279,7 +293,7 @@ class Driver:
 
         try:
             with progress:
-                await asyncio.gather(*(self._slot(w, advance) for w in range(workers) for _ in range(max(1, slots[w]))))
+                await asyncio.gather(*(self._slot(advance) for _ in range(min(self.config.concurrency, n) or 1)))
             if self.queue:  # every worker died: what is left is not started, a rerun does it
                 self.rec.counts["errors"]["WorkerDied"] += len(self.queue)
                 self.console.print(f"[red]no worker left; {len(self.queue)} dialogue(s) not started (rerun)[/]")
