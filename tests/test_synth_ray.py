@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,18 @@ def test_cli_refuses_several_endpoints_without_ray(tmp_path):
     done = subprocess.run([*command(tmp_path / "d.jsonl"), "--base-url", "http://a/v1", "--base-url", "http://b/v1"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--executor ray" in done.stderr
+    assert not (tmp_path / "d.jsonl").exists()
+
+
+def test_an_address_nobody_answers_is_one_line_and_writes_nothing(server, tmp_path):
+    with socket.socket() as s:  # a port bound and never listened on: connections are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        done = subprocess.run(command(tmp_path / "d.jsonl", "--executor", "ray", "--ray-address", f"127.0.0.1:{port}"),
+                              env=env_for(server), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (f"Error: --executor ray: cannot run on 127.0.0.1:{port}: nothing "
+                                                   f"answers at 127.0.0.1:{port} (Connection refused)")
     assert not (tmp_path / "d.jsonl").exists()
 
 

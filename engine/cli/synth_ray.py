@@ -52,5 +52,10 @@ def run_on_ray(llm: LLM, source: SampleSource, config: RunConfig, opts: dict[str
     except ValueError as exc:
         raise Fail(str(exc)) from exc
     options = RayOptions(address=opts["ray_address"], workers=opts["workers"])
-    return run_with_ray(llm, source, config, options, factories=factories, console=console,
-                        show_progress=opts["progress"])
+    try:
+        return run_with_ray(llm, source, config, options, factories=factories, console=console,
+                            show_progress=opts["progress"])
+    except (ConnectionError, TimeoutError) as exc:  # Ray's GetTimeoutError is a TimeoutError: workers never started
+        where = opts["ray_address"] or "a local cluster"
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise Fail(f"--executor ray: cannot run on {where}: {reason}") from exc

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import tempfile
 import time
 from collections import Counter, deque
@@ -44,6 +45,10 @@ from toolflow.engine.synth.ray_worker import DialogueTask, Outcome, SynthWorker
 #: Ray reads this before it picks the node's address: "0" keeps a single-machine cluster on loopback
 #: (every server on 127.0.0.1) instead of the first routable address.
 LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+#: Seconds the workers get to start (a cluster without room for them would otherwise wait forever).
+READY_TIMEOUT_S = 600
 
 
 class RayOptions(BaseModel):
@@ -76,12 +81,24 @@ def ray_session(options: RayOptions) -> Iterator[Any]:
                           object_store_memory=options.object_store_mb * 1024**2, include_dashboard=False,
                           _temp_dir=temp)
         else:
+            _reachable(options.address)
             kwargs["address"] = options.address
         ray.init(**kwargs)
         try:
             yield ray
         finally:
             ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """Fail at once on a HOST:PORT nobody listens on (ray.init would retry it for minutes)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "ray://…": Ray resolves those itself
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from exc
 
 
 def worker_factories(llm: LLM, workers: int, base_urls: list[str]) -> list[Callable[[], LLM]]:
@@ -120,7 +137,7 @@ def run_with_ray(llm: LLM, source: SampleSource, config: RunConfig, options: Ray
                                                      max_concurrency=max(8, config.concurrency))
             actors = [remote.remote(f) for f in factories]
             try:
-                pids = ray.get([a.pid.remote() for a in actors])
+                pids = ray.get([a.pid.remote() for a in actors], timeout=READY_TIMEOUT_S)
                 console.print(f"ray: {len(actors)} worker(s) ready (pids {', '.join(map(str, pids))}) in "
                               f"{time.monotonic() - prepared.started:.1f}s")
                 prepared.started = time.monotonic()  # dialogues/min counts the run, not the cluster's start

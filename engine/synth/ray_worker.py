@@ -72,6 +72,3 @@ class SynthWorker:
                 outcome.usage.merge(tracker)
             return outcome
         return outcome
-
-    async def close(self) -> None:
-        await self.llm.aclose()
