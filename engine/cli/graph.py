@@ -47,9 +47,16 @@ def graph() -> None:
               help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
                    "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: embed the texts missing from the cache with Ray Data (one model per worker); the rest "
+                   "of the build is the same.")
+@click.option("--ray-address", default=None, metavar="auto|HOST:PORT",
+              help="Ray cluster for --executor ray (default: a private cluster on this machine, on loopback).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Embedding workers for --executor ray.")
 def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                as_json: bool) -> None:
+                as_json: bool, executor: str, ray_address: str | None, workers: int) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -70,9 +77,15 @@ def graph_build(tools: tuple[Path, ...], store_spec: str | None, fmt: str | None
     """
     from toolflow.engine.cli.graph_build import run_build
 
+    ray_options = None
+    if executor == "ray":
+        from toolflow.engine.raycluster import RayOptions
+
+        ray_options = RayOptions(address=ray_address, workers=workers)
+
     try:
         report = run_build(list(tools), store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                           cache_dir or cache_root(), console, strict=strict, match=match)
+                           cache_dir or cache_root(), console, strict=strict, match=match, ray_options=ray_options)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

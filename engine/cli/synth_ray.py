@@ -45,7 +45,8 @@ def run_on_ray(llm: LLM, source: SampleSource, config: RunConfig, opts: dict[str
     """The job on Ray workers (one per --workers), endpoints spread over them."""
     if importlib.util.find_spec("ray") is None:
         raise Fail("--executor ray needs Ray: pip install 'toolflow[ray]'")
-    from toolflow.engine.synth.ray_run import RayOptions, run_with_ray, worker_factories
+    from toolflow.engine.raycluster import RayOptions
+    from toolflow.engine.synth.ray_run import run_with_ray, worker_factories
 
     try:
         factories = worker_factories(llm, opts["workers"], base_urls)

@@ -12,27 +12,24 @@ that dies takes only its in-flight dialogues with it; the driver puts them back 
 others, and since only the driver writes, and only once per index, nothing is written twice. Ctrl-C
 (or a killed driver) ends the actors with their owner; what was written stays, the rerun resumes.
 
-Ray is imported here only, and this module only when the executor is asked for.
+Ray is imported only through `toolflow.engine.raycluster`, and this module only when the executor is asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
-import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
 from rich.console import Console
 
 from toolflow.engine.llm.base import LLM, Usage, UsageTracker
 from toolflow.engine.models import Checks, Dialogue, Meta, Sample
 from toolflow.engine.progress import progress_bar
+from toolflow.engine.raycluster import READY_TIMEOUT_S, RayOptions, ray_session
 from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.checks import dedup_text, reason_code
@@ -41,64 +38,6 @@ from toolflow.engine.synth.job import AGENT_ROLES, Prepared, RunConfig, RunSumma
 from toolflow.engine.synth.jsonl import JsonlAppender
 from toolflow.engine.synth.loop import SynthConfig, target_turns_for
 from toolflow.engine.synth.ray_worker import DialogueTask, Outcome, SynthWorker
-
-#: Ray reads this before it picks the node's address: "0" keeps a single-machine cluster on loopback
-#: (every server on 127.0.0.1) instead of the first routable address.
-LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-#: Seconds the workers get to start (a cluster without room for them would otherwise wait forever).
-READY_TIMEOUT_S = 600
-
-
-class RayOptions(BaseModel):
-    """Where the job runs: an existing cluster (`address`) or a private one started on this machine."""
-
-    address: str | None = Field(default=None, description="auto | HOST:PORT; None starts a local cluster.")
-    workers: int = Field(default=1, ge=1, description="SynthWorker actors.")
-    worker_cpus: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per worker.")
-    object_store_mb: int = Field(default=200, ge=75, description="Object store of a local cluster.")
-    temp_dir: str | None = Field(default=None, description="Session folder of a local cluster (default: private).")
-
-
-@contextlib.contextmanager
-def ray_session(options: RayOptions) -> Iterator[Any]:
-    """Connect to `options.address`, or start a private cluster on loopback for this run; shut down
-    what this process started (its own handle), never other Ray processes on the machine."""
-    local = options.address in (None, "local") or options.address.split(":")[0] in ("127.0.0.1", "localhost")
-    if local:
-        os.environ.setdefault(LOOPBACK_ENV, "0")
-    import ray  # the optional extra: `pip install toolflow[ray]`
-
-    if ray.is_initialized():  # a caller (a notebook, a test) already connected: use its session, keep it
-        yield ray
-        return
-    kwargs: dict[str, Any] = {"configure_logging": False, "log_to_driver": False}
-    with contextlib.ExitStack() as stack:
-        if options.address in (None, "local"):
-            temp = options.temp_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfray-"))
-            kwargs.update(num_cpus=max(2, int(options.workers * options.worker_cpus + 0.999)),
-                          object_store_memory=options.object_store_mb * 1024**2, include_dashboard=False,
-                          _temp_dir=temp)
-        else:
-            _reachable(options.address)
-            kwargs["address"] = options.address
-        ray.init(**kwargs)
-        try:
-            yield ray
-        finally:
-            ray.shutdown()
-
-
-def _reachable(address: str) -> None:
-    """Fail at once on a HOST:PORT nobody listens on (ray.init would retry it for minutes)."""
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        return  # "auto", "ray://…": Ray resolves those itself
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as exc:
-        raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from exc
 
 
 def worker_factories(llm: LLM, workers: int, base_urls: list[str]) -> list[Callable[[], LLM]]:
