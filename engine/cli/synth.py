@@ -301,7 +301,8 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
                    "projected tokens (and cost) for -n; the pilot's answers are cached, so the real run reuses them.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes sharing the job (each runs --concurrency dialogues): for fast endpoints, where one "
-                   "process's CPU is the limit. Same output, same ids, resumable.")
+                   "process's CPU is the limit. Same output, same ids, resumable. With --executor ray: Ray workers "
+                   "(--concurrency is then the total over them).")
 @click.option("--force", is_flag=True,
               help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
 @ray_cli_options
