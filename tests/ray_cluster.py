@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -106,3 +107,5 @@ def ray_head(cpus: int = 2, timeout: float = 180.0) -> Iterator[RayHead]:
         _, alive = psutil.wait_procs(list(started.values()), timeout=20)
         for p in alive:  # what this head started and did not end: by pid, nothing else
             p.kill()
+        psutil.wait_procs(alive, timeout=10)
+        shutil.rmtree(temp_dir, ignore_errors=True)
