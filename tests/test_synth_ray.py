@@ -6,6 +6,7 @@ talk HTTP to the dialogue server; the local executor over the same server is the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 pytest.importorskip("ray")
 
 from fake_dialogue_server import DialogueServerProcess  # noqa: E402
 from fake_llm import FIXTURES  # noqa: E402
-from ray_cluster import LOOPBACK_ENV, is_loopback, listening, ray_head  # noqa: E402
+from ray_cluster import LOOPBACK_ENV, is_loopback, listening, ray_head, tree  # noqa: E402
 
 from toolflow.engine.seeds import dialogue_id  # noqa: E402
 from toolflow.engine.synth.jsonl import read_records  # noqa: E402
@@ -170,3 +172,30 @@ def test_the_token_budget_holds_across_the_cluster(head, server, local_run, tmp_
     again, _ = synth(server, out, *ray_args(head, 2))  # a rerun without the budget finishes the job
     assert again["skipped"] == finished and by_id(out) == local_run
     assert set(local_run) == {dialogue_id(SEED, i) for i in range(N)}
+
+
+def test_ctrl_c_stops_the_cluster_work_and_the_rerun_resumes(head, server, local_run, tmp_path):
+    out = tmp_path / "d.jsonl"
+    proc = _start(server, out, *ray_args(head, 2))
+    _wait_for_lines(out, 2, proc)
+    assert any("SynthWorker" in " ".join(p.cmdline()) for p in tree_of(head))  # the workers are there to stop
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and stderr.strip().endswith("Aborted!")
+    before = len(read_records(out))
+    assert before < N
+    deadline = time.monotonic() + 30  # the driver's actors end with it: no worker keeps playing dialogues
+    while any("SynthWorker" in " ".join(p.cmdline()) for p in tree_of(head)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any("SynthWorker" in " ".join(p.cmdline()) for p in tree_of(head))
+    report, _ = synth(server, out, *ray_args(head, 2))
+    assert report["skipped"] == before and by_id(out) == local_run
+
+
+def tree_of(head) -> list:
+    procs = []
+    for p in tree(head.proc.pid):
+        with contextlib.suppress(psutil.Error):
+            p.cmdline()
+            procs.append(p)
+    return procs
