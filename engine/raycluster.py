@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -43,6 +44,11 @@ def ray_session(options: RayOptions) -> Iterator[Any]:
     local = options.address in (None, "local") or options.address.split(":")[0] in ("127.0.0.1", "localhost")
     if local:
         os.environ.setdefault(LOOPBACK_ENV, "0")
+    if options.address in (None, "local"):
+        # a token for this cluster only, in the environment its processes inherit: nothing written to
+        # ~/.ray (a user's own RAY_AUTH_* settings win)
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     import ray  # the optional extra: `pip install toolflow[ray]`
 
     if ray.is_initialized():  # a caller (a notebook, a test) already connected: use its session, keep it
