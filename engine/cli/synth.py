@@ -21,6 +21,7 @@ from rich.table import Table
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
 from toolflow.engine.cli.sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
 from toolflow.engine.cli.synth_live import execute_options, live_specs, live_tools
+from toolflow.engine.cli.synth_ray import check_base_urls, ray_cli_options, run_on_ray
 from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.sampling.records import read_samples
@@ -206,15 +207,19 @@ def llm_options(opts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def llm_cli_options(f: Callable) -> Callable:
-    """--base-url/--model/--temperature and --<role>-model/--<role>-base-url for every agent role."""
+def llm_cli_options(f: Callable | None = None, *, many_base_urls: bool = False) -> Callable:
+    """--base-url/--model/--temperature and --<role>-model/--<role>-base-url for every agent role
+    (`many_base_urls`: --base-url repeatable, for commands that spread endpoints over workers)."""
+    if f is None:
+        return lambda g: llm_cli_options(g, many_base_urls=many_base_urls)
     for role in reversed(AGENT_ROLES):
         f = click.option(f"--{role}-base-url", default=None, help=f"Endpoint for the {role} agent only.")(f)
         f = click.option(f"--{role}-model", default=None, help=f"Model for the {role} agent only.")(f)
     f = click.option("--temperature", type=float, default=None, help="Sampling temperature for all roles.")(f)
     f = click.option("--model", default=None, help="Model for all roles (else TOOLFLOW_MODEL / local model).")(f)
-    f = click.option("--base-url", default=None,
-                     help="OpenAI-compatible endpoint for all roles (else env / the embedded local model).")(f)
+    f = click.option("--base-url", default=None, multiple=many_base_urls,
+                     help="OpenAI-compatible endpoint for all roles (else env / the embedded local model)."
+                     + (" Repeat it to spread Ray workers over several endpoints." if many_base_urls else ""))(f)
     return f
 
 
@@ -307,11 +312,13 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
                    "projected tokens (and cost) for -n; the pilot's answers are cached, so the real run reuses them.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes sharing the job (each runs --concurrency dialogues): for fast endpoints, where one "
-                   "process's CPU is the limit. Same output, same ids, resumable.")
+                   "process's CPU is the limit. Same output, same ids, resumable. With --executor ray: Ray workers "
+                   "(--concurrency is then the total over them).")
 @click.option("--force", is_flag=True,
               help="Resume even when --out holds a job with other settings (the file then mixes two jobs).")
 @execute_options
-@llm_cli_options
+@ray_cli_options
+@llm_cli_options(many_base_urls=True)
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 def synth(**opts: Any) -> None:
     """Synthesize multi-turn tool-calling dialogues.
@@ -332,6 +339,9 @@ def synth(**opts: Any) -> None:
             --tool-model qwen2.5-1.5b
       # tools from a file instead of a graph, random combinations
       toolflow synth -n 100 --tools tools.jsonl --out d.jsonl
+      # a Ray cluster: 8 workers over two model servers, one output written here
+      toolflow synth -n 10000 --out d.jsonl --executor ray --ray-address auto --workers 8 \\
+            --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1
       # 4 machines, one shard each (same -n and --seed everywhere)
       toolflow synth -n 10000 --out d.2.jsonl --shard 2/4
       # the paper's ablations
@@ -345,6 +355,7 @@ def synth(**opts: Any) -> None:
     """
     console = Console(stderr=True)
     live_specs(opts)  # --execute's options checked before anything starts
+    base_urls = check_base_urls(opts)
     if opts["concurrency"] is None:
         opts["concurrency"] = default_concurrency(llm_options(opts))
     try:
@@ -367,7 +378,9 @@ def synth(**opts: Any) -> None:
             if opts["estimate"]:
                 _estimate(llm, source, config, console, prices)
                 return
-            if opts["workers"] > 1:
+            if opts["executor"] == "ray":
+                summary = run_on_ray(llm, source, config, opts, base_urls, console)
+            elif opts["workers"] > 1:
                 summary = run_with_workers(llm, source, config, opts["workers"], console=console)
             else:
                 summary = asyncio.run(_run(llm, source, config, console, opts["progress"], opts))

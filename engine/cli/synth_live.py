@@ -53,8 +53,9 @@ def live_specs(opts: dict[str, Any]) -> list[str]:
         return []
     if not specs:
         raise click.UsageError("--execute needs the tools' server: --server mcp+stdio:\"CMD\" or --functions MODULE")
-    if opts.get("workers", 1) > 1:
-        raise click.UsageError("--execute runs in one process (one session per server): leave out --workers")
+    if opts.get("workers", 1) > 1 or opts.get("executor", "local") != "local":
+        raise click.UsageError("--execute runs in one process (one session per server): leave out --workers "
+                               "and --executor ray")
     return specs
 
 

@@ -138,11 +138,10 @@ def embed_texts(
     missing = [i for i, k in enumerate(keys) if k not in cached]
     if on_progress and len(texts) - len(missing):
         on_progress(len(texts) - len(missing))
-    embedder: Embedder | None = None
-    for start in range(0, len(missing), chunk):
+    embedder = embedder_factory() if missing else None
+    chunk = getattr(embedder, "chunk", chunk)  # an embedder may ask for larger calls (Ray Data: one job per call)
+    for start in range(0, len(missing), chunk) if embedder is not None else ():
         idx = missing[start : start + chunk]
-        if embedder is None:
-            embedder = embedder_factory()
         vecs = embedder.embed([texts[i] for i in idx], on_batch=on_progress)
         new = [(keys[i], vecs[j]) for j, i in enumerate(idx)]
         if cache:
