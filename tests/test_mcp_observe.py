@@ -31,18 +31,20 @@ USERS = textwrap.dedent('''
 ''')
 
 
-def feeds(store_path) -> list[tuple[str, str]]:
+def feeds(store_path, source: str | None = None) -> list[tuple[str, str]]:
+    """FEEDS pairs, only those built from a return field of `source` provenance when given."""
     with open_store(str(store_path), read_only=True) as store:
-        return [(r["src"], r["dst"]) for r in store.run("feeds_all")]
+        return [(r["src"], r["dst"]) for r in store.run("feeds_all") if source in (None, r["returns_source"])]
 
 
 def test_observed_schemas_feed_the_graph(tmp_path, monkeypatch):
     (tmp_path / "usertools.py").write_text(USERS)
     monkeypatch.chdir(tmp_path)
     store = tmp_path / "g"
-    built = CliRunner().invoke(main, ["graph", "build", "py:usertools", "--store", str(store), "--embedder", "hashing"])
+    built = CliRunner().invoke(main, ["graph", "build", "py:usertools", "--store", str(store), "--embedder", "hashing",
+                                      "--returns", "declared"])
     assert built.exit_code == 0, built.output
-    assert feeds(store) == []  # no declared returns: nothing can feed anything
+    assert feeds(store) == []  # no declared returns and no inference: nothing can feed anything
     res = CliRunner().invoke(main, ["graph", "observe", "py:usertools", "--store", str(store), "--embedder",
                                     "hashing", "--calls", "2", "--allow", "list_users", "--allow", "get_user",
                                     "--allow", "note", "--json"])
@@ -58,7 +60,7 @@ def test_observed_schemas_feed_the_graph(tmp_path, monkeypatch):
         get_user, note = s.get_tools(["mcp:usertools/get_user", "mcp:usertools/note"])
     assert get_user.returns_observed and set(get_user.returns["properties"]) == {"user_id", "email"}
     assert not note.returns_observed and note.returns is None
-    assert ("mcp:usertools/list_users", "mcp:usertools/get_user") in feeds(store)
+    assert ("mcp:usertools/list_users", "mcp:usertools/get_user") in feeds(store, "observed")
 
 
 def test_results_recorded_by_synth_execute_are_generalized(tmp_path, monkeypatch):

@@ -214,8 +214,15 @@ def return_fields(tool: Tool) -> list[FieldNode]:
         if path in seen:
             continue
         seen.add(path)
-        out.append(_field(tool, "return", path, keys, sub, source="example" if tool.returns_inferred else "declared"))
+        out.append(_field(tool, "return", path, keys, sub, source=schema_source(tool)))
     return out
+
+
+def schema_source(tool: Tool) -> str:
+    """Where a tool's own return schema came from: generalized from real results, from examples, or declared."""
+    if tool.returns_observed:
+        return "observed"
+    return "example" if tool.returns_inferred else "declared"
 
 
 def tool_fields(tool: Tool) -> list[FieldNode]:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from toolflow.engine.graph.facts import singular, split_words
+from toolflow.engine.graph.fields import schema_source
 from toolflow.engine.models import Tool
 
 #: Verbs whose call returns a list of the entity, one record of it, or nothing worth passing on.
@@ -133,7 +134,7 @@ def entity_schema(entity: list[str], shape: str, source: str) -> dict[str, Any]:
 def infer_returns(tool: Tool) -> tuple[dict[str, Any] | None, str]:
     """(return schema, where it came from). Declared and example schemas stand as they are."""
     if tool.returns:
-        return tool.returns, "example" if tool.returns_inferred else "declared"
+        return tool.returns, schema_source(tool)
     d_shape, d_noun = description_shape(" ".join(tool.description.split()))
     n_shape, n_noun = name_shape(tool)
     if d_shape == "none" or n_shape == "none":
