@@ -80,7 +80,7 @@ def build_with_progress(
     factory, model_name = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path(cache_dir))
     try:
-        with progress_bar(console) as bar:
+        with progress_bar(console, rate="texts") as bar:  # texts/s and the ETA: embedding is a cold build's cost
             task = bar.add_task("embedding", total=None)
 
             def tick(stage: str, advance: int, total: int | None) -> None:
