@@ -21,6 +21,7 @@ nothing here asserts a time.
 Usage:
   python bench/sampling.py                                   # full ToolBench, both stores
   python bench/sampling.py --synthetic 47000                 # a ToolBench-sized synthetic graph
+  python bench/sampling.py --synthetic 47000 --synthetic-degree 25   # ... with ToolBench's ~300k walk edges
   python bench/sampling.py --raw ../shared/data/raw/toolbench
   NEO4J_URI=bolt://127.0.0.1:7687 python bench/sampling.py --stores neo4j
 """
@@ -148,7 +149,8 @@ def graph_data(args, console):
     if args.synthetic:
         from toolflow.engine.sampling.synthetic import synthetic_graph
 
-        return synthetic_graph(args.synthetic, seed=0), f"synthetic ToolBench-shaped graph of {args.synthetic} tools"
+        return (synthetic_graph(args.synthetic, seed=0, edges_per_tool=args.synthetic_degree),
+                f"synthetic ToolBench-shaped graph of {args.synthetic} tools, degree {args.synthetic_degree}")
     from toolflow.engine.graph.build import build_graph
     from toolflow.engine.graph.embedding import DEFAULT_MODEL, EmbeddingCache, SentenceTransformerEmbedder
     from toolflow.loaders import load_tools
@@ -185,6 +187,8 @@ def main() -> None:
     ap.add_argument("--stores", default="neo4j,ladybug")
     ap.add_argument("--raw", type=Path, help="a folder of raw ToolBench files (e.g. ../shared/data/raw/toolbench)")
     ap.add_argument("--synthetic", type=int, default=0, help="a seeded synthetic graph of this many tools")
+    ap.add_argument("--synthetic-degree", type=float, default=3.0,
+                    help="mean walk-edge degree of its connected tools (25 gives the full ToolBench graph's ~300k edges)")
     ap.add_argument("-n", type=int, default=10_000)
     ap.add_argument("-m", "--compare-n", type=int, default=500,
                     help="samples of the batching / reuse comparison on Neo4j (all three runs use it)")

@@ -160,7 +160,9 @@ def test_round_trips_grow_with_walk_length_not_with_samples(stores):
     small.sample(20, seed=0)
     large.sample(2000, seed=0)
     assert 1 <= large.steps <= 5 - 1  # one query per added tool at most, whatever the sample count
-    assert large.round_trips == large.steps + 2  # plus the start pool and the FEEDS weight's type masses
+    # plus the tool count that chose the whole-graph read; that read (one step) also gives the start pool and
+    # the FEEDS weight's type masses, which cost a query each before
+    assert large.round_trips == large.steps + 1
     again = large.round_trips
     large.sample(2000, seed=1)
     assert large.round_trips == again  # every neighbourhood is known by now
@@ -256,7 +258,7 @@ def test_field_names_with_a_bar_fall_back_to_the_edge_query(tmp_path):
         sampler = WalkSampler(store, min_tools=2, max_tools=2)
         samples = sampler.sample(4, seed=0)
     assert all(s.edges[0].fields == ["x|y", "in_b"] and s.edges[0].source == "a" for s in samples)
-    assert sampler.round_trips == 4  # pool, FEEDS weight masses, neighbours, and the one walk_edges lookup
+    assert sampler.round_trips == 3  # tool count, the whole graph (pool and FEEDS weight too), one walk_edges lookup
 
 
 def test_weighted_index():

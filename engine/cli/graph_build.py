@@ -129,7 +129,7 @@ def build_with_progress(
         factory = functools.partial(RayDataEmbedder, factory, model_name, workers=ray_options.workers)
         session = ray_session(ray_options)
     try:
-        with session, progress_bar(console) as bar:
+        with session, progress_bar(console, rate="texts") as bar:  # texts/s and the ETA: embedding is a cold build's cost
             task = bar.add_task("embedding", total=None)
 
             def tick(stage: str, advance: int, total: int | None) -> None:

@@ -135,7 +135,9 @@ def embed_texts(
     """
     keys = [text_key(t) for t in texts]
     cached = cache.get_many(model_name, keys) if cache else {}
-    missing = [i for i, k in enumerate(keys) if k not in cached]
+    # Longest first, across the whole set: each batch then holds texts of about one length, so little of it is
+    # padding (sentence-transformers sorts only within one encode call, and texts arrive here sorted by content).
+    missing = sorted((i for i, k in enumerate(keys) if k not in cached), key=lambda i: -len(texts[i]))
     if on_progress and len(texts) - len(missing):
         on_progress(len(texts) - len(missing))
     embedder = embedder_factory() if missing else None

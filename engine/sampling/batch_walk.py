@@ -4,7 +4,7 @@ Why: on a 47k-tool graph the scalar walk spent most of its time in Python per wa
 Generator per sample, a bisection per step, a pydantic model per edge) and in per-step lookups of a few
 thousand neighbourhoods. Here:
 
-  * the graph's walk edges come in one scan (``walk_all_edges``) when a batch would stand on a large part
+  * the graph's walk edges come in one scan (``walk_graph``, walk_graph.py) when a batch would stand on a large part
     of it, and become one CSR adjacency over the start pool (``Adjacency``): per tool, neighbours sorted by
     id, weights, running sums and the recorded edge — the very values ``walk.neighbourhood`` computes, in
     the same float operations, so draws land on the same neighbours;
@@ -41,6 +41,7 @@ from toolflow.engine.sampling.neighbours import (
 from toolflow.engine.sampling.records import sample_id
 from toolflow.engine.sampling.streams import Stream, batch_streams
 from toolflow.engine.sampling.walk import JUMP
+from toolflow.engine.sampling.walk_graph import WalkGraph
 
 BIG = np.iinfo(np.int64).max
 
@@ -54,7 +55,13 @@ class Adjacency:
     weight: np.ndarray  # float64: summed (type-weighted) scores of the edges joining the pair
     cum: np.ndarray  # float64: running sum of weight within each tool
     best_score: np.ndarray  # float64: raw score of the recorded edge (highest score, then largest detail)
-    best_detail: list[str]  # its 'TYPE|1|src_field|cand_field' string
+    best_entry: np.ndarray  # int64: that edge as an entry of ``detail_of`` (stored edges, then their reverses)
+    detail_of: Callable[[int], str]  # an entry's 'TYPE|1|src_field|cand_field' string
+
+    def best_detail(self, g: int) -> str:
+        """The recorded edge's detail string of neighbour entry g, built when asked: a run reads a few
+        thousand of them, and formatting all 640k of the full ToolBench graph up front took a second."""
+        return self.detail_of(int(self.best_entry[g]))
 
     def neighbourhood(self, i: int, names: Sequence[str]) -> Neighbourhood:
         """Tool i's neighbourhood in ``walk.neighbourhood``'s shape, for the scalar steps."""
@@ -62,42 +69,27 @@ class Adjacency:
         return (
             [names[j] for j in self.nbr[s:e].tolist()],
             self.weight[s:e].tolist(),
-            list(zip(self.best_score[s:e].tolist(), self.best_detail[s:e], strict=True)),
+            list(zip(self.best_score[s:e].tolist(), [self.best_detail(g) for g in range(s, e)], strict=True)),
             self.cum[s:e].tolist(),
         )
 
 
-def build_adjacency(
-    rows: list[dict[str, Any]], pool_index: Mapping[str, int], type_weights: Mapping[str, float] | None = None
-) -> Adjacency:
-    """CSR adjacency from ``walk_all_edges`` rows: each stored edge joins both its ends, as walk_neighbors does.
+def build_adjacency(graph: WalkGraph, type_weights: Mapping[str, float] | None = None) -> Adjacency:
+    """CSR adjacency from the walk's graph: each stored edge joins both its ends, as walk_neighbors does.
 
     Per tool the entries are sorted by (neighbour, score, detail), the order ``walk.neighbourhood`` sorts
     in, and the weights of one neighbour's edges are added in that order, so every float is the same.
     """
-    src: list[str] = []
-    dst: list[str] = []
-    score: list[float] = []
-    kind: list[str] = []
-    fa: list[str] = []
-    fb: list[str] = []
-    for r in rows:
-        if not len(r["src"]) == len(r["dst"]) == len(r["score"]) == len(r["type"]) == len(r["field_a"]) == len(r["field_b"]):
-            raise RuntimeError("walk_all_edges returned lists of different lengths")
-        src += r["src"]
-        dst += r["dst"]
-        score += r["score"]
-        kind += r["type"]
-        fa += r["field_a"]
-        fb += r["field_b"]
-    n, n_edges = len(pool_index), len(src)
-    a = np.fromiter((pool_index[x] for x in src), dtype=np.int64, count=n_edges)
-    b = np.fromiter((pool_index[x] for x in dst), dtype=np.int64, count=n_edges)
+    n, n_edges = len(graph.pool), len(graph.src)
+    kind, fa, fb = graph.kind, graph.field_a, graph.field_b
+    a, b = graph.src, graph.dst
     owner = np.concatenate([a, b])
     cand = np.concatenate([b, a])
-    sc = np.asarray([float(x or 0.0) for x in score] * 2, dtype=np.float64)
+    sc = np.concatenate([graph.score, graph.score])
     weights = type_weights or {}
-    tw = np.asarray([weights.get(k, 1.0) for k in kind] * 2, dtype=np.float64)
+    by_kind = {k: weights.get(k, 1.0) for k in set(kind)}
+    tw1 = np.fromiter((by_kind[k] for k in kind), dtype=np.float64, count=n_edges)
+    tw = np.concatenate([tw1, tw1])
 
     def detail(i: int) -> str:
         """Entry i's detail string: the stored direction for the first n_edges entries, the reverse after."""
@@ -134,16 +126,22 @@ def build_adjacency(
     start = np.searchsorted(g_owner, np.arange(n + 1), side="left").astype(np.int64)
     cum = weight.copy()
     seg_len = np.diff(start)
-    for j in range(1, int(seg_len.max()) if len(seg_len) else 0):  # sequential sums, as itertools.accumulate
-        idx = start[:-1][seg_len > j] + j
+    # sequential sums, as itertools.accumulate; each round only over the tools with that many neighbours
+    # (a pass over every tool per round cost O(tools × largest degree): most of this function on ToolBench)
+    act, j = np.flatnonzero(seg_len > 1), 1
+    while len(act):
+        idx = start[act] + j
         cum[idx] = cum[idx - 1] + weight[idx]
+        j += 1
+        act = act[seg_len[act] > j]
     return Adjacency(
         start=start,
         nbr=cand[heads],
         weight=weight,
         cum=cum,
         best_score=sc[last],
-        best_detail=[detail(i) for i in order[last].tolist()],
+        best_entry=order[last],
+        detail_of=detail,
     )
 
 
@@ -370,7 +368,7 @@ class BatchWalk:
 
         def record(a: int, g: int) -> EdgeTaken | tuple[str, str]:
             src, cand = names[a], names[nbr[g]]
-            parts = parse_detail(adj.best_detail[g])
+            parts = parse_detail(adj.best_detail(g))
             if parts is None:
                 pending.append((src, cand))
                 return (src, cand)

@@ -25,8 +25,14 @@ HUB_SHARE = 0.01
 CROSS_CATEGORY = 0.1
 
 
-def synthetic_graph(n_tools: int = 47_000, seed: int = 0, dim: int = 8) -> GraphData:
-    """A ToolBench-shaped graph of ``n_tools`` tools (see the module docstring for the shape)."""
+def synthetic_graph(
+    n_tools: int = 47_000, seed: int = 0, dim: int = 8, edges_per_tool: float = EDGES_PER_CONNECTED_TOOL
+) -> GraphData:
+    """A ToolBench-shaped graph of ``n_tools`` tools (see the module docstring for the shape).
+
+    ``edges_per_tool`` is the mean walk-edge degree of a connected tool: the default gives ~38k walk edges on
+    47k tools; the full ToolBench graph of today has ~320k (about 25).
+    """
     rng = np.random.default_rng(seed)
     width = len(str(n_tools))
     ids = [f"syn{i:0{width}d}" for i in range(n_tools)]
@@ -46,7 +52,7 @@ def synthetic_graph(n_tools: int = 47_000, seed: int = 0, dim: int = 8) -> Graph
         p = popularity[pool] / popularity[pool].sum()
         return int(pool[rng.choice(len(pool), p=p)])
 
-    n_edges = int(len(connected) * EDGES_PER_CONNECTED_TOOL / 2)
+    n_edges = int(len(connected) * edges_per_tool / 2)
     feeds: dict[tuple[int, int], float] = {}
     shares: dict[tuple[int, int], float] = {}
     starts = rng.choice(connected, size=n_edges) if len(connected) > 1 else np.array([], dtype=int)

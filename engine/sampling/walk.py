@@ -97,6 +97,15 @@ class _Walker:
         self.done = len(self.tool_ids) >= self.target
 
 
+def balanced_weight(types: Sequence[str], mass: dict[str, float]) -> float:
+    """The automatic FEEDS weight from the summed score per type (see ``WalkSampler.feeds_weight``)."""
+    if not ("FEEDS" in types and "SHARES_INPUT" in types):
+        return 1.0
+    feeds, shares = mass.get("FEEDS", 0.0), mass.get("SHARES_INPUT", 0.0)
+    # rounded: the stores sum floats in different orders, and the samples must not depend on it
+    return max(1.0, round(shares / feeds, 2)) if feeds > 0 else 1.0
+
+
 class WalkSampler(Sampler):
     """Algorithm 1: random start, score-weighted steps to unvisited neighbours, stop at n tools.
 
@@ -185,10 +194,8 @@ class WalkSampler(Sampler):
             if opt != "auto":
                 self._feeds_weight = float(opt)
             elif "FEEDS" in self.types and "SHARES_INPUT" in self.types:
-                mass = {r["type"]: float(r["mass"] or 0.0) for r in self._run("walk_type_mass", {"types": ["FEEDS", "SHARES_INPUT"]})}
-                feeds, shares = mass.get("FEEDS", 0.0), mass.get("SHARES_INPUT", 0.0)
-                # rounded: the stores sum floats in different orders, and the samples must not depend on it
-                self._feeds_weight = max(1.0, round(shares / feeds, 2)) if feeds > 0 else 1.0
+                rows = self._run("walk_type_mass", {"types": ["FEEDS", "SHARES_INPUT"]})
+                self._feeds_weight = balanced_weight(self.types, {r["type"]: float(r["mass"] or 0.0) for r in rows})
             else:
                 self._feeds_weight = 1.0
         return self._feeds_weight
@@ -201,25 +208,49 @@ class WalkSampler(Sampler):
     def _vectorized(self, n: int) -> bool:
         """Whole-graph load and vectorized draws: without coverage (its weights change walker by walker),
         with neighbour reuse, and (``fetch="auto"``) when the first batch would stand on at least
-        ``ALL_AT_ONCE_SHARE`` of the start pool, where one scan of every walk edge beats per-step lookups."""
-        if self.coverage or not self.reuse_neighbors or self.fetch == "steps" or not self.pool:
+        ``ALL_AT_ONCE_SHARE`` of the start pool, where one scan of every walk edge beats per-step lookups.
+        The pool is at most the tool count, so a batch that large against the count needs no pool query."""
+        if self.coverage or not self.reuse_neighbors or self.fetch == "steps":
             return False
-        return self.fetch == "all" or min(n, self.batch_size) >= ALL_AT_ONCE_SHARE * len(self.pool)
+        if self._adjacency is not None:
+            return True
+        wanted, count = min(n, self.batch_size), self.tool_count()
+        if count == 0:
+            return False
+        if self.fetch == "all" or (self._pool is None and wanted >= ALL_AT_ONCE_SHARE * count):
+            return True
+        return bool(self.pool) and wanted >= ALL_AT_ONCE_SHARE * len(self.pool)
+
+    def tool_count(self) -> int:
+        """How many tools the graph holds (one count, no ids carried)."""
+        if self._tool_ids is not None:
+            return len(self._tool_ids)
+        return sum(int(r["n"]) for r in self._run("count_tools"))
 
     def adjacency(self) -> Any:
-        """The CSR adjacency of the start pool over the walk's types, loaded with one query."""
+        """The CSR adjacency of the start pool over the walk's types, loaded with one query (``walk_graph``),
+        which also gives the tool ids, the pool and the automatic FEEDS weight when they are not known yet."""
         if self._adjacency is None:
             from toolflow.engine.sampling.batch_walk import build_adjacency
+            from toolflow.engine.sampling.walk_graph import over_pool, read_walk_graph
 
-            rows = self._run("walk_all_edges", {"types": self.types})
+            graph = read_walk_graph(self._run("walk_graph", {"types": self.types}))
             self.steps += 1
-            self._adjacency = build_adjacency(rows, {t: i for i, t in enumerate(self.pool)}, self.type_weights)
+            if self._tool_ids is None:
+                self._tool_ids = graph.tool_ids
+            if self._pool is None:
+                self._pool = (graph.pool if self.starts == "connected" else []) or self.tool_ids
+            if self._pool != graph.pool:  # starts="any", or no edges at all: positions in the larger pool
+                graph = over_pool(graph, self._pool)
+            if self._feeds_weight is None and self.feeds_weight_option == "auto":
+                self._feeds_weight = balanced_weight(self.types, graph.mass)
+            self._adjacency = build_adjacency(graph, self.type_weights)
         return self._adjacency
 
     def sample(self, n: int, seed: int = 0, progress: Progress | None = None) -> list[Sample]:
-        self._cache.type_weights = self.type_weights
         if self._vectorized(n):
             return self._sample_vectorized(n, seed, progress)
+        self._cache.type_weights = self.type_weights
         picker = ToolPicker(self.coverage)
         out: list[Sample] = []
         for start in range(0, n, self.batch_size):
@@ -247,6 +278,7 @@ class WalkSampler(Sampler):
         from toolflow.engine.sampling.batch_walk import BatchWalk
 
         adj = self.adjacency()
+        self._cache.type_weights = self.type_weights  # the walk_edges fallback records edges by raw score alone
         out: list[Sample] = []
         for start in range(0, n, self.batch_size):
             batch = BatchWalk(

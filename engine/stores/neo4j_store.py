@@ -74,7 +74,12 @@ class Neo4jStore(GraphStore):
         self.uri = uri
         self.database = database or os.environ.get("NEO4J_DATABASE") or None
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # Deprecation notices off: walk_graph.cypher joins on id(), deprecated without a replacement, and
+            # the driver would log a notice on stderr at every sampling run.
+            self._driver = neo4j.GraphDatabase.driver(
+                uri, auth=(user, password),
+                notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.DEPRECATION],
+            )
         except Exception as exc:  # a malformed URI: say so in one line, password masked
             raise ConnectionError(f"cannot open Neo4j at {shown}: {_one_line(redact(exc, [password]))}") from None
         try:
