@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolflow.engine.errors import StoreError
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.graph.search_text import query_parts, query_terms
 from toolflow.engine.retrieval.models import METHODS, Hit, Method, Reason, RetrievalResult
@@ -91,7 +92,7 @@ class LazyEmbedder(Embedder):
         return self._inner._encode(texts)
 
 
-class RetrievalError(ValueError):
+class RetrievalError(ValueError, StoreError):
     """The graph cannot serve retrieval (e.g. built before retrieval support, or another embedding size)."""
 
 

@@ -27,6 +27,7 @@ import random
 import re
 from typing import Any
 
+from toolflow.engine.errors import ConfigError
 from toolflow.engine.models import Plan, PlanTurn, Tool
 from toolflow.engine.seeds import rng_for
 
@@ -43,7 +44,7 @@ LONG_RESULT_CHARS = 600
 _ID_LIKE = re.compile(r"(^|_)(id|ids|ref|reference)$|Id$", re.IGNORECASE)
 
 
-class MixError(ValueError):
+class MixError(ValueError, ConfigError):
     """A --mix value that cannot be used (one line, naming the option and the bad part)."""
 
 
