@@ -15,6 +15,7 @@ from toolflow.engine.cli.eval import ablate, eval_cmd
 from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.cli.graph import graph
 from toolflow.engine.cli.options import EXIT_CODES_HELP, ToolFlowGroup
+from toolflow.engine.cli.reasons import reasons_cmd
 from toolflow.engine.cli.retrieve import retrieve, retrieve_eval
 from toolflow.engine.cli.sample import sample
 from toolflow.engine.cli.synth import synth
@@ -57,6 +58,7 @@ cli.add_command(eval_cmd)
 cli.add_command(ablate)
 cli.add_command(retrieve)
 cli.add_command(retrieve_eval)
+cli.add_command(reasons_cmd)
 
 
 if __name__ == "__main__":

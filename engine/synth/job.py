@@ -43,6 +43,7 @@ from toolflow.engine.synth.guard import (
 )
 from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
+from toolflow.engine.synth.reasons import Reason
 from toolflow.engine.synth.scenarios import STANDARD, scenario_for
 
 #: The agent roles a synthesis run uses (the judge belongs to evaluation).
@@ -243,7 +244,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         if d.checks.passed:
             match = dedup.check_and_add(d.id, dedup_text(d))
             if match is not None:
-                d.checks = Checks(passed=False, failed=[*d.checks.failed, f"near_duplicate: of {match}"],
+                d.checks = Checks(passed=False, failed=[*d.checks.failed, f"{Reason.NEAR_DUPLICATE}: of {match}"],
                                   flags=d.checks.flags)
         flags.update(reason_code(f) for f in d.checks.flags)
         if d.meta.plan_source:
@@ -269,7 +270,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         try:
             tools = source.tools(sample.tool_ids)
         except KeyError as exc:
-            record(_reject_without_dialogue(dlg_id, index, sample, f"sample_tools_missing: {exc}", config))
+            record(_reject_without_dialogue(dlg_id, index, sample, f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}", config))
             return
         synth_config = SynthConfig(
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),

@@ -30,6 +30,7 @@ from typing import Any
 from toolflow.engine.errors import ConfigError
 from toolflow.engine.models import Plan, PlanTurn, Tool
 from toolflow.engine.seeds import rng_for
+from toolflow.engine.synth.reasons import Reason
 
 STANDARD = "standard"
 SCENARIOS: tuple[str, ...] = (STANDARD, "irrelevance", "missing_function", "tool_error", "missing_parameter",
@@ -216,7 +217,7 @@ class ScenarioShaper:
             return plan
         shaped, self.withheld = shape_plan(plan, self.scenario, self.tools, seed=self.seed, key=self.key)
         if shaped is None:
-            self.problem = f"scenario_unplayable: this sample's plan cannot hold a {self.scenario} turn"
+            self.problem = f"{Reason.SCENARIO_UNPLAYABLE}: this sample's plan cannot hold a {self.scenario} turn"
             return plan
         return shaped
 
