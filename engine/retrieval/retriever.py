@@ -9,7 +9,7 @@
 
 Stages (scores and the formulas are in ``rank.py``):
 1. lexical: BM25 over each tool's name, description and parameter names and descriptions (Neo4j's
-   full-text index on Neo4j, `bm25s` on the embedded store; one analyzer for both, ``text.py``);
+   full-text index on Neo4j, `bm25s` on the embedded store; one analyzer for both, ``graph/search_text.py``);
 2. dense: the query embedded with the graph's embedder against ``Tool.embedding`` (Neo4j's vector index,
    FAISS on the embedded store);
 3. hybrid: reciprocal rank fusion of the two lists (``depth`` candidates each);

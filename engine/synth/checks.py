@@ -333,12 +333,6 @@ def shingles(text: str, k: int = 3) -> set[int]:
     return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams}
 
 
-def jaccard(a: set[int], b: set[int]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
-
-
 class NearDuplicateIndex:
     """MinHash + LSH over user-message shingles; deterministic (fixed permutations, stable hashes).
 
