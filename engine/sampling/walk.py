@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
+from toolflow.engine.sampling.batch_walk import BatchWalk, build_adjacency
 from toolflow.engine.sampling.neighbours import (
+    JUMP,
     NeighbourCache,
     ToolPicker,
     choose,
@@ -40,7 +42,6 @@ DEFAULT_BATCH = 2048
 #: embedded / 0.37 s on Neo4j, the neighbourhoods of 2,000 tools 0.65 s / 1.5 s.
 ALL_AT_ONCE_SHARE = 0.05
 FETCH_MODES = ("auto", "all", "steps")
-JUMP = "JUMP"
 
 Progress = Callable[[int], None]  # samples finished since the last call
 
@@ -209,8 +210,6 @@ class WalkSampler(Sampler):
     def adjacency(self) -> Any:
         """The CSR adjacency of the start pool over the walk's types, loaded with one query."""
         if self._adjacency is None:
-            from toolflow.engine.sampling.batch_walk import build_adjacency
-
             rows = self._run("walk_all_edges", {"types": self.types})
             self.steps += 1
             self._adjacency = build_adjacency(rows, {t: i for i, t in enumerate(self.pool)}, self.type_weights)
@@ -244,8 +243,6 @@ class WalkSampler(Sampler):
         return out
 
     def _sample_vectorized(self, n: int, seed: int, progress: Progress | None) -> list[Sample]:
-        from toolflow.engine.sampling.batch_walk import BatchWalk
-
         adj = self.adjacency()
         out: list[Sample] = []
         for start in range(0, n, self.batch_size):
