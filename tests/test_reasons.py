@@ -97,3 +97,18 @@ def test_reasons_command_lists_every_code() -> None:
     listed = {line.split()[0] for line in res.output.splitlines()}
     assert listed == {r.value for r in Reason}
     assert "toolflow reasons" in CliRunner().invoke(main, ["synth", "--help"]).output
+
+
+def test_configs_refuse_an_unknown_code(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from toolflow.engine.synth.job import RunConfig
+    from toolflow.engine.synth.loop import SynthConfig
+
+    out = tmp_path / "d.jsonl"
+    assert RunConfig(n=1, out=out, flag_only=["argument_not_sourced"]).flag_only == ["argument_not_sourced"]
+    assert SynthConfig(flag_only=["truncated"]).flag_only == ["truncated"]
+    with pytest.raises(ValidationError, match="unknown reason code"):
+        RunConfig(n=1, out=out, flag_only=["argument_not_sourcd"])
+    with pytest.raises(ValidationError, match="unknown reason code"):
+        SynthConfig(flag_only=["bogus"])

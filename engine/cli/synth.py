@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
+from toolflow.engine.cli.reasons import known_codes
 from toolflow.engine.cli.sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
 from toolflow.engine.cli.synth_live import execute_options, live_specs, live_tools
 from toolflow.engine.cli.synth_ray import check_base_urls, ray_cli_options, run_on_ray
@@ -30,7 +31,6 @@ from toolflow.engine.stores.base import GraphStore, StoreUnavailable
 from toolflow.engine.synth.guard import JobConflict
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary, run_synthesis
 from toolflow.engine.synth.jsonl import JsonlError
-from toolflow.engine.synth.reasons import unknown_codes
 from toolflow.engine.synth.scenarios import parse_mix
 from toolflow.engine.synth.workers import run_with_workers
 
@@ -38,13 +38,6 @@ from toolflow.engine.synth.workers import run_with_workers
 LLM_FACTORY: Callable[[dict[str, Any]], LLM] | None = None
 
 STRATEGIES = ("walk", "random", "category")
-
-
-def _known_codes(_ctx: click.Context, _param: click.Parameter, codes: tuple[str, ...]) -> tuple[str, ...]:
-    """Refuse a --flag-only code no check emits: a typo would otherwise flag nothing and reject as before."""
-    if bad := unknown_codes(codes):
-        raise click.BadParameter(f"unknown reason code(s) {', '.join(bad)}; `toolflow reasons` lists them")
-    return codes
 
 
 def _default(name: str) -> Any:
@@ -292,7 +285,7 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
               help="Scenario shares, e.g. irrelevance=0.1,tool_error=0.1,missing_function=0.05,"
                    "missing_parameter=0.1,parallel=0.1,multi_step=0.1,long_results=0.05 (aliases: error, "
                    "missing, clarify, multi, long); the rest are standard dialogues. Default: none.")
-@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE", callback=_known_codes,
+@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE", callback=known_codes,
               help="Report this check as a flag instead of rejecting (repeatable), e.g. argument_not_sourced, "
                    "follow_up_not_grounded; `toolflow reasons` lists the codes.")
 @click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,

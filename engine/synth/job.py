@@ -43,7 +43,7 @@ from toolflow.engine.synth.guard import (
 )
 from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
-from toolflow.engine.synth.reasons import Reason
+from toolflow.engine.synth.reasons import Reason, ReasonCodes
 from toolflow.engine.synth.scenarios import STANDARD, scenario_for
 
 #: The agent roles a synthesis run uses (the judge belongs to evaluation).
@@ -75,7 +75,7 @@ class RunConfig(BaseModel):
     force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
     inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
     blueprint: bool = Field(default=True, description="False: the paper's intent-only plans (ablation).")
-    flag_only: list[str] = Field(default_factory=list, description="Check codes that flag instead of reject.")
+    flag_only: ReasonCodes = Field(default_factory=list, description="Check codes that flag instead of reject.")
     result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
                                                                       "(None: the tool backend's setting).")
     result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")

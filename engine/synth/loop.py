@@ -53,7 +53,7 @@ from toolflow.engine.synth.blueprint import (
 )
 from toolflow.engine.synth.checks import argument_evidence, check_dialogue
 from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
-from toolflow.engine.synth.reasons import Reason
+from toolflow.engine.synth.reasons import Reason, ReasonCodes
 from toolflow.engine.synth.scenarios import (
     LONG_RESULT_CHARS,
     LONG_RESULT_ITEMS,
@@ -85,7 +85,7 @@ class SynthConfig(BaseModel):
                                   "plan, for the ablation).")
     result_items: int = Field(default=RESULT_ARRAY_ITEMS, ge=1, description="List items per simulated result.")
     result_chars: int = Field(default=RESULT_STRING_CHARS, ge=8, description="Characters per result string.")
-    flag_only: list[str] = Field(
+    flag_only: ReasonCodes = Field(
         default_factory=list, description="Check codes reported as flags instead of rejecting "
                                           "(e.g. argument_not_sourced, follow_up_not_grounded).")
     scenario: str = Field(default=STANDARD, description="What this dialogue must cover (synth.scenarios).")

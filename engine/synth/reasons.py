@@ -9,6 +9,9 @@ lets the CLI refuse a ``--flag-only`` word that no check emits.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 
 class Reason(StrEnum):
@@ -87,6 +90,16 @@ def unknown_codes(codes: list[str] | tuple[str, ...]) -> list[str]:
     """The codes that no check emits (a ``--flag-only`` typo would otherwise flag nothing)."""
     known = {r.value for r in Reason}
     return [c for c in codes if c not in known]
+
+
+def _registered(codes: list[str]) -> list[str]:
+    if bad := unknown_codes(codes):
+        raise ValueError(f"unknown reason code(s) {', '.join(bad)}; `toolflow reasons` lists them")
+    return codes
+
+
+#: A config's list of reason codes (``flag_only``): validated against the registry where the config is built.
+ReasonCodes = Annotated[list[str], AfterValidator(_registered)]
 
 
 def reasons_table() -> str:
