@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from toolflow.engine.errors import InputError
 
-class LoadError(ValueError):
+
+class LoadError(ValueError, InputError):
     """Bad or unrecognised input: the message names the file, line or JSON pointer, and field."""
 
     def __init__(

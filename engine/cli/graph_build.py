@@ -45,12 +45,6 @@ def embedder_choice(name: str):
     return SentenceTransformerEmbedder, DEFAULT_MODEL
 
 
-def load_inputs(
-    paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console, *, strict: bool = False
-) -> list[Tool]:
-    return load_result(paths, fmt, skip_invalid, console, strict=strict).tools
-
-
 def load_result(
     paths: list[Path], fmt: str | None, skip_invalid: bool, console: Console, *, strict: bool = False
 ) -> LoadResult:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from toolflow.engine.errors import ERROR_KINDS, ToolFlowError, exit_code_for, one_line
 from toolflow.engine.secrets import redact
 from toolflow.engine.stores import GraphStore, open_store, resolve_store_spec
 
@@ -27,8 +28,30 @@ STORE_HELP = (
 class Fail(click.ClickException):
     """A clean one-line error instead of a traceback (secrets masked: URI passwords, API keys)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(redact(message))
+        self.exit_code = exit_code
+
+
+#: The --help epilog: the exit code of each kind of failure (docs/errors.md says more).
+EXIT_CODES_HELP = (
+    "\b\nExit codes:\n  0  success\n  1  other failure\n  2  usage (a bad option or argument)\n"
+    + "".join(f"  {kind.exit_code}  {kind.kind}: {(kind.__doc__ or '').strip()}\n" for kind in ERROR_KINDS)
+)
+
+
+class ToolFlowGroup(click.Group):
+    """The root group: a ToolFlowError that reaches it prints as one line and exits with its kind's code.
+
+    Commands still raise `Fail` where they add context; this catches the ones that escape from the engine,
+    so a bad file or a lost store never ends in a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolFlowError as exc:
+            raise Fail(one_line(exc), exit_code_for(exc)) from exc
 
 
 def store_option(f: F) -> F:

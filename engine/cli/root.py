@@ -14,13 +14,19 @@ from toolflow.engine import __version__
 from toolflow.engine.cli.eval import ablate, eval_cmd
 from toolflow.engine.cli.export import export_cmd
 from toolflow.engine.cli.graph import graph
+from toolflow.engine.cli.options import EXIT_CODES_HELP, ToolFlowGroup
+from toolflow.engine.cli.reasons import reasons_cmd
 from toolflow.engine.cli.retrieve import retrieve, retrieve_eval
 from toolflow.engine.cli.sample import sample
 from toolflow.engine.cli.synth import synth
 from toolflow.engine.secrets import install_excepthook
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=ToolFlowGroup,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="toolflow")
 def cli() -> None:
     """ToolFlow: synthesize coherent multi-turn tool-calling dialogues.
@@ -52,6 +58,7 @@ cli.add_command(eval_cmd)
 cli.add_command(ablate)
 cli.add_command(retrieve)
 cli.add_command(retrieve_eval)
+cli.add_command(reasons_cmd)
 
 
 if __name__ == "__main__":

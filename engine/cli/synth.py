@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
+from toolflow.engine.cli.reasons import known_codes
 from toolflow.engine.cli.sample import FEEDS_WEIGHT_HELP, parse_feeds_weight
 from toolflow.engine.cli.synth_live import execute_options, live_specs, live_tools
 from toolflow.engine.cli.synth_ray import check_base_urls, ray_cli_options, run_on_ray
@@ -284,9 +285,9 @@ async def _run(llm: LLM, source: SampleSource, config: RunConfig, console: Conso
               help="Scenario shares, e.g. irrelevance=0.1,tool_error=0.1,missing_function=0.05,"
                    "missing_parameter=0.1,parallel=0.1,multi_step=0.1,long_results=0.05 (aliases: error, "
                    "missing, clarify, multi, long); the rest are standard dialogues. Default: none.")
-@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE",
+@click.option("--flag-only", "flag_only", multiple=True, metavar="CODE", callback=known_codes,
               help="Report this check as a flag instead of rejecting (repeatable), e.g. argument_not_sourced, "
-                   "follow_up_not_grounded.")
+                   "follow_up_not_grounded; `toolflow reasons` lists the codes.")
 @click.option("--seed", type=click.IntRange(min=0), default=_default("seed"), show_default=True,
               help="Job seed: fixes dialogue ids and sampling.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,

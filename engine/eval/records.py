@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from toolflow.engine.errors import InputError
 
-class EvalInputError(ValueError):
+
+class EvalInputError(ValueError, InputError):
     """A file that cannot be evaluated; the message names the file and line."""
 
 

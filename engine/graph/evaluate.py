@@ -27,8 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from toolflow.engine.errors import InputError
 
-class LabelError(ValueError):
+
+class LabelError(ValueError, InputError):
     """A label file that cannot be read; the message names the file and the field."""
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from toolflow.engine.errors import ConfigError
+from toolflow.engine.errors import LLMError as ToolFlowLLMError
 
-class LLMError(RuntimeError):
+
+class LLMError(RuntimeError, ToolFlowLLMError):
     """Base class: the LLM layer could not produce what was asked."""
 
 
-class LLMSettingsError(ValueError):
+class LLMSettingsError(ValueError, ConfigError):
     """A setting (environment variable or option) with a value that cannot be used; names the variable."""
 
 

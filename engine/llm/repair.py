@@ -15,6 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from toolflow.engine.errors import BudgetError
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.messages import parse_json_text
 from toolflow.engine.secrets import redact_logger
@@ -46,7 +47,7 @@ class Unrepairable(ValueError):
     """A check's verdict that re-asking will not help."""
 
 
-class RepairsExhausted(Exception, Generic[R]):
+class RepairsExhausted(BudgetError, Generic[R]):
     """Every attempt was rejected; `errors` has one entry per attempt, `last` the last raw output."""
 
     def __init__(self, errors: list[str], last: R | None) -> None:

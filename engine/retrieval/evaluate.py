@@ -26,10 +26,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from toolflow.engine.errors import InputError
 from toolflow.engine.retrieval.models import METHODS
 
 
-class EvalFileError(ValueError):
+class EvalFileError(ValueError, InputError):
     """A bad line in an eval file; the message names the file, the line and the field."""
 
 

@@ -9,7 +9,7 @@
 
 Stages (scores and the formulas are in ``rank.py``):
 1. lexical: BM25 over each tool's name, description and parameter names and descriptions (Neo4j's
-   full-text index on Neo4j, `bm25s` on the embedded store; one analyzer for both, ``text.py``);
+   full-text index on Neo4j, `bm25s` on the embedded store; one analyzer for both, ``graph/search_text.py``);
 2. dense: the query embedded with the graph's embedder against ``Tool.embedding`` (Neo4j's vector index,
    FAISS on the embedded store);
 3. hybrid: reciprocal rank fusion of the two lists (``depth`` candidates each);
@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolflow.engine.errors import StoreError
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.graph.search_text import query_parts, query_terms
 from toolflow.engine.retrieval.models import METHODS, Hit, Method, Reason, RetrievalResult
@@ -91,7 +92,7 @@ class LazyEmbedder(Embedder):
         return self._inner._encode(texts)
 
 
-class RetrievalError(ValueError):
+class RetrievalError(ValueError, StoreError):
     """The graph cannot serve retrieval (e.g. built before retrieval support, or another embedding size)."""
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from toolflow.engine.models import EdgeTaken, Sample
 from toolflow.engine.sampling.neighbours import (
     DIRECTED_TYPES,
+    JUMP,
     EdgeRow,
     Neighbourhood,
     ToolPicker,
@@ -40,7 +41,6 @@ from toolflow.engine.sampling.neighbours import (
 )
 from toolflow.engine.sampling.records import sample_id
 from toolflow.engine.sampling.streams import Stream, batch_streams
-from toolflow.engine.sampling.walk import JUMP
 from toolflow.engine.sampling.walk_graph import WalkGraph
 
 BIG = np.iinfo(np.int64).max

@@ -19,6 +19,8 @@ from toolflow.engine.models import EdgeTaken
 
 #: Relations whose stored direction means something; their EdgeTaken keeps it (source feeds target).
 DIRECTED_TYPES = frozenset({"FEEDS"})
+#: The EdgeTaken type of a step that left a dead end for a random tool (no edge was followed).
+JUMP = "JUMP"
 
 
 class ToolPicker:

@@ -22,13 +22,16 @@ from typing import Any
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
+from toolflow.engine.sampling.batch_walk import BatchWalk, build_adjacency
 from toolflow.engine.sampling.neighbours import (
+    JUMP,
     NeighbourCache,
     ToolPicker,
     choose,
     edge_record,
 )
 from toolflow.engine.sampling.records import sample_id, sample_rng, strategy_salt
+from toolflow.engine.sampling.walk_graph import over_pool, read_walk_graph
 from toolflow.engine.stores.base import TOOL_EDGE_TYPES, GraphStore
 
 DEFAULT_TYPES: tuple[str, ...] = ("FEEDS", "SHARES_INPUT")
@@ -40,7 +43,6 @@ DEFAULT_BATCH = 2048
 #: embedded / 0.37 s on Neo4j, the neighbourhoods of 2,000 tools 0.65 s / 1.5 s.
 ALL_AT_ONCE_SHARE = 0.05
 FETCH_MODES = ("auto", "all", "steps")
-JUMP = "JUMP"
 
 Progress = Callable[[int], None]  # samples finished since the last call
 
@@ -231,9 +233,6 @@ class WalkSampler(Sampler):
         """The CSR adjacency of the start pool over the walk's types, loaded with one query (``walk_graph``),
         which also gives the tool ids, the pool and the automatic FEEDS weight when they are not known yet."""
         if self._adjacency is None:
-            from toolflow.engine.sampling.batch_walk import build_adjacency
-            from toolflow.engine.sampling.walk_graph import over_pool, read_walk_graph
-
             graph = read_walk_graph(self._run("walk_graph", {"types": self.types}))
             self.steps += 1
             if self._tool_ids is None:
@@ -275,8 +274,6 @@ class WalkSampler(Sampler):
         return out
 
     def _sample_vectorized(self, n: int, seed: int, progress: Progress | None) -> list[Sample]:
-        from toolflow.engine.sampling.batch_walk import BatchWalk
-
         adj = self.adjacency()
         self._cache.type_weights = self.type_weights  # the walk_edges fallback records edges by raw score alone
         out: list[Sample] = []

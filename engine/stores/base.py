@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from toolflow.cypher import load
+from toolflow.engine.errors import StoreError
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.models import Tool, ToolHints
 from toolflow.engine.stores.readonly import QueryTooLarge as QueryTooLarge
@@ -26,7 +27,7 @@ TOOL_EDGE_TYPES = ("FEEDS", "SHARES_INPUT", "SIMILAR")
 WriteProgress = Callable[[str, int, int], None]  # (what, advance, total)
 
 
-class QueryTimeout(RuntimeError):
+class QueryTimeout(RuntimeError, StoreError):
     """A user's query ran longer than the time it was given and the store stopped it."""
 
     def __init__(self, seconds: float) -> None:
@@ -34,14 +35,14 @@ class QueryTimeout(RuntimeError):
         self.seconds = seconds
 
 
-class BuildConflict(RuntimeError):
+class BuildConflict(RuntimeError, StoreError):
     """Another build is writing to the same store (builds are serialized per store); the message names it."""
 
     def __init__(self, store: str) -> None:
         super().__init__(f"another build is running on {store}: wait for it to finish, or build into another store")
 
 
-class StoreUnavailable(ConnectionError):
+class StoreUnavailable(ConnectionError, StoreError):
     """The store stopped answering in the middle of the work (Neo4j stopped or unreachable); one line."""
 
 

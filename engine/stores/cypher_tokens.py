@@ -26,6 +26,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from toolflow.engine.errors import InputError
+
 TokenKind = Literal["word", "name", "string", "number", "param", "punct"]
 
 _LINE_ENDS = frozenset("\n\r\u2028\u2029\x85\x0b\x0c")
@@ -40,7 +42,7 @@ _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Nd", "Pc"})
 
 
-class ReadOnlyViolation(ValueError):
+class ReadOnlyViolation(ValueError, InputError):
     """The query is not provably read-only; the message names what was refused."""
 
 

@@ -21,6 +21,7 @@ from toolflow.engine.jsontext import leaves
 from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.schema_norm import normalize_schema
 from toolflow.engine.synth.leak_checks import result_problems, user_turn_problems
+from toolflow.engine.synth.reasons import Reason
 from toolflow.engine.synth.scenario_checks import scenario_problems
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
 
@@ -57,17 +58,17 @@ def call_problems(call: dict[str, Any], params_by_name: dict[str, dict[str, Any]
     fn = call.get("function") or {}
     name = fn.get("name")
     if name not in params_by_name:
-        return [f"unknown_tool: {name!r}"]
+        return [f"{Reason.UNKNOWN_TOOL}: {name!r}"]
     raw = fn.get("arguments")
     try:
         args = json.loads(raw) if isinstance(raw, str) else raw
     except (TypeError, ValueError):
-        return [f"bad_arguments_json: {name}: {str(raw)[:80]!r}"]
+        return [f"{Reason.BAD_ARGUMENTS_JSON}: {name}: {str(raw)[:80]!r}"]
     if not isinstance(args, dict):
-        return [f"bad_arguments_json: {name}: arguments must be a JSON object"]
+        return [f"{Reason.BAD_ARGUMENTS_JSON}: {name}: arguments must be a JSON object"]
     missing, errors, _ = validate_against(params_by_name[name], args)
-    out = [f"missing_required: {name}.{m}" for m in missing]
-    out += [f"bad_arguments: {name}: {e}" for e in errors[:3]]
+    out = [f"{Reason.MISSING_REQUIRED}: {name}.{m}" for m in missing]
+    out += [f"{Reason.BAD_ARGUMENTS}: {name}: {e}" for e in errors[:3]]
     return out
 
 
@@ -90,13 +91,13 @@ def _check_calls_and_results(dialogue: Dialogue, failed: list[str], flags: list[
         role = m.get("role")
         if role == "assistant":
             if pending:
-                failed.append(f"unanswered_call: {sorted(pending)}")
+                failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
                 pending = {}
             for call in m.get("tool_calls") or []:
                 cid = call.get("id")
                 name = (call.get("function") or {}).get("name")
                 if not cid or cid in seen_ids:
-                    failed.append(f"bad_call_id: {cid!r} at message {i}")
+                    failed.append(f"{Reason.BAD_CALL_ID}: {cid!r} at message {i}")
                 else:
                     seen_ids.add(cid)
                     pending[cid] = name
@@ -105,19 +106,19 @@ def _check_calls_and_results(dialogue: Dialogue, failed: list[str], flags: list[
         elif role == "tool":
             cid = m.get("tool_call_id")
             if cid in answered:
-                failed.append(f"duplicate_tool_message: {cid!r}")
+                failed.append(f"{Reason.DUPLICATE_TOOL_MESSAGE}: {cid!r}")
             elif cid not in pending:
-                failed.append(f"orphan_tool_message: {cid!r} at message {i}")
+                failed.append(f"{Reason.ORPHAN_TOOL_MESSAGE}: {cid!r} at message {i}")
             else:
                 if m.get("name") and m["name"] != pending[cid]:
-                    flags.append(f"tool_name_mismatch: {cid}")
+                    flags.append(f"{Reason.TOOL_NAME_MISMATCH}: {cid}")
                 answered.add(cid)
                 del pending[cid]
         elif role in ("user", "system") and pending:
-            failed.append(f"unanswered_call: {sorted(pending)}")
+            failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
             pending = {}
     if pending:
-        failed.append(f"unanswered_call: {sorted(pending)}")
+        failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
     return calls
 
 
@@ -129,21 +130,21 @@ def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str])
         text = content if isinstance(content, str) else ""
         if role == "user":
             if not text.strip():
-                failed.append(f"empty_turn: user message {i}")
+                failed.append(f"{Reason.EMPTY_TURN}: user message {i}")
             leaked = [n for n in names if is_identifier_like(n) and mentions_name(text, n)]
             if leaked:
-                failed.append(f"tool_name_in_user: {leaked} in message {i}")
+                failed.append(f"{Reason.TOOL_NAME_IN_USER}: {leaked} in message {i}")
             leaked_params = [p for p in params if is_identifier_like(p) and mentions_name(text, p)]
             if leaked_params:
-                flags.append(f"param_name_in_user: {sorted(leaked_params)} in message {i}")
+                flags.append(f"{Reason.PARAM_NAME_IN_USER}: {sorted(leaked_params)} in message {i}")
         elif role == "assistant" and not text.strip() and not m.get("tool_calls"):
-            failed.append(f"empty_turn: assistant message {i}")
+            failed.append(f"{Reason.EMPTY_TURN}: assistant message {i}")
         elif role == "tool" and not text.strip():
-            failed.append(f"empty_turn: tool message {i}")
+            failed.append(f"{Reason.EMPTY_TURN}: tool message {i}")
     reasons = dialogue.meta.finish_reasons
     truncated = [i for i, r in enumerate(reasons) if r == "length"]
     if truncated:
-        failed.append(f"truncated: messages {truncated} hit the length limit")
+        failed.append(f"{Reason.TRUNCATED}: messages {truncated} hit the length limit")
 
 
 def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[str], flags: list[str]) -> None:
@@ -154,7 +155,7 @@ def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[
     planned = sorted({n for t in plan.turns for n in t.tools})
     not_used = [n for n in planned if n not in used]
     if not_used:
-        failed.append(f"plan_not_covered: tools never called {not_used}")
+        failed.append(f"{Reason.PLAN_NOT_COVERED}: tools never called {not_used}")
     log = dialogue.meta.turns
     if log is None:
         played = sum(1 for m in dialogue.messages if m.get("role") == "user")
@@ -162,7 +163,7 @@ def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[
     played_turns = {e.get("plan_turn") for e in log}
     missing_turns = [i for i in range(len(plan.turns)) if i not in played_turns]
     if missing_turns:
-        failed.append(f"plan_turns_missing: {missing_turns}")
+        failed.append(f"{Reason.PLAN_TURNS_MISSING}: {missing_turns}")
     msgs = dialogue.messages
     for entry in log:
         i, start, end = entry.get("plan_turn"), entry.get("start"), entry.get("end")
@@ -172,13 +173,13 @@ def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[
         window = msgs[start:end]
         first_assistant = next((m for m in window if m.get("role") == "assistant"), None)
         if turn.kind == "clarify" and first_assistant is not None and first_assistant.get("tool_calls"):
-            flags.append(f"clarify_not_asked: turn {i}")
+            flags.append(f"{Reason.CLARIFY_NOT_ASKED}: turn {i}")
         if turn.kind == "follow_up":
             earlier = " ".join(str(m.get("content") or "") for m in msgs[:start] if m.get("role") == "tool")
             values = [str(v) for m in window for c in m.get("tool_calls") or []
                       for v in _arg_values(c)]
             if values and not any(v in earlier for v in values if len(v) >= 2):
-                failed.append(f"follow_up_not_grounded: turn {i} passes no value of an earlier tool result")
+                failed.append(f"{Reason.FOLLOW_UP_NOT_GROUNDED}: turn {i} passes no value of an earlier tool result")
 
 
 def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
@@ -274,7 +275,7 @@ def _check_sourcing(dialogue: Dialogue, failed: list[str]) -> None:
     for call in argument_evidence(dialogue):
         for arg, ev in call["arguments"].items():
             if ev["evidence"] == "unsourced":
-                failed.append(f"argument_not_sourced: {call['tool']}.{arg}={str(ev['value'])[:60]!r} at message "
+                failed.append(f"{Reason.ARGUMENT_NOT_SOURCED}: {call['tool']}.{arg}={str(ev['value'])[:60]!r} at message "
                               f"{call['message']} is neither in the user's words, nor an earlier result, nor a default")
 
 
@@ -289,7 +290,7 @@ def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
     failed: list[str] = list(dialogue.checks.failed)
     flags: list[str] = list(dialogue.checks.flags)
     if not dialogue.messages:
-        failed.append("empty_dialogue: no messages")
+        failed.append(f"{Reason.EMPTY_DIALOGUE}: no messages")
     else:
         calls = _check_calls_and_results(dialogue, failed, flags)
         _check_turn_content(dialogue, failed, flags)
@@ -302,7 +303,7 @@ def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
         ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
                           and (last.get("content") or "").strip())
         if not ends_in_answer and not failed:  # only when nothing else explains it
-            failed.append(f"unfinished: no closing assistant answer (stopped: {dialogue.meta.stopped})")
+            failed.append(f"{Reason.UNFINISHED}: no closing assistant answer (stopped: {dialogue.meta.stopped})")
     soft = set(as_flags)
     flags += [r for r in failed if reason_code(r) in soft]
     failed = list(dict.fromkeys(r for r in failed if reason_code(r) not in soft))
@@ -330,12 +331,6 @@ def shingles(text: str, k: int = 3) -> set[int]:
     toks = _tokens(text)
     grams = [" ".join(toks[i:i + k]) for i in range(max(1, len(toks) - k + 1))] if toks else []
     return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams}
-
-
-def jaccard(a: set[int], b: set[int]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 class NearDuplicateIndex:

@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from toolflow.engine.errors import InputError
 from toolflow.engine.jsontext import loads_or_text
 
 TRAIN_ON: tuple[str, ...] = ("assistant", "last")
 
 
-class ExportError(ValueError):
+class ExportError(ValueError, InputError):
     """A dialogue that cannot be expressed in the requested format."""
 
 

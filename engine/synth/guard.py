@@ -26,12 +26,13 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from toolflow.engine import __version__
+from toolflow.engine.errors import ConfigError
 
 #: How many leading samples identify the job's inputs (prefix-stable: sample i does not depend on n).
 FINGERPRINT_SAMPLES = 100
 
 
-class JobConflict(ValueError):
+class JobConflict(ValueError, ConfigError):
     """The output belongs to another job or is in use; the message says what to do."""
 
 

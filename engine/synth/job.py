@@ -43,6 +43,7 @@ from toolflow.engine.synth.guard import (
 )
 from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
+from toolflow.engine.synth.reasons import Reason, ReasonCodes
 from toolflow.engine.synth.scenarios import STANDARD, scenario_for
 
 #: The agent roles a synthesis run uses (the judge belongs to evaluation).
@@ -74,7 +75,7 @@ class RunConfig(BaseModel):
     force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
     inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
     blueprint: bool = Field(default=True, description="False: the paper's intent-only plans (ablation).")
-    flag_only: list[str] = Field(default_factory=list, description="Check codes that flag instead of reject.")
+    flag_only: ReasonCodes = Field(default_factory=list, description="Check codes that flag instead of reject.")
     result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
                                                                       "(None: the tool backend's setting).")
     result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
@@ -243,7 +244,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         if d.checks.passed:
             match = dedup.check_and_add(d.id, dedup_text(d))
             if match is not None:
-                d.checks = Checks(passed=False, failed=[*d.checks.failed, f"near_duplicate: of {match}"],
+                d.checks = Checks(passed=False, failed=[*d.checks.failed, f"{Reason.NEAR_DUPLICATE}: of {match}"],
                                   flags=d.checks.flags)
         flags.update(reason_code(f) for f in d.checks.flags)
         if d.meta.plan_source:
@@ -269,7 +270,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         try:
             tools = source.tools(sample.tool_ids)
         except KeyError as exc:
-            record(_reject_without_dialogue(dlg_id, index, sample, f"sample_tools_missing: {exc}", config))
+            record(_reject_without_dialogue(dlg_id, index, sample, f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}", config))
             return
         synth_config = SynthConfig(
             plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),

@@ -16,13 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from toolflow.engine.errors import InputError
+
 
 def rejects_path_for(out: Path) -> Path:
     """``dialogues.jsonl`` → ``dialogues.rejects.jsonl`` in the same folder."""
     return out.with_name(f"{out.stem}.rejects{out.suffix or '.jsonl'}")
 
 
-class JsonlError(ValueError):
+class JsonlError(ValueError, InputError):
     """A JSONL path that cannot be used (not a regular file, unreadable)."""
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from toolflow.engine.synth.reasons import Reason
+
 #: A copied instruction is recognised by a run of this many consecutive words of it; shorter pieces of
 #: at least MIN_PIECE words count whole ("write it in plain words").
 WINDOW = 6
@@ -154,12 +156,12 @@ def user_turn_problems(messages: list[dict[str, Any]], tools: list[dict[str, Any
         if m.get("role") != "user" or not text.strip():
             continue
         if (frag := quoted_fragment(text, frags)) is not None:
-            out.append(f"scaffolding_in_user: message {i} quotes our instruction {frag!r}")
+            out.append(f"{Reason.SCAFFOLDING_IN_USER}: message {i} quotes our instruction {frag!r}")
         pasted = [n for n, d in descriptions.items() if pasted_description(text, d)]
         if pasted:
-            out.append(f"tool_description_in_user: message {i} pastes the description of {pasted}")
+            out.append(f"{Reason.TOOL_DESCRIPTION_IN_USER}: message {i} pastes the description of {pasted}")
         if last_assistant and echoes(text, last_assistant):
-            out.append(f"user_echoes_assistant: message {i} repeats the assistant's previous message")
+            out.append(f"{Reason.USER_ECHOES_ASSISTANT}: message {i} repeats the assistant's previous message")
     return out
 
 
@@ -232,7 +234,7 @@ def result_problems(messages: list[dict[str, Any]], returns: dict[str, dict[str,
             continue  # plain-text results are a tool's own choice
         schema = (returns or {}).get(str(m.get("name")))
         for path, s in (chatter_paths(value) + described_paths(value, schema))[:1]:
-            out.append(f"result_chatter: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
+            out.append(f"{Reason.RESULT_CHATTER}: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
         if isinstance(schema, dict):
-            out += [f"result_bad_format: message {i} {m.get('name')}.{e}" for e in _format_errors(value, schema)[:3]]
+            out += [f"{Reason.RESULT_BAD_FORMAT}: message {i} {m.get('name')}.{e}" for e in _format_errors(value, schema)[:3]]
     return out

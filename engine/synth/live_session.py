@@ -14,13 +14,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from toolflow.engine.errors import LLMError
 from toolflow.loaders.mcp_live import ServerSpec, connect, failure_text, read_listing, stderr_tail
 
 #: Seconds a server gets to start (and to stop when the run ends).
 START_TIMEOUT = 30.0
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailable(LLMError):
     """The server does not start, or died and could not be restarted."""
 
 

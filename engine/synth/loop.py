@@ -53,6 +53,7 @@ from toolflow.engine.synth.blueprint import (
 )
 from toolflow.engine.synth.checks import argument_evidence, check_dialogue
 from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
+from toolflow.engine.synth.reasons import Reason, ReasonCodes
 from toolflow.engine.synth.scenarios import (
     LONG_RESULT_CHARS,
     LONG_RESULT_ITEMS,
@@ -84,7 +85,7 @@ class SynthConfig(BaseModel):
                                   "plan, for the ablation).")
     result_items: int = Field(default=RESULT_ARRAY_ITEMS, ge=1, description="List items per simulated result.")
     result_chars: int = Field(default=RESULT_STRING_CHARS, ge=8, description="Characters per result string.")
-    flag_only: list[str] = Field(
+    flag_only: ReasonCodes = Field(
         default_factory=list, description="Check codes reported as flags instead of rejecting "
                                           "(e.g. argument_not_sourced, follow_up_not_grounded).")
     scenario: str = Field(default=STANDARD, description="What this dialogue must cover (synth.scenarios).")
@@ -219,7 +220,7 @@ async def _synthesize(
     state = DialogueState(dlg_id=dlg_id, index=index, messages=[{"role": "system", "content": system_prompt()}])
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
-        state.failed.append(f"duplicate_tool_names: {sorted(n for n in set(names) if names.count(n) > 1)}")
+        state.failed.append(f"{Reason.DUPLICATE_TOOL_NAMES}: {sorted(n for n in set(names) if names.count(n) > 1)}")
         return _build(state, llm, sample, tools, config, tracker)
     shaper = ScenarioShaper(config.scenario, tools, seed=config.seed, key=dlg_id)
     if config.scenario != STANDARD:
@@ -236,7 +237,7 @@ async def _synthesize(
         return blueprint(plan) if config.blueprint else plan
 
     if config.plan:
-        problem = None if config.use_planner else "planner_skipped: the planner kept failing earlier in this run"
+        problem = None if config.use_planner else f"{Reason.PLANNER_SKIPPED}: the planner kept failing earlier in this run"
         if config.use_planner:
             try:
                 state.plan = shaper(await make_plan(llm, tools, target_turns=config.target_turns,
@@ -244,9 +245,9 @@ async def _synthesize(
                                                     max_repairs=config.plan_repairs))
                 state.notes["plan_source"] = "llm"
             except PlanError as exc:
-                problem = f"plan_invalid: {exc}"
+                problem = f"{Reason.PLAN_INVALID}: {exc}"
             except StructuredOutputError as exc:
-                problem = f"llm_output_invalid: planner: {exc}"
+                problem = f"{Reason.LLM_OUTPUT_INVALID}: planner: {exc}"
         if problem is not None:
             if not config.plan_fallback:
                 state.failed.append(problem)
@@ -260,7 +261,7 @@ async def _synthesize(
             if not any(t.calls for t in state.plan.turns):
                 state.plan = blueprint(state.plan)
             if problems := validate_blueprint(state.plan, tools):
-                state.failed.append(f"blueprint_invalid: {'; '.join(problems)[:500]}")
+                state.failed.append(f"{Reason.BLUEPRINT_INVALID}: {'; '.join(problems)[:500]}")
                 return _build(state, llm, sample, tools, config, tracker)
         if shaper.problem is not None:
             state.failed.append(shaper.problem)
@@ -271,7 +272,7 @@ async def _synthesize(
     try:
         state.stopped = await _play(llm, tools, config, state, tracker)
     except StructuredOutputError as exc:
-        state.failed.append(f"llm_output_invalid: {exc}")
+        state.failed.append(f"{Reason.LLM_OUTPUT_INVALID}: {exc}")
         state.stopped = "llm_output_invalid"
     return _build(state, llm, sample, tools, config, tracker)
 
@@ -362,7 +363,7 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                     stopped = "invalid_call"
                     break
                 if mismatch := blueprint_problems(reply, expected):
-                    state.failed.append(f"call_mismatch: {'; '.join(mismatch)[:400]}")
+                    state.failed.append(f"{Reason.CALL_MISMATCH}: {'; '.join(mismatch)[:400]}")
                     stopped = "call_mismatch"
                     break
                 try:
@@ -389,11 +390,11 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                         state.earlier.append({"name": fn["name"], "arguments": args, "result": result})
                         called.add(fn["name"])
                 except ToolUnavailable as exc:
-                    state.failed.append(f"tool_unavailable: {exc}")
+                    state.failed.append(f"{Reason.TOOL_UNAVAILABLE}: {exc}")
                     stopped = "tool_unavailable"
                     break
                 except ToolSimError as exc:
-                    state.failed.append(f"tool_sim_failed: {exc}")
+                    state.failed.append(f"{Reason.TOOL_SIM_FAILED}: {exc}")
                     stopped = "tool_sim_failed"
                     break
                 continue

@@ -38,6 +38,7 @@ from toolflow.engine.synth.job import AGENT_ROLES, Prepared, RunConfig, RunSumma
 from toolflow.engine.synth.jsonl import JsonlAppender
 from toolflow.engine.synth.loop import SynthConfig, target_turns_for
 from toolflow.engine.synth.ray_worker import DialogueTask, Outcome, SynthWorker
+from toolflow.engine.synth.reasons import Reason
 
 
 def worker_factories(llm: LLM, workers: int, base_urls: list[str]) -> list[Callable[[], LLM]]:
@@ -123,7 +124,7 @@ class Recorder:
         self.written.add(d.meta.index)
         s = self.summary
         if d.checks.passed and (match := self.dedup.check_and_add(d.id, dedup_text(d))) is not None:
-            d.checks = Checks(passed=False, failed=[*d.checks.failed, f"near_duplicate: of {match}"],
+            d.checks = Checks(passed=False, failed=[*d.checks.failed, f"{Reason.NEAR_DUPLICATE}: of {match}"],
                               flags=d.checks.flags)
         self.counts["flags"].update(reason_code(f) for f in d.checks.flags)
         if d.meta.plan_source:
@@ -180,7 +181,7 @@ class Driver:
             c = self.config
             self.rec.record(Dialogue(
                 id=dialogue_id(c.seed, index), tools=[], messages=[], sample=sample,
-                checks=Checks(passed=False, failed=[f"sample_tools_missing: {exc}"]),
+                checks=Checks(passed=False, failed=[f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}"]),
                 meta=Meta(index=index, seed=c.seed, strategy=c.strategy, plan=c.plan)))
             return None
         self.rec.summary.planner_skipped += self.config.plan and not self.rec.gate["open"]

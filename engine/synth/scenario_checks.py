@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from toolflow.engine.models import Dialogue
+from toolflow.engine.synth.reasons import Reason
 
 #: Words that say "I cannot do that" (the assistant's side of an unserved request or a failed call).
 DECLINE = re.compile(
@@ -45,12 +46,12 @@ def _unserved(d: Dialogue, out: list[str]) -> None:
         if turn.kind != "unserved":
             continue
         if leaked := [n for n in turn.withheld if n in offered]:
-            out.append(f"scenario_withheld_offered: turn {i}: {leaked} is in the dialogue's tools")
+            out.append(f"{Reason.SCENARIO_WITHHELD_OFFERED}: turn {i}: {leaked} is in the dialogue's tools")
         window = _window(d, i)
         if any(m.get("tool_calls") for m in window if m.get("role") == "assistant"):
-            out.append(f"scenario_unserved_called: turn {i} calls a tool for a request no shown tool serves")
+            out.append(f"{Reason.SCENARIO_UNSERVED_CALLED}: turn {i} calls a tool for a request no shown tool serves")
         elif not any(DECLINE.search(t) for t in _texts(window)):
-            out.append(f"scenario_unserved_not_declined: turn {i}: the assistant does not say it cannot do it")
+            out.append(f"{Reason.SCENARIO_UNSERVED_NOT_DECLINED}: turn {i}: the assistant does not say it cannot do it")
 
 
 def _error_turn(d: Dialogue, out: list[str]) -> None:
@@ -60,7 +61,7 @@ def _error_turn(d: Dialogue, out: list[str]) -> None:
         failed_at = next((k for k, m in enumerate(window) if m.get("role") == "tool"
                           and '"error"' in str(m.get("content"))), None)
         if failed_at is None:
-            out.append(f"scenario_error_missing: turn {i}: the planned tool error never happened")
+            out.append(f"{Reason.SCENARIO_ERROR_MISSING}: turn {i}: the planned tool error never happened")
             continue
         failed = window[failed_at]
         call = next((c for m in window[:failed_at] for c in m.get("tool_calls") or []
@@ -70,9 +71,9 @@ def _error_turn(d: Dialogue, out: list[str]) -> None:
                       if call and (c.get("function") or {}).get("name") == (call.get("function") or {}).get("name")),
                      None)
         if retry is not None and call is not None and _args(retry) == _args(call):
-            out.append(f"scenario_error_same_retry: turn {i} retries {failed.get('name')} with the same arguments")
+            out.append(f"{Reason.SCENARIO_ERROR_SAME_RETRY}: turn {i} retries {failed.get('name')} with the same arguments")
         elif retry is None and not any(DECLINE.search(t) for t in _texts(after)):
-            out.append(f"scenario_error_ignored: turn {i}: no retry, and the answer does not mention the failure")
+            out.append(f"{Reason.SCENARIO_ERROR_IGNORED}: turn {i}: no retry, and the answer does not mention the failure")
 
 
 def _args(call: dict[str, Any]) -> Any:
@@ -87,13 +88,13 @@ def _long_results(d: Dialogue, out: list[str]) -> None:
     results = [(k, len(m.get("content") or "")) for k, m in enumerate(d.messages) if m.get("role") == "tool"]
     long = [(k, n) for k, n in results if n >= LONG_RESULT_MIN_CHARS]
     if not long:
-        out.append(f"scenario_long_result_missing: no result reaches {LONG_RESULT_MIN_CHARS} characters")
+        out.append(f"{Reason.SCENARIO_LONG_RESULT_MISSING}: no result reaches {LONG_RESULT_MIN_CHARS} characters")
         return
     k, n = long[0]
     answer = next((m.get("content") or "" for m in d.messages[k + 1:]
                    if m.get("role") == "assistant" and not m.get("tool_calls")), "")
     if not answer.strip() or len(answer) * 2 > n:
-        out.append(f"scenario_long_result_not_summarized: the answer after message {k} ({len(answer)} chars) "
+        out.append(f"{Reason.SCENARIO_LONG_RESULT_NOT_SUMMARIZED}: the answer after message {k} ({len(answer)} chars) "
                    f"is not under half the result ({n} chars)")
 
 
@@ -105,17 +106,17 @@ def scenario_problems(d: Dialogue, evidence: list[dict[str, Any]] | None = None)
     _unserved(d, out)
     _error_turn(d, out)
     if scenario == "irrelevance" and any(m.get("tool_calls") for m in d.messages):
-        out.append("scenario_irrelevance_called: an irrelevance dialogue has a tool call")
+        out.append(f"{Reason.SCENARIO_IRRELEVANCE_CALLED}: an irrelevance dialogue has a tool call")
     if scenario == "missing_parameter" and d.plan is not None:
         for i, t in enumerate(d.plan.turns):
             first = next((m for m in _window(d, i) if m.get("role") == "assistant"), None)
             if t.kind == "clarify" and first is not None and first.get("tool_calls"):
-                out.append(f"scenario_clarify_not_asked: turn {i} calls before asking for {t.missing}")
+                out.append(f"{Reason.SCENARIO_CLARIFY_NOT_ASKED}: turn {i} calls before asking for {t.missing}")
     if scenario == "parallel" and not any(len(m.get("tool_calls") or []) >= 2 for m in d.messages):
-        out.append("scenario_parallel_missing: no assistant message makes two or more calls")
+        out.append(f"{Reason.SCENARIO_PARALLEL_MISSING}: no assistant message makes two or more calls")
     if scenario == "multi_step" and not any(a.get("evidence") == "result" for c in evidence or []
                                             for a in c["arguments"].values()):
-        out.append("scenario_multi_step_unchained: no call uses a value from an earlier result")
+        out.append(f"{Reason.SCENARIO_MULTI_STEP_UNCHAINED}: no call uses a value from an earlier result")
     if scenario == "long_results":
         _long_results(d, out)
     return out

@@ -27,8 +27,10 @@ import random
 import re
 from typing import Any
 
+from toolflow.engine.errors import ConfigError
 from toolflow.engine.models import Plan, PlanTurn, Tool
 from toolflow.engine.seeds import rng_for
+from toolflow.engine.synth.reasons import Reason
 
 STANDARD = "standard"
 SCENARIOS: tuple[str, ...] = (STANDARD, "irrelevance", "missing_function", "tool_error", "missing_parameter",
@@ -43,7 +45,7 @@ LONG_RESULT_CHARS = 600
 _ID_LIKE = re.compile(r"(^|_)(id|ids|ref|reference)$|Id$", re.IGNORECASE)
 
 
-class MixError(ValueError):
+class MixError(ValueError, ConfigError):
     """A --mix value that cannot be used (one line, naming the option and the bad part)."""
 
 
@@ -215,7 +217,7 @@ class ScenarioShaper:
             return plan
         shaped, self.withheld = shape_plan(plan, self.scenario, self.tools, seed=self.seed, key=self.key)
         if shaped is None:
-            self.problem = f"scenario_unplayable: this sample's plan cannot hold a {self.scenario} turn"
+            self.problem = f"{Reason.SCENARIO_UNPLAYABLE}: this sample's plan cannot hold a {self.scenario} turn"
             return plan
         return shaped
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from toolflow.engine.errors import InputError
 from toolflow.engine.synth.export_rows import trl_message
 
 #: Templates that ship several variants name the tool-aware one so (tokenizer_config.json list form).
@@ -25,7 +26,7 @@ TOOL_VARIANT = "tool_use"
 CHARS_PER_TOKEN = 4
 
 
-class TemplateError(ValueError):
+class TemplateError(ValueError, InputError):
     """A SOURCE that holds no usable chat template (one line, naming the file)."""
 
 

@@ -9,6 +9,7 @@ intents that are plain sentences without tool names) and a bounded re-ask.
 
 from __future__ import annotations
 
+from toolflow.engine.errors import LLMError
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.repair import RepairFeedback, Unrepairable
@@ -17,7 +18,7 @@ from toolflow.engine.synth.agents.prompting import ask_json, render, tool_list
 from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
 
-class PlanError(Exception):
+class PlanError(LLMError):
     """The planner could not produce a valid plan within its repair budget."""
 
     def __init__(self, problems: list[str]):

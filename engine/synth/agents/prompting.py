@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, Role, UsageTracker
 from toolflow.engine.llm.schema import tool_line
 from toolflow.engine.models import Tool
@@ -48,17 +47,6 @@ def tool_list(tools: list[Tool]) -> str:
     """Tools as the planner reads them: one ``- name: description`` entry each with its arguments
     (types, required, descriptions): the JSON schema's information in a third fewer prompt tokens."""
     return "\n".join(tool_line(t.openai_tool()["function"]) for t in tools)
-
-
-def tool_specs_json(tools: list[Tool], *, returns: bool = False) -> str:
-    """Tools as the JSON the agents read: name, description, parameters (and return schema)."""
-    specs = []
-    for t in tools:
-        spec: dict[str, Any] = {"name": t.name, "description": t.description, "parameters": t.parameters}
-        if returns and t.returns is not None:
-            spec["returns"] = t.returns
-        specs.append(spec)
-    return compact_json(specs)  # one line, no spaces: whitespace costs prompt tokens
 
 
 async def ask_json(

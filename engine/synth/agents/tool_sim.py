@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from toolflow.engine.errors import LLMError
 from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
@@ -49,7 +50,7 @@ def relevant_earlier(earlier: list[dict[str, Any]], arguments: Any, limit: int =
     return [earlier[i] for i in sorted(keep)]
 
 
-class ToolSimError(Exception):
+class ToolSimError(LLMError):
     """No acceptable result after the repair budget."""
 
 
