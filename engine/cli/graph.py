@@ -52,6 +52,10 @@ def graph() -> None:
               help="infer = tools without a return schema get one read from their name and description, and a "
                    "text-only return is read through its description (with --match evidence); declared = only "
                    "declared return schemas and those inferred from examples.")
+@click.option("--edge-scorer", "edge_scorer", type=click.Choice(["record", "filter", "off"]), default="record",
+              show_default=True,
+              help="The shipped calibrated scorer (with --match evidence): record = each FEEDS edge gets its "
+                   "probability; filter = also drop edges under the scorer's cut; off = neither.")
 @click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
                    "after a successful build), so the same build can be repeated offline from it.")
@@ -67,7 +71,7 @@ def graph() -> None:
               help="Embedding workers for --executor ray.")
 def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                returns: str, save_listing: Path | None, server_timeout: float, as_json: bool,
+                returns: str, edge_scorer: str, save_listing: Path | None, server_timeout: float, as_json: bool,
                 executor: str, ray_address: str | None, workers: int) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
@@ -105,7 +109,7 @@ def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None,
         with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
             report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
                                cache_dir or cache_root(), console, strict=strict, match=match, returns=returns,
-                               ray_options=ray_options)
+                               ray_options=ray_options, edge_scorer=edge_scorer)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

@@ -117,6 +117,7 @@ def build_with_progress(
     match: str = "evidence",
     returns: str = "infer",
     ray_options: Any = None,
+    edge_scorer: str = "record",
 ) -> tuple[GraphData, BuildReport]:
     """`ray_options` (a `RayOptions`): embed the missing texts with Ray Data on that cluster."""
     factory, model_name = embedder_choice(embedder)
@@ -139,7 +140,7 @@ def build_with_progress(
                     bar.advance(task, advance)
 
             return build_graph(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
-                               progress=tick, match=match, returns=returns)
+                               progress=tick, match=match, returns=returns, edge_scorer=edge_scorer)
     finally:
         cache.close()
 
@@ -189,6 +190,7 @@ def run_build(
     match: str = "evidence",
     returns: str = "infer",
     ray_options: Any = None,
+    edge_scorer: str = "record",
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
@@ -198,7 +200,8 @@ def run_build(
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
     data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match,
-                                    returns=returns, ray_options=ray_options)
+                                    returns=returns, ray_options=ray_options,
+                                    edge_scorer=edge_scorer)
     rep.seconds = {"load": load_s, **rep.seconds}
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:
