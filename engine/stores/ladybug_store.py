@@ -262,7 +262,7 @@ class LadybugStore(GraphStore):
                 self._copy(conn, table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         tick("membership", len(params) + len(rets))
         self._copy_edges(conn, "FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine",
-                                                     "returns_source", "probability"])
+                                                     "returns_source", "probability", "verified"])
         tick("FEEDS", len(graph.feeds))
         self._copy_edges(conn, "SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
         tick("SHARES_INPUT", len(graph.shares))
