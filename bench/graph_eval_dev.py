@@ -40,7 +40,7 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: Console,
-        returns: str = "infer") -> tuple[EvalReport, float, dict[str, LabelledGraph]]:
+        returns: str = "infer", edge_scorer: str = "record") -> tuple[EvalReport, float, dict[str, LabelledGraph]]:
     labels = load_labels(labels_path)
     factory, model = embedder_choice(embedder)
     cache = EmbeddingCache(embedding_cache_path())
@@ -50,7 +50,8 @@ def run(labels_path: Path, match: str, use_store: bool, embedder: str, console: 
     try:
         for key, label_set in labels.sets.items():
             tools = load_tools([labels_path.parent / key]).tools
-            data, rep = build_graph(tools, factory, model, cache=cache, match=match, returns=returns)
+            data, rep = build_graph(tools, factory, model, cache=cache, match=match, returns=returns,
+                                    edge_scorer=edge_scorer)
             match_s += rep.seconds.get("match", rep.seconds.get("edges", 0.0))
             if use_store:
                 from toolflow.engine.stores.ladybug_store import LadybugStore
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
     ap.add_argument("--cv", action="store_true",
                     help="also fit the edge calibrator in-sample and leave-one-set-out, and print both")
+    ap.add_argument("--edge-scorer", choices=["record", "filter", "off"], default="record",
+                    help="what the build does with the shipped scorer's probability (as graph build)")
     ap.add_argument("--returns", choices=["infer", "declared"], default="infer",
                     help="infer returns for tools that declare none (default) or use declared ones only")
     args = ap.parse_args(argv)
@@ -101,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and match != args.only:
             continue
         t0 = time.perf_counter()
-        report, match_s, graphs = run(args.labels, match, not args.no_store, args.embedder, console, args.returns)
+        report, match_s, graphs = run(args.labels, match, not args.no_store, args.embedder, console, args.returns,
+                                        args.edge_scorer)
         console.rule(f"--match {match}  ({time.perf_counter() - t0:.1f}s, matching stage {match_s:.2f}s)")
         print_report(report, console, show=args.show)
         if args.cv and match == "evidence":

@@ -220,3 +220,26 @@ def test_cli_build_returns_infer_and_declared_and_neighbors_json(tmp_path):
     res = runner.invoke(main, ["graph", "neighbors", "create_issue", "--type", "FEEDS", "--store",
                                str(tmp_path / "g2"), "--json"])
     assert not [r for r in json.loads(res.output) if r["direction"] == "out"]  # --returns declared: none
+
+
+# ---- hits of a search across parent records carry the parent --------------------------------------------
+
+def test_search_across_parents_carries_the_parent_handles():
+    tools = [
+        _tool("search_code", "Search for code across GitHub repositories", {"q": "string"}),
+        _tool("search_issues", "Search for issues across GitHub repositories", {"q": "string"}),
+        _tool("search_projects", "Search for projects across repositories", {"repo": "string", "q": "string"}),
+        _tool("get_issue", "Get one issue", {"repo": "string", "issue_number": "integer"}),
+        _tool("list_commits", "List commits of a repository", {"repo": "string", "sha": "string"}),
+    ]
+    data, _ = build_graph(tools, HashingEmbedder, HashingEmbedder().name)
+    pairs = _pairs(data)
+    # a code hit is addressed only through its repository, so it says which one it came from
+    assert pairs[("search_code", "list_commits")]["from_field"] == "[].repository.name"
+    assert pairs[("search_code", "list_commits")]["to_param"] == "repo"
+    assert pairs[("search_code", "get_issue")]["returns_source"] == "description"
+    # an issue has a handle of its own (issue_number): no parent is invented for its hits
+    assert ("search_issues", "list_commits") not in pairs
+    assert pairs[("search_issues", "get_issue")]["to_param"] == "issue_number"
+    # a search scoped by a repository parameter spans no repositories
+    assert ("search_projects", "list_commits") not in pairs

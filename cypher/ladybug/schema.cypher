@@ -8,7 +8,7 @@ CREATE REL TABLE IF NOT EXISTS IN_CATEGORY(FROM Tool TO Category);
 CREATE REL TABLE IF NOT EXISTS MATCHES(FROM Field TO Field, score DOUBLE, kind STRING);
 // FEEDS says why it exists: evidence kinds (e.g. "entity_id", "name", "credential", "link", "embedding"),
 // the field-text cosine, the source field path -> parameter path, and where the returned value is known from
-// (returns_source: declared, example, description, name, observed).
-CREATE REL TABLE IF NOT EXISTS FEEDS(FROM Tool TO Tool, score DOUBLE, from_field STRING, to_param STRING, evidence STRING, cosine DOUBLE, returns_source STRING);
+// (returns_source: declared, example, description, name, observed), and the calibrated scorer's probability.
+CREATE REL TABLE IF NOT EXISTS FEEDS(FROM Tool TO Tool, score DOUBLE, from_field STRING, to_param STRING, evidence STRING, cosine DOUBLE, returns_source STRING, probability DOUBLE, verified BOOLEAN);
 CREATE REL TABLE IF NOT EXISTS SHARES_INPUT(FROM Tool TO Tool, score DOUBLE, param_a STRING, param_b STRING);
 CREATE REL TABLE IF NOT EXISTS SIMILAR(FROM Tool TO Tool, score DOUBLE)

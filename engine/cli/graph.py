@@ -52,6 +52,19 @@ def graph() -> None:
               help="infer = tools without a return schema get one read from their name and description, and a "
                    "text-only return is read through its description (with --match evidence); declared = only "
                    "declared return schemas and those inferred from examples.")
+@click.option("--edge-scorer", "edge_scorer", type=click.Choice(["record", "filter", "off"]), default="record",
+              show_default=True,
+              help="The shipped calibrated scorer (with --match evidence): record = each FEEDS edge gets its "
+                   "probability; filter = also drop edges under the scorer's cut; off = neither.")
+@click.option("--verify-edges", is_flag=True,
+              help="Ask a model (--base-url, --model) about each FEEDS edge whose probability is in "
+                   "--verify-band; the answer is stored on the edge as verified true/false (cached, counted).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --verify-edges.")
+@click.option("--model", default=None, help="Model for --verify-edges.")
+@click.option("--verify-band", nargs=2, type=click.FloatRange(0.0, 1.0), default=(0.3, 0.7), show_default=True,
+              metavar="LOW HIGH", help="Probability band of the edges --verify-edges asks about.")
+@click.option("--verify-budget", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Tokens --verify-edges may spend; edges past it stay unverified.")
 @click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
                    "after a successful build), so the same build can be repeated offline from it.")
@@ -67,7 +80,8 @@ def graph() -> None:
               help="Embedding workers for --executor ray.")
 def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
                 skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                returns: str, save_listing: Path | None, server_timeout: float, as_json: bool,
+                returns: str, edge_scorer: str, verify_edges: bool, base_url: str | None, model: str | None,
+                verify_band: tuple[float, float], verify_budget: int, save_listing: Path | None, server_timeout: float, as_json: bool,
                 executor: str, ray_address: str | None, workers: int) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
@@ -101,11 +115,17 @@ def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None,
 
         ray_options = RayOptions(address=ray_address, workers=workers)
 
+    verify = None
+    if verify_edges:
+        if not base_url or not model:
+            raise Fail("--verify-edges needs --base-url and --model")
+        verify = {"base_url": base_url, "model": model, "low": verify_band[0], "high": verify_band[1],
+                  "budget": verify_budget}
     try:
         with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
             report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
                                cache_dir or cache_root(), console, strict=strict, match=match, returns=returns,
-                               ray_options=ray_options)
+                               ray_options=ray_options, edge_scorer=edge_scorer, verify=verify)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:

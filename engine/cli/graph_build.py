@@ -111,6 +111,7 @@ def build_with_progress(
     match: str = "evidence",
     returns: str = "infer",
     ray_options: Any = None,
+    edge_scorer: str = "record",
 ) -> tuple[GraphData, BuildReport]:
     """`ray_options` (a `RayOptions`): embed the missing texts with Ray Data on that cluster."""
     factory, model_name = embedder_choice(embedder)
@@ -133,7 +134,7 @@ def build_with_progress(
                     bar.advance(task, advance)
 
             return build_graph(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
-                               progress=tick, match=match, returns=returns)
+                               progress=tick, match=match, returns=returns, edge_scorer=edge_scorer)
     finally:
         cache.close()
 
@@ -183,6 +184,8 @@ def run_build(
     match: str = "evidence",
     returns: str = "infer",
     ray_options: Any = None,
+    edge_scorer: str = "record",
+    verify: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
@@ -192,8 +195,10 @@ def run_build(
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
     data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match,
-                                    returns=returns, ray_options=ray_options)
+                                    returns=returns, ray_options=ray_options,
+                                    edge_scorer=edge_scorer)
     rep.seconds = {"load": load_s, **rep.seconds}
+    verified = verify_feeds(data, verify, console) if verify else None
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:
         rep.seconds["write"] = write_with_progress(store, data, console)
@@ -202,4 +207,30 @@ def run_build(
     edges = ", ".join(f"{k} {v}" for k, v in counts["edges"].items())
     console.print(f"[green]graph written to {redact(spec)}: {counts['tools']} tools, {counts['fields']} fields; edges {edges}")
     renamed = [asdict(r) for r in loaded.renamed]
-    return {**asdict(rep), "store": redact(spec), "counts": counts, "renamed": renamed, "skipped": loaded.skipped}
+    return {**asdict(rep), "store": redact(spec), "counts": counts, "renamed": renamed, "skipped": loaded.skipped,
+            **({"verify_edges": verified} if verified is not None else {})}
+
+
+def verify_feeds(data: GraphData, verify: dict[str, Any], console: Console) -> dict[str, Any]:
+    """`--verify-edges`: ask the model about the edges in the uncertain band before the graph is written."""
+    import asyncio
+
+    from toolflow.engine.llm.client import OpenAIClientLLM
+    from toolflow.engine.llm.settings import LLMSettings
+    from toolflow.engine.synth.verify_edges import verify_edges
+
+    if not any("probability" in e for e in data.feeds):
+        raise ValueError("--verify-edges needs the edge scorer's probabilities (--match evidence, --edge-scorer "
+                         "record or filter)")
+    settings = LLMSettings.from_env(base_url=verify["base_url"], model=verify["model"])
+
+    async def run() -> Any:
+        async with OpenAIClientLLM(settings) as llm:
+            return await verify_edges(data.feeds, data.tools, llm, verify["low"], verify["high"], verify["budget"])
+
+    t0 = time.perf_counter()
+    rep = asyncio.run(run())
+    console.print(f"verified {rep.asked} of {rep.in_band} edges in the band ({rep.confirmed} confirmed, "
+                  f"{rep.rejected} rejected, {rep.over_budget} over budget; {rep.tokens} tokens, {rep.cached} "
+                  f"cached) in {time.perf_counter() - t0:.1f}s")
+    return rep.model_dump()

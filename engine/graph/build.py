@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolflow.engine.graph.edge_scorer import score_feeds
 from toolflow.engine.graph.edges import FeedsEdge, GraphData, MatchEdge, SharesEdge, SimilarEdge
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.graph.entities import INFERRED_SOURCES, entity_ref_matches
@@ -194,6 +195,7 @@ def build_graph(
     progress: Progress = _noop,
     match: str = "evidence",
     returns: str = "infer",
+    edge_scorer: str = "record",
 ) -> tuple[GraphData, BuildReport]:
     """Pure in-memory graph construction; writing to a store is the caller's business.
 
@@ -202,6 +204,8 @@ def build_graph(
     cosine-threshold rule for FEEDS (the ablation). SHARES_INPUT and SIMILAR are the same in both.
     ``returns="infer"`` gives tools without a return schema one read from their name and description
     (`toolflow.engine.graph.returns`); ``"declared"`` uses declared and example schemas only.
+    ``edge_scorer`` (evidence rule only): ``record`` gives each FEEDS edge the shipped scorer's
+    ``probability``, ``filter`` also drops edges under its cut, ``off`` does neither.
     """
     if match not in MATCH_MODES:
         raise ValueError(f"--match must be one of {', '.join(MATCH_MODES)}, got {match!r}")
@@ -264,6 +268,7 @@ def build_graph(
     data = GraphData(tools=tools, tool_embeddings=tool_vecs, fields=all_fields)
     if match == "evidence":
         data.feeds, feeds_matches = _aggregate_evidence(rp_matches, ev_returns, ev_params, tools)
+        data.feeds, feeds_matches = _score_edges(data.feeds, feeds_matches, all_fields, edge_scorer)
     else:
         data.feeds, feeds_matches = _aggregate(rp, returns, params, directed=True, kind="FEEDS")
     data.shares, shares_matches = _aggregate(pp, params, params, directed=False, kind="SHARES_INPUT")
@@ -380,6 +385,19 @@ def _evidence_matches(
     kept += link_matches(tools, ev_returns, ev_params)
     kept += entity_ref_matches(tools, ev_returns, ev_params, {t.id for t in tools if is_delete(t)})
     return kept, scored, max_before, ev_returns, ev_params
+
+
+def _score_edges(
+    feeds: list[dict], matches: list[dict], fields: list[FieldNode], mode: str
+) -> tuple[list[dict], list[dict]]:
+    """The calibrated probability on each evidence edge (`edge_scorer.py`); `filter` also drops the
+    edges under the shipped cut and the field pairs behind them."""
+    kept = score_feeds(feeds, mode)
+    if len(kept) == len(feeds):
+        return kept, matches
+    tool_of = {f.id: f.tool_id for f in fields}
+    pairs = {(e["src"], e["dst"]) for e in kept}
+    return kept, [m for m in matches if (tool_of.get(m["src"]), tool_of.get(m["dst"])) in pairs]
 
 
 def _aggregate_evidence(

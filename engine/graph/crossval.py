@@ -16,13 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel
 
+from toolflow.engine.graph.edge_scorer import EdgeCalibrator, evidence_features, feature_names
 from toolflow.engine.graph.evaluate import EdgeRow, LabelSet, SetScore, edge_labels, score_set
-
-#: Evidence kinds an edge can carry (`matching.Verdict.evidence`) and where its return value came from.
-EVIDENCE_KINDS = ("entity_id", "name", "name_head", "credential", "text", "embedding", "link", "entity_ref")
-RETURN_SOURCES = ("declared", "example", "description", "name", "observed")
 
 
 @dataclass(frozen=True)
@@ -33,35 +29,6 @@ class LabelledGraph:
     labels: LabelSet
     tools: list[tuple[str, str]]
     edges: list[EdgeRow]
-
-
-def edge_features(e: EdgeRow) -> list[float]:
-    """Numbers the calibrator reads from one edge: evidence one-hots, return source one-hots, score."""
-    kinds = set((e.evidence or "").split("+"))
-    row = [1.0 if k in kinds else 0.0 for k in EVIDENCE_KINDS]
-    row += [1.0 if f"from_{s}" in kinds else 0.0 for s in RETURN_SOURCES[1:]]
-    row.append(float(e.score or 0.0))
-    return row
-
-
-class EdgeCalibrator(BaseModel):
-    """Logistic-regression weights over `edge_features` and the probability cut; JSON-serialisable."""
-
-    coef: list[float]
-    intercept: float
-    cut: float
-    features: list[str]
-
-    def probability(self, e: EdgeRow) -> float:
-        z = float(np.dot(self.coef, edge_features(e)) + self.intercept)
-        return float(1.0 / (1.0 + np.exp(-z)))
-
-    def keep(self, edges: Sequence[EdgeRow]) -> list[EdgeRow]:
-        return [e for e in edges if self.probability(e) >= self.cut]
-
-
-def feature_names() -> list[str]:
-    return [*EVIDENCE_KINDS, *(f"from_{s}" for s in RETURN_SOURCES[1:]), "score"]
 
 
 def _labelled_rows(g: LabelledGraph) -> tuple[list[EdgeRow], list[int]]:
@@ -84,7 +51,7 @@ def fit_calibrator(train: Sequence[LabelledGraph]) -> EdgeCalibrator:
         r, y = _labelled_rows(g)
         rows += r
         ys += y
-    x = np.array([edge_features(e) for e in rows], dtype=np.float64)
+    x = np.array([evidence_features(e.evidence, e.score) for e in rows], dtype=np.float64)
     if len(set(ys)) < 2:
         return EdgeCalibrator(coef=[0.0] * len(feature_names()), intercept=0.0, cut=0.0, features=feature_names())
     model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit(x, ys)
@@ -99,7 +66,7 @@ def _best_cut(cal: EdgeCalibrator, train: Sequence[LabelledGraph]) -> float:
     grid = np.unique(np.quantile(probs, np.linspace(0.0, 1.0, 65))) if len(probs) else probs
     best, best_f1 = 0.0, -1.0
     for cut in [0.0, *grid.tolist()]:
-        cand = EdgeCalibrator(coef=cal.coef, intercept=cal.intercept, cut=cut, features=cal.features)
+        cand = cal.model_copy(update={"cut": cut})
         f1 = pooled([score_set(g.name, g.labels, g.tools, cand.keep(g.edges)) for g in train]).f1
         if f1 > best_f1 + 1e-9:
             best, best_f1 = cut, f1

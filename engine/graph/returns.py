@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from toolflow.engine.graph.facts import singular, split_words
+from toolflow.engine.graph.facts import singular, split_words, tool_api
 from toolflow.engine.graph.fields import schema_source
 from toolflow.engine.models import Tool
 
@@ -175,6 +175,34 @@ def described_text(tool: Tool) -> dict[str, Any] | None:
     return {**tool.returns, "properties": props}
 
 
+#: "Search for code across GitHub repositories": the hits come from many records of the plural noun.
+_ACROSS = re.compile(r"\bacross (?:all |every |many |multiple )?(?:([a-z]+) )?([a-z]+)\b", re.IGNORECASE)
+
+
+def _param_words(tool: Tool) -> set[str]:
+    props = (tool.parameters or {}).get("properties") or {}
+    return {expand(singular(w)) for name in props for w in split_words(name)}
+
+
+def with_parents(tool: Tool, schema: dict[str, Any], api_words: set[str]) -> dict[str, Any]:
+    """A search *across* records of a parent entity ("code across repositories") returns hits that say which
+    parent each came from, when the hits are addressed only through it: no tool of the API takes the hit's
+    own entity, the API's tools do take the parent, and this tool does not (it spans them). Each hit then
+    also carries the parent's handles (``items[].repository.name``)."""
+    m = _ACROSS.search(" ".join(tool.description.split()))
+    items = schema.get("items") if schema.get("type") == "array" else None
+    if m is None or not isinstance(items, dict):
+        return schema
+    word = m.group(2).lower()
+    parent = expand(singular(word))
+    hit = next((v.get("x-entity") for v in items.get("properties", {}).values()), None)
+    if (singular(word) == word or not hit or parent not in api_words or parent in _param_words(tool)
+            or hit.split("_")[-1] in api_words):
+        return schema
+    props = {**items["properties"], parent: entity_schema([parent], "one", "description")}
+    return {**schema, "items": {**items, "properties": props}}
+
+
 def field_tools(tools: list[Tool], mode: str = "infer") -> list[Tool]:
     """The tools to extract fields from: with ``infer``, a copy with the inferred schema for each tool that
     declares none, or whose declared text-only return the prose explains (the Tool itself, written to the
@@ -183,8 +211,13 @@ def field_tools(tools: list[Tool], mode: str = "infer") -> list[Tool]:
         raise ValueError(f"--returns must be one of {', '.join(RETURNS_MODES)}, got {mode!r}")
     if mode == "declared":
         return tools
+    api_words: dict[str, set[str]] = {}
+    for t in tools:
+        api_words.setdefault(tool_api(t), set()).update(_param_words(t))
     out = []
     for t in tools:
         schema = described_text(t) if t.returns else infer_returns(t)[0]
+        if schema is not None and not t.returns:
+            schema = with_parents(t, schema, api_words[tool_api(t)])
         out.append(t if schema is None else t.model_copy(update={"returns": schema}))
     return out

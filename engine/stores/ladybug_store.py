@@ -48,6 +48,8 @@ CURRENT = "current"
 DB_FILE = "graph.lbug"
 COMPLETE = "complete"
 LOCK = "building.lock"
+#: Reads that name FEEDS.probability/verified; a graph built before those columns gets the `_legacy` variant.
+LEGACY_FEEDS_READS = frozenset(["feeds_all", "neighbors_out", "neighbors_in"])
 BUILD_LOCK = "build.lock"  # in the store folder: held by the one build writing to it
 
 
@@ -120,10 +122,17 @@ class LadybugStore(GraphStore):
         self._conn = ladybug.Connection(self._db)
         columns = {r["name"] for r in _rows(self._conn.execute(self.query_text("tool_columns")))}
         self._legacy_tools = "returns_observed" not in columns
+        try:
+            feeds = {r["name"] for r in _rows(self._conn.execute(self.query_text("feeds_columns")))}
+        except RuntimeError:  # a graph without a FEEDS table at all
+            feeds = set()
+        self._legacy_feeds = "verified" not in feeds
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if name == "get_tools" and self._legacy_tools:  # a graph from an earlier version, not rebuilt yet
             name = "get_tools_legacy"
+        elif name in LEGACY_FEEDS_READS and self._legacy_feeds:  # built before FEEDS.probability/verified
+            name = f"{name}_legacy"
         return _rows(self._conn.execute(self.query_text(name), params or {}))
 
     def query(self, cypher: str, params: dict[str, Any] | None = None,
@@ -262,7 +271,7 @@ class LadybugStore(GraphStore):
                 self._copy(conn, table, pa.table({"from": [a for a, _ in pairs], "to": [b for _, b in pairs]}))
         tick("membership", len(params) + len(rets))
         self._copy_edges(conn, "FEEDS", graph.feeds, ["score", "from_field", "to_param", "evidence", "cosine",
-                                                     "returns_source"])
+                                                     "returns_source", "probability", "verified"])
         tick("FEEDS", len(graph.feeds))
         self._copy_edges(conn, "SHARES_INPUT", graph.shares, ["score", "param_a", "param_b"])
         tick("SHARES_INPUT", len(graph.shares))

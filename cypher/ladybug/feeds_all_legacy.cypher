@@ -1,0 +1,7 @@
+// For a graph built before FEEDS.probability and FEEDS.verified existed (see feeds_columns.cypher).
+// Every FEEDS edge with the reason it exists (graph eval).
+MATCH (a:Tool)-[f:FEEDS]->(b:Tool)
+RETURN a.id AS src, b.id AS dst, f.from_field AS from_field, f.to_param AS to_param,
+       f.evidence AS evidence, f.score AS score, f.returns_source AS returns_source,
+       NULL AS probability, NULL AS verified
+ORDER BY src, dst
