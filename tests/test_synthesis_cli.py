@@ -111,6 +111,59 @@ def test_real_client_is_built_with_role_overrides(monkeypatch):
         assert models_of(llm)["tool"] == "m-tool" and models_of(llm)["assistant"] == "m-all"
 
 
+def _strings_and_lists(schema, out):
+    """(maxLength of every plain string, maxItems of every array) in a result schema."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "enum" not in schema:
+            out[0].append(schema.get("maxLength"))
+        if schema.get("type") == "array":
+            out[1].append(schema.get("maxItems"))
+        for v in schema.values():
+            _strings_and_lists(v, out)
+    elif isinstance(schema, list):
+        for v in schema:
+            _strings_and_lists(v, out)
+    return out
+
+
+@pytest.mark.parametrize(("items", "chars"), [(3, 40), (1, 12)])
+def test_result_caps_set_for_the_tool_role_reach_the_tool_agent(tmp_path, monkeypatch, items, chars):
+    """TOOLFLOW_TOOL_RESULT_ITEMS / _CHARS on the command line → settings → the real client's result_limits →
+    the run → every dialogue → the tool agent's output schema (the one a grammar backend enforces)."""
+    from toolflow.engine.llm.client import OpenAIClientLLM
+
+    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", "off")
+    monkeypatch.setenv("TOOLFLOW_API_KEY", "sk-test")
+    monkeypatch.setenv("TOOLFLOW_TOOL_RESULT_ITEMS", str(items))
+    monkeypatch.setenv("TOOLFLOW_TOOL_RESULT_CHARS", str(chars))
+    monkeypatch.setenv("TOOLFLOW_TOOL_MAX_TOKENS", "4000")  # room enough: the caps alone bound the result
+    schemas: list[dict] = []
+
+    class Recording(AutoLLM):
+        def __init__(self, real: OpenAIClientLLM) -> None:
+            super().__init__(fixture_tools())
+            self.real = real
+
+        def result_limits(self):
+            return self.real.result_limits()  # the production client's reading of the settings
+
+        async def structured_json(self, role, messages, json_schema, **kw):
+            if role == "tool":
+                schemas.append(json_schema)
+            return await super().structured_json(role, messages, json_schema, **kw)
+
+    monkeypatch.setattr(cli_synth, "LLM_FACTORY",
+                        lambda options: Recording(OpenAIClientLLM(cli_synth.llm_settings(options))))
+    result = invoke("-n", "3", "--out", str(tmp_path / "d.jsonl"), "--tools", TOOLS, "--samples", SAMPLES,
+                    "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    assert result.exit_code == 0, result.output
+    assert schemas
+    lengths, sizes = _strings_and_lists(schemas, ([], []))
+    assert lengths and sizes
+    assert all(n is not None and n <= chars for n in lengths), lengths  # no string beyond the cap
+    assert chars in lengths and items in sizes and all(n is not None and n <= items for n in sizes), sizes
+
+
 @pytest.mark.parametrize("bad_line, field", [
     ('{"id": "b", "tool_ids": "search_hotels", "strategy": "x"}', "tool_ids"),
     ('{"id": "b", "tool_ids": ["search_hotels"]', "Invalid JSON"),
