@@ -18,6 +18,7 @@ from toolflow.engine.synth.blueprint import (
     referenced_paths,
     resolve_arguments,
     validate_blueprint,
+    value_at,
 )
 
 
@@ -146,6 +147,10 @@ def test_blueprint_reads_the_field_the_feeds_evidence_names_and_no_other() -> No
     result = {"meta": {"room_ref": "M-1"}, "rooms": [{"code": "C-10", "room_ref": "R-10"},
                                                      {"code": "C-11", "room_ref": "R-11"}]}
     assert resolve_arguments(plan.turns[1].calls[0], {0: result}, book) == {"room_ref": "C-10"}
+    assert [value_at(result, p) for p in ("rooms.1.code", "rooms.1.room_ref", "meta.room_ref")] == ["C-11", "R-11", "M-1"]
+    for missing in ("rooms.2.code", "rooms.x.code", "meta.code", "rooms.0.code.more"):
+        with pytest.raises((KeyError, TypeError)):
+            value_at(result, missing)
     # without evidence the same-named field is taken, shallow first
     by_name = build_blueprint(_plan(search.name, book.name), _sample(ts), ts, seed=1)
     assert by_name.turns[1].calls[0].arguments["room_ref"].path == "meta.room_ref"
