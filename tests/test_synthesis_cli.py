@@ -126,17 +126,15 @@ def _strings_and_lists(schema, out):
     return out
 
 
-@pytest.mark.parametrize(("items", "chars"), [(3, 40), (1, 12)])
-def test_result_caps_set_for_the_tool_role_reach_the_tool_agent(tmp_path, monkeypatch, items, chars):
-    """TOOLFLOW_TOOL_RESULT_ITEMS / _CHARS on the command line → settings → the real client's result_limits →
-    the run → every dialogue → the tool agent's output schema (the one a grammar backend enforces)."""
+def _tool_schemas(tmp_path, monkeypatch, env: dict[str, str]) -> list[dict]:
+    """The output schemas the tool agent asked for in a 3-dialogue run with `env` set, through the real
+    settings and the production client's `result_limits` (the requests themselves answered by AutoLLM)."""
     from toolflow.engine.llm.client import OpenAIClientLLM
 
     monkeypatch.setenv("TOOLFLOW_CACHE_DIR", "off")
     monkeypatch.setenv("TOOLFLOW_API_KEY", "sk-test")
-    monkeypatch.setenv("TOOLFLOW_TOOL_RESULT_ITEMS", str(items))
-    monkeypatch.setenv("TOOLFLOW_TOOL_RESULT_CHARS", str(chars))
-    monkeypatch.setenv("TOOLFLOW_TOOL_MAX_TOKENS", "4000")  # room enough: the caps alone bound the result
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
     schemas: list[dict] = []
 
     class Recording(AutoLLM):
@@ -154,14 +152,36 @@ def test_result_caps_set_for_the_tool_role_reach_the_tool_agent(tmp_path, monkey
 
     monkeypatch.setattr(cli_synth, "LLM_FACTORY",
                         lambda options: Recording(OpenAIClientLLM(cli_synth.llm_settings(options))))
+    tmp_path.mkdir(exist_ok=True)
     result = invoke("-n", "3", "--out", str(tmp_path / "d.jsonl"), "--tools", TOOLS, "--samples", SAMPLES,
                     "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
     assert result.exit_code == 0, result.output
     assert schemas
+    return schemas
+
+
+@pytest.mark.parametrize(("items", "chars"), [(3, 40), (1, 12)])
+def test_result_caps_set_for_the_tool_role_reach_the_tool_agent(tmp_path, monkeypatch, items, chars):
+    """TOOLFLOW_TOOL_RESULT_ITEMS / _CHARS on the command line → settings → the real client's result_limits →
+    the run → every dialogue → the tool agent's output schema (the one a grammar backend enforces)."""
+    schemas = _tool_schemas(tmp_path, monkeypatch, {
+        "TOOLFLOW_TOOL_RESULT_ITEMS": str(items), "TOOLFLOW_TOOL_RESULT_CHARS": str(chars),
+        "TOOLFLOW_TOOL_MAX_TOKENS": "4000"})  # room enough: the caps alone bound the result
     lengths, sizes = _strings_and_lists(schemas, ([], []))
     assert lengths and sizes
     assert all(n is not None and n <= chars for n in lengths), lengths  # no string beyond the cap
     assert chars in lengths and items in sizes and all(n is not None and n <= items for n in sizes), sizes
+
+
+def test_the_tool_roles_token_limit_sizes_its_results(tmp_path, monkeypatch):
+    from toolflow.engine.synth.agents.tool_sim import CHARS_PER_TOKEN, result_size
+
+    roomy = _tool_schemas(tmp_path / "a", monkeypatch, {"TOOLFLOW_TOOL_RESULT_CHARS": "300",
+                                                        "TOOLFLOW_TOOL_MAX_TOKENS": "4000"})
+    tight = _tool_schemas(tmp_path / "b", monkeypatch, {"TOOLFLOW_TOOL_RESULT_CHARS": "300",
+                                                        "TOOLFLOW_TOOL_MAX_TOKENS": "40"})
+    assert max(result_size(s) for s in roomy) > 40 * CHARS_PER_TOKEN  # the caps alone allow more
+    assert all(result_size(s) <= 40 * CHARS_PER_TOKEN for s in tight), [result_size(s) for s in tight]
 
 
 @pytest.mark.parametrize("bad_line, field", [
