@@ -155,3 +155,22 @@ def test_blueprint_reads_the_field_the_feeds_evidence_names_and_no_other() -> No
     by_name = build_blueprint(_plan(search.name, book.name), _sample(ts), ts, seed=1)
     assert by_name.turns[1].calls[0].arguments["room_ref"].path == "meta.room_ref"
     assert resolve_arguments(by_name.turns[1].calls[0], {0: result}, book) == {"room_ref": "M-1"}
+
+
+def test_a_result_field_of_one_letter_codes_is_no_source_for_a_later_value() -> None:
+    """ToolBench fairslator's /analyze returns `firstPerson.number` as "s" or "p"; a later `number`
+    parameter (a card number) took it as its source, the tool agent could never give a usable value, and
+    the dialogue was rejected (`tool_sim_failed: ... firstPerson.number`)."""
+    analyze = _tool("analyze_text", {}, returns={"type": "object", "properties": {"firstPerson": {
+        "type": "object", "properties": {"number": {"type": "string", "enum": ["s", "p"]},
+                                          "gender": {"type": "string", "enum": ["m", "f"]}}}}})
+    card = _tool("create_card", {"number": {"type": "string"}})
+    coded = _tool("lookup_status", {"status": {"type": "string"}},
+                  returns={"type": "object", "properties": {"status": {"type": "string", "enum": ["open", "closed"]}}})
+    follow = _tool("close_ticket", {"status": {"type": "string"}})
+    ts = [analyze, card, coded, follow]
+    plan = build_blueprint(_plan(*(t.name for t in ts)), _sample(ts), ts, seed=1)
+    assert validate_blueprint(plan, ts) == []
+    assert plan.turns[1].calls[0].arguments["number"].source == "user"
+    # an enum of real words still feeds a later call
+    assert plan.turns[3].calls[0].arguments["status"] == ArgSource(source="result", call=2, path="status")

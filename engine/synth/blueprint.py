@@ -24,6 +24,13 @@ from toolflow.engine.schema_norm import convert_value, types_compatible, value_f
 from toolflow.engine.seeds import rng_for
 from toolflow.engine.synth.user_values import SCALARS, coerce, param_type, user_value
 
+#: A value a later call takes from a result is at least this long: "" or "a" is no usable id.
+USABLE_CHARS = 3
+#: ... and looks like a value (an id, a name, a code), not like leaked markup: measured on the 135M model, a
+#: referenced `restaurant_id` came back as ``");\n  ...}];\n```...`` and was passed on. Anchored, so
+#: llama.cpp's schema-to-grammar converter enforces it (unanchored patterns make it give up).
+USABLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._,&/:#+-]{2,60}$"
+
 
 def return_paths(schema: Any, *, limit: int = 60) -> list[tuple[str, dict[str, Any]]]:
     """Every scalar leaf of a return schema as (dotted path, leaf schema), shallow first; arrays are
@@ -91,9 +98,21 @@ def _result_source(param: str, schema: dict[str, Any], target: str, earlier: lis
             else:
                 matches = [(p, s) for p, s in paths if _norm(p.split(".")[-1]) == _norm(param)]
             for path, leaf in matches:
-                if want in (None, "string", "integer", "number") and _fits(param_type(leaf), want):
+                if want in (None, "string", "integer", "number") and _fits(param_type(leaf), want) \
+                        and _can_be_usable(leaf):
                     return ArgSource(source="result", call=k, path=path, converted=_conversion(leaf, want))
     return None
+
+
+def _can_be_usable(leaf: dict[str, Any]) -> bool:
+    """Can the tool agent fill this return field with a value a later call can use? Not an enum or const
+    of one-letter codes (fairslator's `number`: "s" / "p"): the result could never pass, and the dialogue
+    was rejected (`tool_sim_failed`)."""
+    fixed = leaf.get("enum") if isinstance(leaf.get("enum"), list) else [leaf["const"]] if "const" in leaf else None
+    if fixed is None:
+        return True
+    return any(v is not None and not isinstance(v, dict | list) and
+               (not isinstance(v, str) or re.match(USABLE_PATTERN, v) is not None) for v in fixed)
 
 
 def _fits(field: str | None, param: str | None) -> bool:

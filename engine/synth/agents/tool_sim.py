@@ -18,7 +18,7 @@ from toolflow.engine.llm.repair import RepairFeedback
 from toolflow.engine.llm.schema import grammar_schema, schema_text, tool_line
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
-from toolflow.engine.synth.blueprint import value_at
+from toolflow.engine.synth.blueprint import USABLE_CHARS, USABLE_PATTERN, value_at
 from toolflow.engine.synth.checks import validate_against
 
 #: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
@@ -65,12 +65,8 @@ def _echoes_schema(result: Any, returns: dict[str, Any] | None) -> bool:
 #: otherwise fills arrays and strings until the token limit.
 RESULT_STRING_CHARS = 80
 RESULT_ARRAY_ITEMS = 2
-#: A value a later call takes from this result is at least this long: "" or "a" is no usable id.
-USABLE_CHARS = 3
-#: ... and looks like a value (an id, a name, a code), not like leaked markup: measured on the 135M model, a
-#: referenced `restaurant_id` came back as ``");\n  ...}];\n```...`` and was passed on. Anchored, so
-#: llama.cpp's schema-to-grammar converter enforces it (unanchored patterns make it give up).
-USABLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._,&/:#+-]{2,60}$"
+# A value a later call takes from a result is at least `USABLE_CHARS` long and looks like a value
+# (`blueprint.USABLE_PATTERN`): the blueprint only plans result sources that can meet it.
 
 
 def require_paths(schema: dict[str, Any], paths: set[str] | None) -> dict[str, Any]:
