@@ -92,8 +92,8 @@ async def structured_with_repairs(
 
     `complete_truncated`: an output cut at the token limit is first completed by rule (the cut item
     dropped, the JSON closed: `truncated_json_values`, longest first) and the first completion `validate`
-    takes is accepted; for values
-    where fewer items are still a whole answer (a tool result's list), not for plans.
+    takes is accepted. For values where fewer items are still a whole answer (a tool result's list), not
+    for plans.
 
     The real client and the test fakes both answer structured requests through this function, so whole-run
     tests take the production path.
