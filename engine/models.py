@@ -194,11 +194,13 @@ class ArgSource(BaseModel):
     value: Any = None
     call: int | None = Field(default=None, description="For result: index of the earlier planned call.")
     path: str | None = Field(default=None, description="For result: the field path in that call's result.")
+    converted: str | None = Field(default=None, description="The lossless type conversion the value goes "
+                                  "through to fit the parameter, e.g. 'string->number'.")
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: Any) -> dict[str, Any]:
         data = handler(self)
-        return {k: v for k, v in data.items() if not (k in ("call", "path", "value") and v is None)}
+        return {k: v for k, v in data.items() if not (k in ("call", "path", "value", "converted") and v is None)}
 
 
 class PlannedCall(BaseModel):

@@ -9,8 +9,10 @@ nothing is lost.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
@@ -186,3 +188,85 @@ def _normalized_type(schema: dict[str, Any]) -> dict[str, Any] | None:
         out = {}
     out["x-original-type"] = original
     return out
+
+
+# -- the one type compatibility and value conversion rule ----------------------------------------------
+
+#: Scalar types whose values may feed each other: ids and coordinates arrive as strings or numbers in
+#: real APIs, while objects, arrays and booleans stay apart (a graph edge between them means nothing).
+LOOSE_SCALARS = frozenset({"string", "integer", "number"})
+
+_JSON_INT = re.compile(r"-?(?:0|[1-9]\d*)")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def types_compatible(a: str | None, b: str | None) -> bool:
+    """May a value of JSON type `a` fill a slot of type `b` (the graph's FEEDS veto, the blueprint's
+    result sources)? An unknown type (None) fits anything."""
+    if a is None or b is None or a == b or (a == "integer" and b == "number"):
+        return True
+    return a in LOOSE_SCALARS and b in LOOSE_SCALARS
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a Python JSON value (``True`` is a boolean, ``3`` an integer)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list | tuple) else "object"
+
+
+def value_fits(value: Any, target: str | None) -> bool:
+    """Is `value` already of JSON type `target` (an integer is a number; None takes anything)?"""
+    source = json_type(value)
+    return target is None or source == target or (source == "integer" and target == "number")
+
+
+def convert_value(value: Any, target: str | None) -> tuple[Any, str | None]:
+    """`value` as JSON type `target` when the conversion loses nothing, with the conversion's name
+    (``"string->number"``) for provenance; `value` and None when it already fits or cannot convert.
+
+    Lossless means the value reads back the same: ``"-73.00597"`` → -73.00597, ``"12"`` → 12,
+    ``"true"`` → True, 4821 → ``"4821"``, 3.0 → 3; ``"007"`` (a code, not a number), ``"1e999"`` and
+    ``"yes"`` stay strings.
+    """
+    if value_fits(value, target):
+        return value, None
+    source = json_type(value)
+    converted = _converted(value, source, str(target))
+    return (value, None) if converted is _NO else (converted, f"{source}->{target}")
+
+
+_NO = object()
+
+
+def _converted(value: Any, source: str, target: str) -> Any:
+    if target == "string" and source in ("integer", "number", "boolean"):
+        if source == "boolean":
+            return "true" if value else "false"
+        return repr(value) if math.isfinite(value) else _NO
+    if source == "number" and target == "integer":
+        return int(value) if math.isfinite(value) and value.is_integer() else _NO
+    if source != "string":
+        return _NO
+    if target == "boolean":
+        return {"true": True, "false": False}.get(value, _NO)
+    if target == "integer" and _JSON_INT.fullmatch(value):
+        return int(value)
+    if target == "number" and _JSON_NUMBER.fullmatch(value):
+        if _JSON_INT.fullmatch(value):
+            return int(value)
+        number = float(value)
+        try:
+            same = math.isfinite(number) and Decimal(repr(number)) == Decimal(value)
+        except InvalidOperation:
+            same = False
+        return number if same else _NO
+    return _NO

@@ -124,9 +124,9 @@ class _Api:
         if not self.swagger2 and "requestBody" in op:
             body, body_pointer = self.refs.deref(op["requestBody"], pointer=f"{pointer}/requestBody")
             if isinstance(body, dict):
-                schema = _media_schema(body.get("content"))
+                media_type, schema = _media_schema(body.get("content"))
                 if schema is not None:
-                    media_pointer = f"{body_pointer}/content"
+                    media_pointer = f"{body_pointer}{json_pointer('content', str(media_type), 'schema')}"
                     self._add_body(
                         properties,
                         required,
@@ -182,8 +182,10 @@ class _Api:
         if "schema" in param:
             return self.refs.expand(param["schema"], pointer=f"{pointer}/schema")
         if "content" in param:
-            schema = _media_schema(param["content"])
-            return self.refs.expand(schema, pointer=f"{pointer}/content") if schema is not None else {}
+            media_type, schema = _media_schema(param["content"])
+            if schema is None:
+                return {}
+            return self.refs.expand(schema, pointer=f"{pointer}{json_pointer('content', str(media_type), 'schema')}")
         # Swagger 2.0 non-body parameters carry the schema keywords themselves.
         schema = {k: v for k, v in param.items() if k not in _PARAM_META and not k.startswith("x-")}
         if schema.get("type") == "file":
@@ -257,10 +259,14 @@ class _Api:
             response, resp_pointer = self.refs.deref(responses[code], pointer=f"{pointer}/responses/{code}")
             if not isinstance(response, dict):
                 continue
-            schema = response.get("schema") if self.swagger2 else _media_schema(response.get("content"))
+            if self.swagger2:
+                schema, schema_pointer = response.get("schema"), f"{resp_pointer}/schema"
+            else:
+                media_type, schema = _media_schema(response.get("content"))
+                schema_pointer = f"{resp_pointer}{json_pointer('content', str(media_type), 'schema')}"
             if schema is None:
                 continue
-            expanded = self.refs.expand(schema, pointer=f"{resp_pointer}/schema")
+            expanded = self.refs.expand(schema, pointer=schema_pointer)
             if isinstance(expanded, dict) and "description" not in expanded and response.get("description"):
                 expanded = {**expanded, "description": response["description"]}
             return expanded
@@ -301,15 +307,16 @@ class _Api:
         return out
 
 
-def _media_schema(content: Any) -> Any:
-    """The schema of the preferred media type: JSON, then forms, then anything else that has one."""
+def _media_schema(content: Any) -> tuple[str | None, Any]:
+    """(media type, schema) of the preferred media type: JSON, then forms, then anything else that has one;
+    (None, None) when none has a schema. The media type locates errors inside the schema."""
     if not isinstance(content, dict):
-        return None
+        return None, None
     ranked = sorted(content.items(), key=lambda kv: _media_rank(str(kv[0])))
-    for _, media in ranked:
+    for media_type, media in ranked:
         if isinstance(media, dict) and "schema" in media:
-            return media["schema"]
-    return None
+            return str(media_type), media["schema"]
+    return None, None
 
 
 def _media_rank(media_type: str) -> int:

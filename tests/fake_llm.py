@@ -55,7 +55,8 @@ class ScriptedLLM:
         return item
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
-                              tracker: UsageTracker | None = None, describe=True, max_repairs=None):
+                              tracker: UsageTracker | None = None, describe=True, max_repairs=None,
+                              complete_truncated=False):
         """The real client's contract: each scripted item (dict / model / JSON text / ChatReply) is one
         request's output, through the LLM layer's own repair policy (`structured_with_repairs`)."""
 
@@ -73,7 +74,7 @@ class ScriptedLLM:
 
         return await structured_with_repairs(request, messages, validate or (lambda value: value),
                                              budget=DEFAULT_REPAIRS if max_repairs is None else max_repairs,
-                                             role=role, name=name)
+                                             role=role, name=name, complete_truncated=complete_truncated)
 
     async def chat(self, role, messages, *, tools=None, tracker: UsageTracker | None = None,
                    tool_choice=None, arguments=None) -> ChatReply:
@@ -174,7 +175,7 @@ class AutoLLM:
         return {"message": f"Please help with my {self._sentence()}.", "done": False}
 
     async def structured_json(self, role, messages, json_schema, *, validate=None, name="output",
-                              tracker=None, describe=True, max_repairs=None):
+                              tracker=None, describe=True, max_repairs=None, complete_truncated=False):
         """The production contract: an answer for `json_schema`, through the LLM layer's repair policy."""
 
         async def request(attempt: int, convo: list[dict[str, Any]]) -> tuple[str, str | None]:
@@ -184,7 +185,7 @@ class AutoLLM:
 
         return await structured_with_repairs(request, messages, validate or (lambda value: value),
                                              budget=DEFAULT_REPAIRS if max_repairs is None else max_repairs,
-                                             role=role, name=name)
+                                             role=role, name=name, complete_truncated=complete_truncated)
 
     def model_for(self, role: str) -> str:
         return self.models.get(role, "auto")

@@ -3,13 +3,19 @@
 import pytest
 from fake_llm import ScriptedLLM, fixture_tools
 
-from toolflow.engine.llm.messages import parse_json_text
+from toolflow.engine.llm.base import ChatReply
+from toolflow.engine.llm.messages import complete_truncated_json, parse_json_text, truncated_json_values
+from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.tool_sim import (
+    CHARS_PER_TOKEN,
+    MIN_RESULT_CHARS,
     RESULT_ARRAY_ITEMS,
     RESULT_STRING_CHARS,
     ToolSimError,
+    budgeted_schema,
     relevant_earlier,
     result_schema,
+    result_size,
     simulate,
 )
 
@@ -108,3 +114,76 @@ async def test_chatter_and_bad_formats_in_values_are_re_asked():
     calls = llm.calls_for("tool")
     assert "booking_id holds commentary, not a value" in calls[1]["messages"][-1]["content"]
     assert "'yesterday' is not a date-time" in calls[2]["messages"][-1]["content"]
+
+
+# -- results that fit the token limit ---------------------------------------------------------------
+
+#: A wide RapidAPI-like return schema: 30 string fields in a list (real Weather and Mapping tools have more).
+WIDE = Tool(id="x:wide", name="station_report", description="Readings of weather stations.",
+            parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            returns={"type": "object", "properties": {"stations": {"type": "array", "items": {
+                "type": "object", "properties": {f"reading_{i}": {"type": "string"} for i in range(30)}}}}})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('{"hotels": [{"id": "H-1"}, {"id": "H-', {"hotels": [{"id": "H-1"}]}),  # the cut item dropped whole
+    ('{"a": 1, "b": "half a str', {"a": 1}),
+    ('{"a": [1, 2', {"a": [1]}),  # 2 may be the start of 25: dropped
+    (r'{"a": "x,y\"}", "b": {"c": [true, {"d": "e', {"a": 'x,y"}', "b": {"c": [True]}}),  # quoted , and }
+    ('```json\n{"a": {"b": [1, 2]}, "c": {"d": "ab', {"a": {"b": [1, 2]}}),
+    ('{"a": ', None),  # nothing whole before the cut
+    ("no json", None),
+])
+def test_a_cut_json_output_is_completed_by_rule(text, value):
+    assert complete_truncated_json(text) == value
+
+
+def test_completions_go_outwards_from_the_cut_item():
+    cut = '{"hotels": [{"id": "H-1"}, {"id": "H-2", "name": "Ca'
+    assert list(truncated_json_values(cut)) == [{"hotels": [{"id": "H-1"}, {"id": "H-2"}]},
+                                                {"hotels": [{"id": "H-1"}]}]
+
+
+async def test_a_result_cut_at_the_token_limit_is_trimmed_not_rejected():
+    cut = '{"hotels": [{"hotel_id": "H-1", "name": "Roma Inn", "price": 90}, {"hotel_id": "H-2", "name": "Ca'
+    llm = ScriptedLLM({"tool": [ChatReply(content=cut, finish_reason="length")]})
+    result = await simulate(llm, TOOLS["search_hotels"], {"city": "Rome", "check_in": "2025-06-01"}, [],
+                            max_repairs=0)
+    assert result == {"hotels": [{"hotel_id": "H-1", "name": "Roma Inn", "price": 90}]}
+
+
+async def test_a_cut_result_that_loses_a_required_field_is_re_asked():
+    cut = '{"booking_id": "B-1", "status": "conf'  # `status` is required: trimming cannot save it
+    llm = ScriptedLLM({"tool": [ChatReply(content=cut, finish_reason="length"),
+                                '{"booking_id": "B-1", "status": "confirmed"}']})
+    result = await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H1", "guests": 2}, [])
+    assert result == {"booking_id": "B-1", "status": "confirmed"}
+    assert "cut off" in llm.calls_for("tool")[1]["messages"][-1]["content"]
+    with pytest.raises(ToolSimError, match="truncated"):
+        await simulate(ScriptedLLM({"tool": [ChatReply(content=cut, finish_reason="length")]}), TOOLS["book_hotel"],
+                       {"hotel_id": "H1", "guests": 2}, [], max_repairs=0)
+
+
+def test_result_bounds_shrink_until_the_result_fits_the_token_limit():
+    full = result_schema(WIDE)
+    assert result_size(full) > 512 * CHARS_PER_TOKEN  # 2 items x 30 strings of 80 characters: too long
+    fitted = budgeted_schema(WIDE, max_items=RESULT_ARRAY_ITEMS, max_chars=RESULT_STRING_CHARS, needed=None,
+                             max_tokens=512)
+    assert result_size(fitted) <= 512 * CHARS_PER_TOKEN
+    stations = fitted["properties"]["stations"]
+    assert stations["maxItems"] == 1 and MIN_RESULT_CHARS <= stations["items"]["properties"]["reading_0"]["maxLength"] < 80
+    # a result that fits keeps its bounds; no limit, no change
+    assert budgeted_schema(TOOLS["search_hotels"], max_items=2, max_chars=80, needed=None, max_tokens=512) == \
+        result_schema(TOOLS["search_hotels"])
+    assert budgeted_schema(WIDE, max_items=2, max_chars=80, needed=None, max_tokens=None) == full
+    # a referenced list element keeps its index reachable however small the budget
+    kept = budgeted_schema(WIDE, max_items=2, max_chars=80, needed={"stations.1.reading_3"}, max_tokens=64)
+    assert kept["properties"]["stations"]["minItems"] == 2
+
+
+async def test_the_tool_request_is_sized_by_the_token_limit():
+    row = ", ".join(f'"reading_{i}": "r{i}"' for i in range(30))
+    llm = ScriptedLLM({"tool": ['{"stations": [{' + row + '}]}']})
+    await simulate(llm, WIDE, {"city": "Oslo"}, [], max_tokens=512)
+    sent = llm.calls_for("tool")[0]["json_schema"]
+    assert result_size(sent) <= 512 * CHARS_PER_TOKEN and sent != result_schema(WIDE)

@@ -116,6 +116,25 @@ def test_hf_dataset_round_trip(dialogues, tmp_path):
     assert card.startswith("---\n") and "<!-- toolflow dataset card -->" in card
 
 
+def test_hf_plan_column_is_the_dialogues_plan_with_its_blueprint(dialogues, tmp_path):
+    from datasets import load_from_disk
+
+    records = [json.loads(line) for line in dialogues.read_text().splitlines()]
+    assert export(dialogues, "hf", tmp_path / "hf").written == len(records)
+    ds = load_from_disk(str(tmp_path / "hf"))
+    planned = 0
+    for row, record in zip(ds, records, strict=True):
+        assert row["id"] == record["id"]
+        plan = json.loads(row["plan"])
+        assert plan == record["plan"]  # the whole plan, every turn and call source, not a summary of it
+        if plan is not None:
+            planned += 1
+            calls = [c for t in plan["turns"] for c in t["calls"]]
+            assert calls and all(set(a) >= {"source"} for c in calls for a in c["arguments"].values())
+    assert planned == len(records) - 1  # the hand-made parallel dialogue has no plan: null, not dropped
+    assert ds[len(records) - 1]["plan"] == "null"
+
+
 def test_export_command(dialogues, tmp_path):
     target = tmp_path / "cli.jsonl"
     result = CliRunner().invoke(export_cmd, [str(dialogues), "--format", "sharegpt", "--out", str(target)])

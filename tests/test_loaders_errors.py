@@ -64,6 +64,24 @@ def test_dangling_ref_names_the_pointer() -> None:
     assert len(result.skipped) == 1
 
 
+def test_dangling_ref_inside_a_request_or_response_schema_skips_that_tool_only() -> None:
+    path = FIXTURES / "dangling_schema_refs.yaml"
+    with pytest.raises(LoadError) as info:
+        load_tools(path)
+    err = info.value
+    assert (err.pointer, err.field) == ("/paths/~1orders/post/requestBody/content/application~1json/schema"
+                                        "/properties/item", "$ref")
+    assert "dangling $ref '#/components/schemas/MissingItem'" in str(err) and str(path) in str(err)
+    result = load_tools(path, skip_invalid=True)
+    assert [t.name for t in result.tools] == ["getGood"]  # neither tool kept with a hole in a schema
+    assert len(result.skipped) == 2
+    body, response = result.skipped
+    assert "requestBody/content/application~1json/schema/properties/item, field '$ref'" in body
+    assert ("/paths/~1orders~1{id}/get/responses/200/content/application~1json/schema/properties/lines/items, "
+            "field '$ref': dangling $ref '#/components/schemas/MissingLine'") in response
+    assert all(msg.startswith(str(path)) for msg in result.skipped)
+
+
 def test_duplicate_names_in_one_tool_list() -> None:
     # default: the second definition is kept under suffixed id and name, and the change is reported
     result = load_tools(FIXTURES / "duplicate_names.json")

@@ -111,6 +111,79 @@ def test_real_client_is_built_with_role_overrides(monkeypatch):
         assert models_of(llm)["tool"] == "m-tool" and models_of(llm)["assistant"] == "m-all"
 
 
+def _strings_and_lists(schema, out):
+    """(maxLength of every plain string, maxItems of every array) in a result schema."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "enum" not in schema:
+            out[0].append(schema.get("maxLength"))
+        if schema.get("type") == "array":
+            out[1].append(schema.get("maxItems"))
+        for v in schema.values():
+            _strings_and_lists(v, out)
+    elif isinstance(schema, list):
+        for v in schema:
+            _strings_and_lists(v, out)
+    return out
+
+
+def _tool_schemas(tmp_path, monkeypatch, env: dict[str, str]) -> list[dict]:
+    """The output schemas the tool agent asked for in a 3-dialogue run with `env` set, through the real
+    settings and the production client's `result_limits` (the requests themselves answered by AutoLLM)."""
+    from toolflow.engine.llm.client import OpenAIClientLLM
+
+    monkeypatch.setenv("TOOLFLOW_CACHE_DIR", "off")
+    monkeypatch.setenv("TOOLFLOW_API_KEY", "sk-test")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    schemas: list[dict] = []
+
+    class Recording(AutoLLM):
+        def __init__(self, real: OpenAIClientLLM) -> None:
+            super().__init__(fixture_tools())
+            self.real = real
+
+        def result_limits(self):
+            return self.real.result_limits()  # the production client's reading of the settings
+
+        async def structured_json(self, role, messages, json_schema, **kw):
+            if role == "tool":
+                schemas.append(json_schema)
+            return await super().structured_json(role, messages, json_schema, **kw)
+
+    monkeypatch.setattr(cli_synth, "LLM_FACTORY",
+                        lambda options: Recording(OpenAIClientLLM(cli_synth.llm_settings(options))))
+    tmp_path.mkdir(exist_ok=True)
+    result = invoke("-n", "3", "--out", str(tmp_path / "d.jsonl"), "--tools", TOOLS, "--samples", SAMPLES,
+                    "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    assert result.exit_code == 0, result.output
+    assert schemas
+    return schemas
+
+
+@pytest.mark.parametrize(("items", "chars"), [(3, 40), (1, 12)])
+def test_result_caps_set_for_the_tool_role_reach_the_tool_agent(tmp_path, monkeypatch, items, chars):
+    """TOOLFLOW_TOOL_RESULT_ITEMS / _CHARS on the command line → settings → the real client's result_limits →
+    the run → every dialogue → the tool agent's output schema (the one a grammar backend enforces)."""
+    schemas = _tool_schemas(tmp_path, monkeypatch, {
+        "TOOLFLOW_TOOL_RESULT_ITEMS": str(items), "TOOLFLOW_TOOL_RESULT_CHARS": str(chars),
+        "TOOLFLOW_TOOL_MAX_TOKENS": "4000"})  # room enough: the caps alone bound the result
+    lengths, sizes = _strings_and_lists(schemas, ([], []))
+    assert lengths and sizes
+    assert all(n is not None and n <= chars for n in lengths), lengths  # no string beyond the cap
+    assert chars in lengths and items in sizes and all(n is not None and n <= items for n in sizes), sizes
+
+
+def test_the_tool_roles_token_limit_sizes_its_results(tmp_path, monkeypatch):
+    from toolflow.engine.synth.agents.tool_sim import CHARS_PER_TOKEN, result_size
+
+    roomy = _tool_schemas(tmp_path / "a", monkeypatch, {"TOOLFLOW_TOOL_RESULT_CHARS": "300",
+                                                        "TOOLFLOW_TOOL_MAX_TOKENS": "4000"})
+    tight = _tool_schemas(tmp_path / "b", monkeypatch, {"TOOLFLOW_TOOL_RESULT_CHARS": "300",
+                                                        "TOOLFLOW_TOOL_MAX_TOKENS": "40"})
+    assert max(result_size(s) for s in roomy) > 40 * CHARS_PER_TOKEN  # the caps alone allow more
+    assert all(result_size(s) <= 40 * CHARS_PER_TOKEN for s in tight), [result_size(s) for s in tight]
+
+
 @pytest.mark.parametrize("bad_line, field", [
     ('{"id": "b", "tool_ids": "search_hotels", "strategy": "x"}', "tool_ids"),
     ('{"id": "b", "tool_ids": ["search_hotels"]', "Invalid JSON"),

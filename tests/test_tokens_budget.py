@@ -116,3 +116,26 @@ def test_workers_share_one_job_and_output(tmp_path, monkeypatch):
     assert invoke(monkeypatch, "-n", "10", "--out", str(single), "--tools", TOOLS, "--samples", SAMPLES, "--seed",
                   "4").exit_code == 0
     assert {r["id"] for r in read_records(single)} == set(ids)  # the same job a single process writes
+
+
+def test_workers_split_the_token_budget(tmp_path, monkeypatch):
+    """Each of N workers gets budget/N: a 2-worker run spends about the budget, not about twice it."""
+    budget = 6000
+    args = ["-n", "12", "--tools", TOOLS, "--samples", SAMPLES, "--concurrency", "1", "--budget-tokens", str(budget)]
+    single = tmp_path / "single.jsonl"
+    assert invoke(monkeypatch, *args, "--out", str(single)).exit_code == 0
+    out = tmp_path / "d.jsonl"
+    result = invoke(monkeypatch, *args, "--out", str(out), "--workers", "2")
+    assert result.exit_code == 0, result.output
+
+    def spent(path):
+        done = read_records(path)
+        return sum(u["prompt_tokens"] + u["completion_tokens"] for r in done for u in r["meta"]["tokens"].values()), done
+
+    one_spent, one_done = spent(single)
+    two_spent, two_done = spent(out)
+    dialogue = max(one_spent / len(one_done), 1)
+    assert 0 < len(one_done) < 12 and 0 < len(two_done) < 12  # both stopped on the budget
+    # each worker may finish the dialogue that crossed its share: at most one dialogue each over the budget
+    assert two_spent <= budget + 2 * dialogue, (two_spent, budget, dialogue)
+    assert two_spent < 1.5 * one_spent

@@ -34,6 +34,7 @@ from toolflow.engine.graph.fields import tool_fields, tool_text
 from toolflow.engine.graph.knn import build_index, threshold_pairs
 from toolflow.engine.graph.returns import field_tools
 from toolflow.engine.models import FieldNode, Tool
+from toolflow.engine.schema_norm import types_compatible
 
 DEFAULT_THRESHOLD = 0.82  # the paper's cosine threshold
 DEFAULT_FANOUT = 10
@@ -55,17 +56,6 @@ CREDENTIAL_RE = re.compile(
     r"(api[_-]?key|apikey|access[_-]?token|auth|token|secret|password|passwd|client[_-]?id|session|x-rapidapi)",
     re.IGNORECASE,
 )
-
-#: Which return types may fill which parameter types. Loose source types make strings and numbers
-#: interchangeable (ids arrive as either), but objects, arrays and booleans stay apart.
-_SCALAR = {"string", "integer", "number"}
-
-
-def types_compatible(a: str | None, b: str | None) -> bool:
-    if a is None or b is None or a == b:
-        return True
-    return bool(a in _SCALAR and b in _SCALAR)
-
 
 def is_matchable(f: FieldNode) -> bool:
     """False for fields the hub rule excludes from matching."""

@@ -89,6 +89,7 @@ from toolflow.engine.graph.facts import (
 )
 from toolflow.engine.graph.fields import is_identifier_name
 from toolflow.engine.models import FieldNode, Tool
+from toolflow.engine.schema_norm import types_compatible
 
 CREDENTIAL_SCORE = 0.95
 ENTITY_SCORE = 0.95
@@ -97,15 +98,6 @@ TEXT_SCORE = 0.83
 NAME_MIN_COS = 0.35
 #: Same-API structural evidence (entity ids, credentials) keeps this many times more partners than fanout.
 STRONG_FANOUT_FACTOR = 4
-
-_SCALAR = {"string", "integer", "number"}
-
-
-def types_compatible(a: str | None, b: str | None) -> bool:
-    if a is None or b is None or a == b:
-        return True
-    return bool(a in _SCALAR and b in _SCALAR)
-
 
 def _entities_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     for x in a:

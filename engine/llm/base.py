@@ -99,11 +99,13 @@ class LLM(Protocol):
         tracker: UsageTracker | None = None,
         describe: bool = True,
         max_repairs: int | None = None,
+        complete_truncated: bool = False,
     ) -> Any:
         """A JSON value for a per-request JSON schema (e.g. tool-name enums). `validate` may convert it or
         reject it (ValueError, RepairFeedback, Unrepairable); rejected output is re-asked under the one
         repair policy (:mod:`toolflow.engine.llm.repair`) within `max_repairs` (default: the settings'
-        budget); at the end StructuredOutputError."""
+        budget); at the end StructuredOutputError. `complete_truncated`: an output cut at the token limit
+        is completed by rule and kept when `validate` accepts it (`structured_with_repairs`)."""
         ...
 
     def model_for(self, role: Role) -> str:
@@ -112,7 +114,8 @@ class LLM(Protocol):
 
     def result_limits(self) -> dict[str, int]:
         """Bounds for simulated tool results that the tool role's backend handles well (``result_items``,
-        ``result_chars``: a 135M model under a grammar needs small ones); empty for the run's defaults."""
+        ``result_chars``: a 135M model under a grammar needs small ones; ``result_tokens``, its output limit,
+        which results are sized to fit); empty for the run's defaults."""
         ...
 
     async def aclose(self) -> None:

@@ -83,7 +83,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
 
     def result_limits(self) -> dict[str, int]:
         rs = self.settings.for_role("tool")
-        return {"result_items": rs.result_items, "result_chars": rs.result_chars}
+        return {"result_items": rs.result_items, "result_chars": rs.result_chars, "result_tokens": rs.max_tokens}
 
     async def __aenter__(self) -> OpenAIClientLLM:
         return self
@@ -118,6 +118,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         tracker: UsageTracker | None = None,
         describe: bool = True,
         max_repairs: int | None = None,
+        complete_truncated: bool = False,
     ) -> Any:
         """A JSON value following the raw JSON schema `json_schema` (no pydantic model needed), e.g. a
         schema built per request: enums of this sample's tool names, a tool's own return schema.
@@ -131,7 +132,8 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         rs = self._resolve(role)
         check = validate if validate is not None else (lambda value: value)
         return await self._structured(
-            rs, messages, json_schema, name, check, tracker, hint="", describe=describe, max_repairs=max_repairs
+            rs, messages, json_schema, name, check, tracker, hint="", describe=describe, max_repairs=max_repairs,
+            complete_truncated=complete_truncated,
         )
 
     async def chat(

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from toolflow.engine.jsontext import loads_or_text
@@ -105,3 +106,70 @@ def parse_json_text(text: str | None) -> Any:
             except json.JSONDecodeError:
                 continue
         raise exc
+
+
+#: How many cut points `truncated_json_values` tries, newest first.
+MAX_CUT_TRIES = 64
+_CLOSER = {"{": "}", "[": "]"}
+
+
+def truncated_json_values(text: str | None) -> Iterator[Any]:
+    """The JSON values an output cut off at the token limit may be completed to, by rule, longest first:
+    the item being written when the cut came is dropped (a half string or number is no value) and the open
+    arrays and objects are closed; then the item around it, and so on outwards. ``{"hotels": [{"id":
+    "H-1"}, {"id": "H-2", "name": "Ca`` gives ``{"hotels": [{"id": "H-1"}, {"id": "H-2"}]}``, then
+    ``{"hotels": [{"id": "H-1"}]}``: the caller keeps the first its schema accepts. Nothing when no whole
+    item precedes the cut or the text is no JSON prefix at all.
+    """
+    text = strip_fences(text or "").rstrip()
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return
+    seen: set[str] = set()
+    for end, stack in reversed(_cut_points(text, start)[-MAX_CUT_TRIES:]):
+        candidate = text[start:end].rstrip().rstrip(",") + "".join(_CLOSER[c] for c in reversed(stack))
+        if candidate in seen:  # the end of an item and the comma after it complete alike
+            continue
+        seen.add(candidate)
+        try:
+            yield json.loads(candidate, strict=False)
+        except json.JSONDecodeError:
+            continue
+
+
+def complete_truncated_json(text: str | None) -> Any:
+    """The longest completion of a cut JSON output (`truncated_json_values`), or None."""
+    return next(truncated_json_values(text), None)
+
+
+def _cut_points(text: str, start: int) -> list[tuple[int, list[str]]]:
+    """(end, open containers) for every place where the text so far ends on a whole item: before a comma
+    that follows an item, just after a container that was closed. Not just inside an opened one: a half
+    item ``{"id": "H-`` is dropped whole, not kept as ``{}``."""
+    stack: list[str] = []
+    cuts: list[tuple[int, list[str]]] = []
+    in_string = escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in _CLOSER:
+            stack.append(ch)
+        elif ch in "]}":
+            if not stack:
+                break
+            stack.pop()
+            if not stack:
+                return [(i + 1, [])]  # the value is whole: the cut came after it
+            cuts.append((i + 1, list(stack)))
+        elif ch == ",":
+            cuts.append((i, list(stack)))
+    return cuts

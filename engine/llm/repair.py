@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from toolflow.engine.errors import BudgetError
 from toolflow.engine.llm.errors import StructuredOutputError
-from toolflow.engine.llm.messages import parse_json_text
+from toolflow.engine.llm.messages import parse_json_text, truncated_json_values
 from toolflow.engine.secrets import redact_logger
 
 log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
@@ -89,10 +89,16 @@ async def structured_with_repairs(
     role: str,
     name: str,
     max_tokens: int | None = None,
+    complete_truncated: bool = False,
 ) -> V:
     """A validated JSON value from ``request(attempt, messages) -> (text, finish_reason)``: parsed with
     `parse_json_text`, checked by `validate`; a cut-off, unparsable or rejected output is shown back with
     the problem and asked again, `budget` times at most. Raises StructuredOutputError at the end.
+
+    `complete_truncated`: an output cut at the token limit is first completed by rule (the cut item
+    dropped, the JSON closed: `truncated_json_values`, longest first) and the first completion `validate`
+    takes is accepted. For values where fewer items are still a whole answer (a tool result's list), not
+    for plans.
 
     The real client and the test fakes both answer structured requests through this function, so whole-run
     tests take the production path.
@@ -105,6 +111,13 @@ async def structured_with_repairs(
     def check(reply: tuple[str, str | None]) -> V:
         text, finish_reason = reply
         if finish_reason == "length":
+            for trimmed in truncated_json_values(text) if complete_truncated else ():
+                try:
+                    value = validate(trimmed)
+                except ValueError:  # this completion lost something required: try the next shorter one
+                    continue
+                log.info("%s: %s cut at max_tokens=%s, completed by rule", role, name, max_tokens)
+                return value
             raise RepairFeedback(
                 f"output truncated at max_tokens={max_tokens} (finish_reason=length)",
                 TRUNCATED_FEEDBACK)

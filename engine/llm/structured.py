@@ -46,6 +46,7 @@ class StructuredOutputs:
         hint: str,
         describe: bool = True,
         max_repairs: int | None = None,
+        complete_truncated: bool = False,
     ) -> T:
         convo = normalize_messages(messages, flatten_tools=self._native_tools_for(rs) is False)
         if hint:
@@ -64,7 +65,7 @@ class StructuredOutputs:
         accepted = False
         try:
             value = await structured_with_repairs(request, convo, validate, budget=repairs, role=rs.role, name=name,
-                                                  max_tokens=rs.max_tokens)
+                                                  max_tokens=rs.max_tokens, complete_truncated=complete_truncated)
             accepted = True
             return value
         finally:

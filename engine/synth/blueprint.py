@@ -20,8 +20,16 @@ import re
 from typing import Any
 
 from toolflow.engine.models import ArgSource, Plan, PlannedCall, PlanTurn, Sample, Tool
+from toolflow.engine.schema_norm import convert_value, types_compatible, value_fits
 from toolflow.engine.seeds import rng_for
-from toolflow.engine.synth.user_values import SCALARS, coerce, param_type, types_fit, user_value
+from toolflow.engine.synth.user_values import SCALARS, coerce, param_type, user_value
+
+#: A value a later call takes from a result is at least this long: "" or "a" is no usable id.
+USABLE_CHARS = 3
+#: ... and looks like a value (an id, a name, a code), not like leaked markup: measured on the 135M model, a
+#: referenced `restaurant_id` came back as ``");\n  ...}];\n```...`` and was passed on. Anchored, so
+#: llama.cpp's schema-to-grammar converter enforces it (unanchored patterns make it give up).
+USABLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._,&/:#+-]{2,60}$"
 
 
 def return_paths(schema: Any, *, limit: int = 60) -> list[tuple[str, dict[str, Any]]]:
@@ -90,9 +98,35 @@ def _result_source(param: str, schema: dict[str, Any], target: str, earlier: lis
             else:
                 matches = [(p, s) for p, s in paths if _norm(p.split(".")[-1]) == _norm(param)]
             for path, leaf in matches:
-                if want in (None, "string", "integer", "number") and types_fit(param_type(leaf), want):
-                    return ArgSource(source="result", call=k, path=path)
+                if want in (None, "string", "integer", "number") and _fits(param_type(leaf), want) \
+                        and _can_be_usable(leaf):
+                    return ArgSource(source="result", call=k, path=path, converted=_conversion(leaf, want))
     return None
+
+
+def _can_be_usable(leaf: dict[str, Any]) -> bool:
+    """Can the tool agent fill this return field with a value a later call can use? Not an enum or const
+    of one-letter codes (fairslator's `number`: "s" / "p"): the result could never pass, and the dialogue
+    was rejected (`tool_sim_failed`)."""
+    fixed = leaf.get("enum") if isinstance(leaf.get("enum"), list) else [leaf["const"]] if "const" in leaf else None
+    if fixed is None:
+        return True
+    return any(v is not None and not isinstance(v, dict | list) and
+               (not isinstance(v, str) or re.match(USABLE_PATTERN, v) is not None) for v in fixed)
+
+
+def _fits(field: str | None, param: str | None) -> bool:
+    """A return field of type `field` may fill a parameter of type `param` (an untyped field only an
+    untyped parameter: nothing says what it holds)."""
+    return (field is not None or param is None) and types_compatible(field, param)
+
+
+def _conversion(leaf: dict[str, Any], want: str | None) -> str | None:
+    """The conversion a result value of `leaf`'s type goes through to fit `want` (None when none)."""
+    have = param_type(leaf)
+    if have is None or want is None or have == want or (have, want) == ("integer", "number"):
+        return None
+    return f"{have}->{want}"
 
 
 def _turn_calls(turn: PlanTurn, by_name: dict[str, Tool], earlier: list[tuple[int, Tool]],
@@ -111,21 +145,38 @@ def _turn_calls(turn: PlanTurn, by_name: dict[str, Tool], earlier: list[tuple[in
                 continue  # optional values are passed only when an earlier result provides them
             if src is None and param in turn.missing:
                 src = ArgSource(source="clarify", value=user_value(param, schema, rng))
-            if src is None:
-                kind = param_type(schema)
-                if kind not in ("string", None) and ("default" in schema or schema.get("enum")):
-                    value = schema["default"] if "default" in schema else rng.choice(schema["enum"])
-                    src = ArgSource(source="default", value=value)
-                else:  # strings are stated by the user even when the schema has a default: the value
-                    # then appears in the conversation, as a real user's would
-                    key = _norm(param)
-                    value = stated[key] if key in stated else user_value(param, schema, rng)
-                    stated.setdefault(key, value)
-                    src = ArgSource(source="user", value=value)
+            if src is None:  # strings are stated by the user even when the schema has a default: the
+                # value then appears in the conversation, as a real user's would
+                src = _default_source(schema, rng) or _stated_source(param, schema, stated, rng)
             args[param] = src
         _order_dates(args)
         calls.append(PlannedCall(tool=name, arguments=args))
     return calls
+
+
+def _default_source(schema: dict[str, Any], rng: random.Random) -> ArgSource | None:
+    """The schema's default or an enum member for a non-string parameter, converted when the schema
+    writes it loosely (RapidAPI gives a NUMBER default as "-78.638"); None when there is none that fits."""
+    kind = param_type(schema)
+    if kind in ("string", None) or not ("default" in schema or schema.get("enum")):
+        return None
+    value, how = convert_value(schema["default"] if "default" in schema else rng.choice(schema["enum"]), kind)
+    return ArgSource(source="default", value=value, converted=how) if value_fits(value, kind) else None
+
+
+def _stated_source(param: str, schema: dict[str, Any], stated: dict[str, Any], rng: random.Random) -> ArgSource:
+    """The value the user states for `param`: the one already stated for a parameter of the same name
+    (one user, one longitude), converted when the two schemas type it differently and the conversion
+    loses nothing (recorded in `converted`); else, and when it cannot fit, a fresh value."""
+    key = _norm(param)
+    kind = param_type(schema)
+    if key in stated:
+        value, how = convert_value(stated[key], kind)
+        if value_fits(value, kind) and (not schema.get("enum") or value in schema["enum"]):
+            return ArgSource(source="user", value=value, converted=how)
+    value = user_value(param, schema, rng)
+    stated.setdefault(key, value)
+    return ArgSource(source="user", value=value)
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -226,16 +277,14 @@ def validate_blueprint(plan: Plan, tools: list[Tool]) -> list[str]:
                 leaves = dict(return_paths(source_tool.returns)) if source_tool and source_tool.returns else {}
                 if src.path not in leaves:
                     problems.append(f"{where}: {arg!r}: call {src.call} returns no field {src.path!r}")
-                elif not types_fit(param_type(leaves[src.path]), param_type(schema)):
+                elif not _fits(param_type(leaves[src.path]), param_type(schema)):
                     problems.append(f"{where}: {arg!r}: field {src.path!r} does not fit type {param_type(schema)}")
             else:
                 if src.value is None:
                     problems.append(f"{where}: {arg!r} ({src.source}) has no value")
                     continue
                 kind = param_type(schema)
-                value_kind = param_type({"enum": [src.value]}) if not isinstance(src.value, dict | list) else \
-                    ("object" if isinstance(src.value, dict) else "array")
-                if kind is not None and not (kind == value_kind or (kind == "number" and value_kind == "integer")):
+                if not value_fits(src.value, kind):
                     problems.append(f"{where}: {arg!r} value {src.value!r} is not a {kind}")
                 if schema.get("enum") and src.value not in schema["enum"]:
                     problems.append(f"{where}: {arg!r} value {src.value!r} is not one of the enum")

@@ -81,6 +81,8 @@ class RunConfig(BaseModel):
     result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
     mix: dict[str, float] = Field(default_factory=dict, description="Scenario shares (synth.scenarios); the "
                                                                     "rest are standard dialogues.")
+    result_tokens: int | None = Field(default=None, ge=1, description="The tool role's output token limit: "
+                                                                      "results are bounded to fit it.")
 
     @field_validator("shard")
     @classmethod
@@ -277,8 +279,8 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
             max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
             use_planner=bool(gate["open"]), blueprint=config.blueprint, flag_only=config.flag_only,
             scenario=scenario_for(config.mix, config.seed, index) if config.plan else STANDARD,
-            **{k: v for k, v in (("result_items", config.result_items), ("result_chars", config.result_chars))
-               if v is not None})
+            **{k: v for k in ("result_items", "result_chars", "result_tokens")
+               if (v := getattr(config, k)) is not None})
         summary.planner_skipped += config.plan and not gate["open"]
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()

@@ -85,6 +85,7 @@ class SynthConfig(BaseModel):
                                   "plan, for the ablation).")
     result_items: int = Field(default=RESULT_ARRAY_ITEMS, ge=1, description="List items per simulated result.")
     result_chars: int = Field(default=RESULT_STRING_CHARS, ge=8, description="Characters per result string.")
+    result_tokens: int | None = Field(default=None, ge=1, description="The tool role's output token limit.")
     flag_only: ReasonCodes = Field(
         default_factory=list, description="Check codes reported as flags instead of rejecting "
                                           "(e.g. argument_not_sourced, follow_up_not_grounded).")
@@ -379,6 +380,7 @@ async def _play(llm: LLM, tools: list[Tool], config: SynthConfig, state: Dialogu
                             result = live.value if isinstance(live, Outcome) else await simulate(
                                 llm, by_name[fn["name"]], args, state.earlier, tracker=tracker,
                                 max_items=config.result_items, max_chars=config.result_chars,
+                                max_tokens=config.result_tokens,
                                 needed=needed.get(k) if k is not None else None)
                             record_mode(state.notes, call["id"], fn["name"], live)
                         if k is not None:

@@ -10,9 +10,9 @@ import random
 import re
 from typing import Any
 
+from toolflow.engine.schema_norm import convert_value, value_fits
+
 SCALARS = ("string", "integer", "number", "boolean")
-#: Strings, integers and numbers may feed each other (as in the graph's type compatibility rule).
-_LOOSE = frozenset({"string", "integer", "number"})
 
 
 def param_type(schema: dict[str, Any]) -> str | None:
@@ -30,26 +30,10 @@ def param_type(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def types_fit(source: str | None, target: str | None) -> bool:
-    if source is None or target is None:
-        return source == target or target is None
-    return source == target or (source in _LOOSE and target in _LOOSE)
-
-
 def coerce(value: Any, schema: dict[str, Any]) -> Any:
-    """A result value converted to the parameter's type where the graph lets them feed each other
-    (an id returned as 4821 passed to a string parameter becomes "4821")."""
-    kind = param_type(schema)
-    if kind == "string" and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    if kind == "integer" and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    if kind == "number" and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+    """`value` converted to the parameter's type where that loses nothing (an id returned as 4821 passed
+    to a string parameter becomes "4821"); the rule is `schema_norm.convert_value`."""
+    return convert_value(value, param_type(schema))[0]
 
 
 # -- concrete values the user states -----------------------------------------------------------------
@@ -127,7 +111,9 @@ def _usable_example(v: Any, kind: str | None) -> bool:
         return False
     if isinstance(v, str) and (len(v) > EXAMPLE_CHARS or "\n" in v):
         return False
-    return kind is None or (kind not in ("object", "array") and types_fit(param_type({"enum": [v]}), kind))
+    if kind in ("object", "array"):
+        return False
+    return value_fits(v, kind) or convert_value(v, kind)[1] is not None
 
 
 def _number(words: str, text: str, schema: dict[str, Any], rng: random.Random, *, integer: bool) -> Any:

@@ -19,7 +19,7 @@ from toolflow.engine.llm.repair import RepairFeedback
 from toolflow.engine.llm.schema import grammar_schema, schema_text, tool_line
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
-from toolflow.engine.synth.blueprint import value_at
+from toolflow.engine.synth.blueprint import USABLE_CHARS, USABLE_PATTERN, value_at
 from toolflow.engine.synth.checks import validate_against
 from toolflow.engine.synth.leak_checks import value_problems
 
@@ -67,12 +67,8 @@ def _echoes_schema(result: Any, returns: dict[str, Any] | None) -> bool:
 #: otherwise fills arrays and strings until the token limit.
 RESULT_STRING_CHARS = 80
 RESULT_ARRAY_ITEMS = 2
-#: A value a later call takes from this result is at least this long: "" or "a" is no usable id.
-USABLE_CHARS = 3
-#: ... and looks like a value (an id, a name, a code), not like leaked markup: measured on the 135M model, a
-#: referenced `restaurant_id` came back as ``");\n  ...}];\n```...`` and was passed on. Anchored, so
-#: llama.cpp's schema-to-grammar converter enforces it (unanchored patterns make it give up).
-USABLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._,&/:#+-]{2,60}$"
+# A value a later call takes from a result is at least `USABLE_CHARS` long and looks like a value
+# (`blueprint.USABLE_PATTERN`): the blueprint only plans result sources that can meet it.
 
 
 def require_paths(schema: dict[str, Any], paths: set[str] | None) -> dict[str, Any]:
@@ -107,6 +103,49 @@ def result_schema(tool: Tool, *, max_items: int = RESULT_ARRAY_ITEMS, max_chars:
     returns = tool.returns if tool.returns is not None else {"type": "object"}
     return require_paths(grammar_schema(returns, max_string=max_chars, max_items=max_items, min_items=1,
                                         require_all=True), needed)
+
+
+#: Characters of a simulated JSON result per token, on the safe side: keys, quotes and short values
+#: tokenize more densely than prose (about 4 characters a token).
+CHARS_PER_TOKEN = 3
+#: The shortest string bound a token budget shrinks results to: a name or an id still fits.
+MIN_RESULT_CHARS = 16
+#: Characters assumed for a value the schema does not bound (no type, a free-form object).
+UNBOUNDED_CHARS = 120
+
+
+def result_size(schema: Any) -> int:
+    """The most characters a compact JSON value valid under the bounded result `schema` takes (an
+    estimate where the schema leaves the size open: `UNBOUNDED_CHARS`)."""
+    if not isinstance(schema, dict):
+        return UNBOUNDED_CHARS
+    if "enum" in schema or "const" in schema:
+        return max((len(compact_json(v)) for v in schema.get("enum") or [schema.get("const")]), default=4)
+    kind = schema.get("type")
+    if kind == "object" and isinstance(schema.get("properties"), dict) and schema["properties"]:
+        return 2 + sum(len(k) + 4 + result_size(v) for k, v in schema["properties"].items())
+    if kind == "array" and isinstance(schema.get("items"), dict) and isinstance(schema.get("maxItems"), int):
+        return 2 + schema["maxItems"] * (result_size(schema["items"]) + 1)
+    if kind == "string":
+        return 2 + int(schema.get("maxLength", UNBOUNDED_CHARS))
+    return {"integer": 12, "number": 16, "boolean": 5, "null": 4}.get(str(kind), UNBOUNDED_CHARS)
+
+
+def budgeted_schema(tool: Tool, *, max_items: int, max_chars: int, needed: set[str] | None,
+                    max_tokens: int | None) -> dict[str, Any]:
+    """`result_schema` with bounds small enough that a result fits in `max_tokens` (the tool role's output
+    limit): fewer list items first, then shorter strings, down to one item of `MIN_RESULT_CHARS`.
+    Measured on ToolBench: wide return schemas at the llama.cpp bounds (2 items, 80 characters) ran past
+    512 tokens and the cut result was rejected (`tool_sim_failed ... finish_reason=length`)."""
+    schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+    limit = None if max_tokens is None else max_tokens * CHARS_PER_TOKEN
+    while limit is not None and result_size(schema) > limit and (max_items > 1 or max_chars > MIN_RESULT_CHARS):
+        if max_items > 1:
+            max_items -= 1
+        else:
+            max_chars = max(MIN_RESULT_CHARS, max_chars // 2)
+        schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+    return schema
 
 
 def missing_paths(result: Any, needed: set[str] | None) -> list[str]:
@@ -146,11 +185,14 @@ async def simulate(
     max_items: int = RESULT_ARRAY_ITEMS,
     max_chars: int = RESULT_STRING_CHARS,
     needed: set[str] | None = None,
+    max_tokens: int | None = None,
 ) -> Any:
     """The simulated result of calling `tool` with `arguments`.
 
     `earlier` holds ``{"name", "arguments", "result"}`` for the dialogue's previous calls, oldest first.
-    `needed` are the result paths later calls of the blueprint take values from. Raises ToolSimError when
+    `needed` are the result paths later calls of the blueprint take values from; `max_tokens`, the tool
+    role's output limit, bounds the result's size (`budgeted_schema`), and a result cut at it all the same
+    is completed by rule (the cut item dropped) when what remains is acceptable. Raises ToolSimError when
     no acceptable result came back.
     """
     returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object",
@@ -175,9 +217,10 @@ async def simulate(
     try:
         # the return schema as the output schema: a grammar on llama.cpp, so the result fits it by
         # construction; the prompt already shows the schema (describe=False)
-        schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+        schema = budgeted_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed,
+                                 max_tokens=max_tokens)
         return await llm.structured_json("tool", messages, schema, validate=check,
                                          name=f"{tool.name}_result", tracker=tracker, describe=False,
-                                         max_repairs=max_repairs)
+                                         max_repairs=max_repairs, complete_truncated=True)
     except StructuredOutputError as exc:
         raise ToolSimError(f"{tool.name}: {exc.errors[-1] if exc.errors else exc}") from exc
