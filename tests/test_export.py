@@ -117,22 +117,23 @@ def test_hf_dataset_round_trip(dialogues, tmp_path):
 
 
 def test_hf_plan_column_is_the_dialogues_plan_with_its_blueprint(dialogues, tmp_path):
-    from datasets import load_from_disk
+    from datasets import concatenate_datasets, load_from_disk
 
     records = [json.loads(line) for line in dialogues.read_text().splitlines()]
-    assert export(dialogues, "hf", tmp_path / "hf").written == len(records)
-    ds = load_from_disk(str(tmp_path / "hf"))
+    assert export(dialogues, "hf", tmp_path / "hf", val_fraction=0.25, seed=3).written == len(records)
+    dd = load_from_disk(str(tmp_path / "hf"))
+    rows = {row["id"]: row for row in concatenate_datasets([dd["train"], dd["validation"]])}
+    assert set(rows) == {r["id"] for r in records}
     planned = 0
-    for row, record in zip(ds, records, strict=True):
-        assert row["id"] == record["id"]
-        plan = json.loads(row["plan"])
+    for record in records:
+        plan = json.loads(rows[record["id"]]["plan"])
         assert plan == record["plan"]  # the whole plan, every turn and call source, not a summary of it
         if plan is not None:
             planned += 1
             calls = [c for t in plan["turns"] for c in t["calls"]]
             assert calls and all(set(a) >= {"source"} for c in calls for a in c["arguments"].values())
     assert planned == len(records) - 1  # the hand-made parallel dialogue has no plan: null, not dropped
-    assert ds[len(records) - 1]["plan"] == "null"
+    assert rows[records[-1]["id"]]["plan"] == "null"
 
 
 def test_export_command(dialogues, tmp_path):

@@ -204,6 +204,16 @@ def prepare(llm: LLM, source: SampleSource, config: RunConfig) -> Prepared:
     return prepared
 
 
+def dialogue_config(config: RunConfig, index: int, *, use_planner: bool) -> SynthConfig:
+    """The settings of dialogue `index` of a run: the one place both executors (local, Ray) take them from."""
+    return SynthConfig(
+        plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
+        max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
+        use_planner=use_planner, blueprint=config.blueprint, flag_only=config.flag_only,
+        scenario=scenario_for(config.mix, config.seed, index) if config.plan else STANDARD,
+        **{k: v for k in ("result_items", "result_chars", "result_tokens") if (v := getattr(config, k)) is not None})
+
+
 async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: Prepared, *, console: Console,
                   show_progress: bool) -> RunSummary:
     """Synthesize `prepared.todo`, appending to the outputs (safe to run in several processes at once:
@@ -274,13 +284,7 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         except KeyError as exc:
             record(_reject_without_dialogue(dlg_id, index, sample, f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}", config))
             return
-        synth_config = SynthConfig(
-            plan=config.plan, target_turns=target_turns_for(config.seed, index, *config.turns),
-            max_turns=config.max_turns, max_steps=config.max_steps, seed=config.seed, strategy=config.strategy,
-            use_planner=bool(gate["open"]), blueprint=config.blueprint, flag_only=config.flag_only,
-            scenario=scenario_for(config.mix, config.seed, index) if config.plan else STANDARD,
-            **{k: v for k in ("result_items", "result_chars", "result_tokens")
-               if (v := getattr(config, k)) is not None})
+        synth_config = dialogue_config(config, index, use_planner=bool(gate["open"]))
         summary.planner_skipped += config.plan and not gate["open"]
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()

@@ -34,9 +34,9 @@ from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.checks import dedup_text, reason_code
 from toolflow.engine.synth.guard import JobLock, check_paths
-from toolflow.engine.synth.job import AGENT_ROLES, Prepared, RunConfig, RunSummary, prepare
+from toolflow.engine.synth.job import AGENT_ROLES, Prepared, RunConfig, RunSummary, dialogue_config, prepare
 from toolflow.engine.synth.jsonl import JsonlAppender
-from toolflow.engine.synth.loop import SynthConfig, target_turns_for
+from toolflow.engine.synth.loop import SynthConfig
 from toolflow.engine.synth.ray_worker import DialogueTask, Outcome, SynthWorker
 from toolflow.engine.synth.reasons import Reason
 
@@ -166,12 +166,7 @@ class Driver:
         self.shown: set[str] = set()
 
     def _synth_config(self, index: int) -> SynthConfig:
-        c = self.config
-        return SynthConfig(
-            plan=c.plan, target_turns=target_turns_for(c.seed, index, *c.turns), max_turns=c.max_turns,
-            max_steps=c.max_steps, seed=c.seed, strategy=c.strategy, use_planner=bool(self.rec.gate["open"]),
-            blueprint=c.blueprint, flag_only=c.flag_only,
-            **{k: v for k, v in (("result_items", c.result_items), ("result_chars", c.result_chars)) if v is not None})
+        return dialogue_config(self.config, index, use_planner=bool(self.rec.gate["open"]))
 
     def _task(self, index: int, sample: Sample) -> DialogueTask | None:
         """The task for one dialogue, or None when its tools are gone (recorded as a reject, as locally)."""
