@@ -46,6 +46,20 @@ from toolflow.engine.secrets import redact, redact_logger, register_secret
 
 log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 
+
+def http_transport(concurrency: int, timeout: float) -> Any:
+    """The HTTP client under `openai`: its aiohttp transport, with a pool that keeps one connection per
+    request in flight.
+
+    The default httpx pool costs about 1.2 ms of client CPU per request at concurrency 128 (its request
+    queue scans every connection for every request, and it keeps only 100 connections alive, closing
+    and reopening the rest); aiohttp's pool costs about 0.7 ms, which is what lets one process drive 128
+    concurrent requests (bench/synth_overhead.py, docs/performance.md).
+    """
+    size = max(concurrency, 100)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
+
 class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint).
 
@@ -199,6 +213,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                 api_key=key or "EMPTY",  # local servers take any key; the client insists on one
                 max_retries=0,  # ours is the only retry loop
                 timeout=rs.timeout,
+                http_client=http_transport(self.settings.concurrency, rs.timeout),
             )
             self._clients[(rs.endpoint, key)] = client
         return client
