@@ -20,6 +20,7 @@ from toolflow.engine.llm.errors import (
     LLMTransportError,
     StructuredOutputError,
 )
+from toolflow.engine.llm.messages import normalize_messages
 from toolflow.engine.llm.settings import LLMSettings, RoleSettings
 
 try:
@@ -215,6 +216,29 @@ async def test_semaphore_bounds_in_flight_requests(server: FakeOpenAIServer) -> 
         await asyncio.gather(*(llm.structured("tool", a, City) for a in asks))
         assert llm.max_in_flight == 3
     assert server.request_count == 12 and server.max_in_flight == 3
+
+
+async def test_concurrency_128_keeps_its_connections_alive(server: FakeOpenAIServer) -> None:
+    # a pool that keeps fewer idle connections than requests in flight (httpx's default keeps 100) closes
+    # and reopens the rest on every round: client CPU that bounds one process at high concurrency
+    server.delay = 0.05
+    async with make_llm(server, concurrency=128) as llm:
+        for wave in range(3):
+            asks = [[{"role": "user", "content": f"city {wave}-{i}"}] for i in range(128)]
+            await asyncio.gather(*(llm.structured("tool", a, City) for a in asks))
+    assert server.request_count == 384 and server.max_in_flight == 128
+    assert server.connections == 128
+
+
+def test_normalize_messages_leaves_the_callers_tool_calls_alone() -> None:
+    call = {"id": "c1", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}
+    history = [{"role": "assistant", "content": None, "tool_calls": [call]}]
+    out = normalize_messages(history)
+    assert out[0]["tool_calls"][0] == {
+        "id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+    }
+    assert call == {"id": "c1", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}
+    assert history[0]["content"] is None
 
 
 async def test_auto_mode_falls_back_to_json_object_once_per_endpoint() -> None:

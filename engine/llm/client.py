@@ -20,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import openai
@@ -45,6 +45,30 @@ from toolflow.engine.llm.tool_calls import ToolCalling, resolve_tool_choice, sho
 from toolflow.engine.secrets import redact, redact_logger, register_secret
 
 log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
+T_ = TypeVar("T_")
+
+
+async def within(awaitable: Awaitable[T_], seconds: float) -> T_:
+    """`awaitable`, or asyncio.TimeoutError after `seconds`. ``asyncio.timeout`` where there is one (3.11+):
+    ``wait_for`` on 3.11 runs the awaitable in a task of its own, one more task per request."""
+    if hasattr(asyncio, "timeout"):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
+
+
+def http_transport(concurrency: int, timeout: float) -> Any:
+    """The HTTP client under `openai`: its aiohttp transport, with a pool that keeps one connection per
+    request in flight.
+
+    The default httpx pool costs about 1.2 ms of client CPU per request at concurrency 128 (its request
+    queue scans every connection for every request, and it keeps only 100 connections alive, closing
+    and reopening the rest); aiohttp's pool costs about 0.7 ms, which is what lets one process drive 128
+    concurrent requests (bench/synth_overhead.py, docs/performance.md).
+    """
+    size = max(concurrency, 100)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
 
 class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint).
@@ -201,6 +225,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                 api_key=key or "EMPTY",  # local servers take any key; the client insists on one
                 max_retries=0,  # ours is the only retry loop
                 timeout=rs.timeout,
+                http_client=http_transport(self.settings.concurrency, rs.timeout),
             )
             self._clients[(rs.endpoint, key)] = client
         return client
@@ -246,9 +271,9 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                         # request as `chat.completions.create`, without its per-request walk of `messages`
                         # over the typed params and its response objects — together half of the client's
                         # CPU per request (bench/synth_overhead.py), which bounds one process's request rate
-                        # `timeout` bounds each read; `wait_for` the whole request, or an endpoint that sends a
+                        # `timeout` bounds each read; `within` bounds the whole request, or an endpoint that sends a
                         # byte every few seconds (slowloris) would hold the dialogue forever
-                        body = await asyncio.wait_for(client.post(
+                        body = await within(client.post(
                             "/chat/completions", cast_to=object, options={"timeout": rs.timeout},
                             body={"model": rs.model, "messages": messages, **params},
                         ), rs.timeout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -15,6 +14,14 @@ from toolflow.engine.seeds import call_id as seeded_call_id
 
 def _args_text(arguments: Any) -> str:
     return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def _copy_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A tool call with its own `function` dict, so filling in its defaults leaves the caller's intact."""
+    copied = dict(call)
+    if isinstance(copied.get("function"), dict):
+        copied["function"] = dict(copied["function"])
+    return copied
 
 
 def normalize_messages(
@@ -30,9 +37,11 @@ def normalize_messages(
     """
     out: list[dict[str, Any]] = []
     for msg in messages:
-        m = copy.deepcopy(dict(msg))
+        m = dict(msg)  # only the message and its tool calls are rewritten: copy those, share the rest
         role = m.get("role")
-        calls = m.get("tool_calls") or []
+        calls = [_copy_call(c) for c in m.get("tool_calls") or []]
+        if calls:
+            m["tool_calls"] = calls
         if role == "assistant":
             if m.get("content") is None:
                 m["content"] = ""
