@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolflow.engine.graph.edge_scorer import EdgeCalibrator, evidence_features, feature_names
-from toolflow.engine.graph.evaluate import EdgeRow, LabelSet, SetScore, edge_labels, score_set
+from toolflow.engine.graph.evaluate import EdgeRow, LabelSet, SetScore, edge_labels, score_set, total
 
 
 @dataclass(frozen=True)
@@ -74,16 +74,8 @@ def _best_cut(cal: EdgeCalibrator, train: Sequence[LabelledGraph]) -> float:
 
 
 def pooled(scores: Sequence[SetScore]) -> SetScore:
-    """All pairs of the scored sets together (pair counts summed)."""
-    out = SetScore(name="pooled", scored=True)
-    for s in scores:
-        if s.scored:
-            out.flows += s.flows
-            out.edges += s.edges
-            out.tp += s.tp
-            out.fp += s.fp
-            out.fn += s.fn
-    return out
+    """All pairs of the scored sets together (the same micro total as a report's overall)."""
+    return total("pooled", scores)
 
 
 Fit = Callable[[Sequence[LabelledGraph]], EdgeCalibrator]

@@ -150,6 +150,21 @@ class SetScore:
         return out
 
 
+def total(name: str, scores: Iterable[SetScore]) -> SetScore:
+    """Micro total of the scored sets: every labelled pair together (counts summed, unscored sets left out)."""
+    scores = list(scores)
+    tot = SetScore(name=name, scored=any(s.scored for s in scores))
+    for s in scores:
+        if s.scored:
+            tot.flows += s.flows
+            tot.edges += s.edges
+            tot.tp += s.tp
+            tot.fp += s.fp
+            tot.fn += s.fn
+            tot.ignored_ambiguous += s.ignored_ambiguous
+    return tot
+
+
 def _ratio(a: int, b: int) -> float:
     return a / b if b else 0.0
 
@@ -161,16 +176,7 @@ class EvalReport:
     @property
     def overall(self) -> SetScore:
         """Micro average over the scored sets: all labelled pairs together."""
-        tot = SetScore(name="overall", scored=any(s.scored for s in self.sets))
-        for s in self.sets:
-            if s.scored:
-                tot.flows += s.flows
-                tot.edges += s.edges
-                tot.tp += s.tp
-                tot.fp += s.fp
-                tot.fn += s.fn
-                tot.ignored_ambiguous += s.ignored_ambiguous
-        return tot
+        return total("overall", self.sets)
 
     def as_dict(self, details: bool = True) -> dict[str, Any]:
         return {
