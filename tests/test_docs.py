@@ -9,7 +9,8 @@ import pytest
 
 from toolflow.engine.synth.reasons import Reason
 
-ROOT = Path(__file__).resolve().parents[1]
+# The checkout root, wherever under tests/ this file lives.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 README = ROOT / "README.md"
 DOC_PAGES = sorted((ROOT / "docs").glob("*.md"))
 MARKDOWN = [README, *DOC_PAGES]
