@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,49 @@ def test_the_errors_page_table_matches_the_registry() -> None:
     text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| (.+?) \|$", text, re.M))
     assert rows == {r.value: r.description for r in Reason}
+
+
+MAIN_JOB = ("bash scripts/install.sh && toolflow graph build examples/travel_tools.jsonl"
+            " && toolflow synth -n 3 --out dialogues.jsonl")
+
+
+def test_the_two_setup_commands_are_there_and_name_real_files() -> None:
+    blocks = FENCE.findall(README.read_text(encoding="utf-8"))
+    lines = {line.strip() for block in blocks for line in block.splitlines()}
+    assert MAIN_JOB in lines and "bash scripts/test.sh" in lines
+    for path in ("scripts/install.sh", "scripts/test.sh", "examples/travel_tools.jsonl"):
+        assert (ROOT / path).is_file(), path
+
+
+def _readme_invocations() -> list[list[str]]:
+    """Every `toolflow …` command in the README's code blocks, as argument lists (comments dropped)."""
+    calls = []
+    for block in FENCE.findall(README.read_text(encoding="utf-8")):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith("```"):
+                continue
+            for part in line.split("&&"):
+                words = shlex.split(part, comments=True)
+                if words and words[0] == "toolflow":
+                    calls.append(words[1:])
+    return calls
+
+
+def test_every_readme_command_and_option_exists() -> None:
+    import click
+
+    from toolflow.engine.cli import main
+
+    calls = _readme_invocations()
+    assert len(calls) >= 20, calls  # the usage section shows every use case
+    unknown = []
+    for args in calls:
+        command: click.Command = main
+        rest = list(args)
+        while isinstance(command, click.Group) and rest and rest[0] in command.commands:
+            command = command.commands[rest.pop(0)]
+        assert not isinstance(command, click.Group), f"toolflow {' '.join(args)}: no such command"
+        known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        unknown += [f"toolflow {' '.join(args)}: {w}" for w in rest
+                    if w.startswith("-") and w.split("=")[0] not in known]
+    assert not unknown, unknown
