@@ -97,26 +97,10 @@ class FileContext:
         `parameters` / `returns` under `pointer`), so that a dangling `$ref` inside them is reported
         where it is.
         """
-        if not isinstance(name, str) or not name.strip():
-            self.error(f"tool has no name (got {name!r})", line=line, pointer=pointer, field="name")
-            return None
         if parameters is None:
             parameters = {"type": "object", "properties": {}}
-        if not isinstance(parameters, dict):
-            self.error(
-                f"parameters must be a JSON Schema object, got {type(parameters).__name__}",
-                line=line,
-                pointer=pointer,
-                field="parameters",
-            )
-            return None
-        if returns is not None and not isinstance(returns, dict | bool):
-            self.error(
-                f"return schema must be a JSON Schema object, got {type(returns).__name__}",
-                line=line,
-                pointer=pointer,
-                field="returns",
-            )
+        if (problem := _shape_problem(name, parameters, returns)) is not None:
+            self.error(problem[1], line=line, pointer=pointer, field=problem[0])
             return None
         base = pointer or ""
         try:
@@ -129,16 +113,12 @@ class FileContext:
         valid_name, original = function_name(name)
         if original_name is not None and original_name != valid_name:
             original = original_name
-        if description is None:
-            description = ""
-        if not isinstance(description, str):
-            description = str(description)
         try:
             return Tool(
                 id=id,
                 name=valid_name,
                 original_name=original,
-                description=description,
+                description="" if description is None else str(description),
                 parameters=normalize_schema(parameters),
                 returns=normalize_schema(returns) if returns is not None else None,
                 **fields,
@@ -187,3 +167,14 @@ class FileContext:
         detail = f"a different definition of {tool.original_name or tool.name!r} is already at {first.where}"
         entries.append(_Entry(variant, group, line, pointer, detail, tool.id))
         self._order.append(entries[-1])
+
+
+def _shape_problem(name: Any, parameters: Any, returns: Any) -> tuple[str, str] | None:
+    """(field, problem) when a tool's name or schemas are not of a usable kind, else None."""
+    if not isinstance(name, str) or not name.strip():
+        return "name", f"tool has no name (got {name!r})"
+    if not isinstance(parameters, dict):
+        return "parameters", f"parameters must be a JSON Schema object, got {type(parameters).__name__}"
+    if returns is not None and not isinstance(returns, dict | bool):
+        return "returns", f"return schema must be a JSON Schema object, got {type(returns).__name__}"
+    return None
