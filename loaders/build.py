@@ -29,17 +29,10 @@ def function_name(raw: str) -> tuple[str, str | None]:
 
 
 @dataclass
-class _Entry:
-    tool: Tool
-    group: int | None
-    line: int | None
-    pointer: str | None
-    clash: str | None = None
-    source_id: str | None = None
+class _Entry(Loaded):
+    """A tool of the file being loaded, with the group (a toolset, an API) its id is unique within."""
 
-    @property
-    def where(self) -> str:
-        return f"line {self.line}" if self.line is not None else (self.pointer or "/")
+    group: int | None = None
 
 
 @dataclass
@@ -144,7 +137,7 @@ class FileContext:
             return
         entries = self._entries.get(tool.id)
         if not entries:
-            self._entries[tool.id] = [_Entry(tool, group, line, pointer)]
+            self._entries[tool.id] = [_Entry(tool, self.path, line, pointer, group=group)]
             self._order.append(self._entries[tool.id][0])
             return
         for entry in entries:
@@ -165,7 +158,7 @@ class FileContext:
                 return
         variant = tool.model_copy(update={"id": f"{tool.id}~{len(entries) + 1}"})
         detail = f"a different definition of {tool.original_name or tool.name!r} is already at {first.where}"
-        entries.append(_Entry(variant, group, line, pointer, detail, tool.id))
+        entries.append(_Entry(variant, self.path, line, pointer, detail, tool.id, group=group))
         self._order.append(entries[-1])
 
 
