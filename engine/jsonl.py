@@ -137,6 +137,18 @@ class JsonlAppender:
     def close(self) -> None:
         os.close(self.fd)
 
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def append_jsonl(path: Path, record: dict[str, Any] | BaseModel) -> None:
+    """Append one record durably (open, one write, fsync, close): for files written a line now and then."""
+    with JsonlAppender(path) as out:
+        out.write(record)
+
 
 def dumps_line(record: dict[str, Any] | BaseModel) -> str:
     """One record as one JSON line (non-ASCII kept as is), without its newline."""
