@@ -6,8 +6,9 @@ facts is in :mod:`toolflow.engine.graph.matching` (its docstring gives the rule 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from toolflow.engine.models import FieldNode, Tool
@@ -352,3 +353,42 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         resource=resource,
         owner=parent or tool_ent,
     )
+
+
+def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
+                   pfacts: list[Facts], apis: dict[str, str]) -> None:
+    """Within one API a reference name means one thing: an entity alias read from one field's description
+    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
+    union: dict[tuple[str, str], set[str]] = defaultdict(set)
+    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
+    for f, fa in fields:
+        if fa.ident and fa.foreign and "_" in fa.key:
+            union[(apis[f.tool_id], fa.key)] |= fa.entities
+    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
+        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
+            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
+            if extra and not extra <= fa.entities:
+                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
+
+
+def all_facts(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode],
+               apis: dict[str, str]) -> tuple[list[Facts], list[Facts]]:
+    """The derived facts of every return and parameter field, aliases shared within each API."""
+    by_id = {t.id: t for t in tools}
+    ents_by_api: dict[str, set[str]] = defaultdict(set)
+    tool_ents: dict[str, str | None] = {}
+    for t in tools:
+        e = tool_entity(t)
+        tool_ents[t.id] = e
+        if e:
+            ents_by_api[apis[t.id]].add(e)
+    api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
+
+    def facts(f: FieldNode) -> Facts:
+        t = by_id[f.tool_id]
+        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
+
+    rfacts = [facts(f) for f in returns]
+    pfacts = [facts(f) for f in params]
+    _share_aliases(returns, rfacts, params, pfacts, apis)
+    return rfacts, pfacts

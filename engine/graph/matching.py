@@ -74,7 +74,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,10 +82,9 @@ import numpy as np
 from toolflow.engine.graph.facts import (
     BARE,
     Facts,
-    field_facts,
+    all_facts,
     is_delete,
     tool_api,
-    tool_entity,
 )
 from toolflow.engine.graph.fields import is_identifier_name
 from toolflow.engine.models import FieldNode, Tool
@@ -178,22 +177,6 @@ def score_pair(
     return None
 
 
-def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
-                   pfacts: list[Facts], apis: dict[str, str]) -> None:
-    """Within one API a reference name means one thing: an entity alias read from one field's description
-    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
-    union: dict[tuple[str, str], set[str]] = defaultdict(set)
-    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
-    for f, fa in fields:
-        if fa.ident and fa.foreign and "_" in fa.key:
-            union[(apis[f.tool_id], fa.key)] |= fa.entities
-    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
-        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
-            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
-            if extra and not extra <= fa.entities:
-                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
-
-
 #: In the first pass of damping, one target API gets at most this many of a field's `fanout` partners.
 PER_API_SHARE = 3
 
@@ -281,29 +264,6 @@ class _ParamIndex:
         return cands + embedded
 
 
-def _all_facts(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode],
-               apis: dict[str, str]) -> tuple[list[Facts], list[Facts]]:
-    """The derived facts of every return and parameter field, aliases shared within each API."""
-    by_id = {t.id: t for t in tools}
-    ents_by_api: dict[str, set[str]] = defaultdict(set)
-    tool_ents: dict[str, str | None] = {}
-    for t in tools:
-        e = tool_entity(t)
-        tool_ents[t.id] = e
-        if e:
-            ents_by_api[apis[t.id]].add(e)
-    api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
-
-    def facts(f: FieldNode) -> Facts:
-        t = by_id[f.tool_id]
-        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
-
-    rfacts = [facts(f) for f in returns]
-    pfacts = [facts(f) for f in params]
-    _share_aliases(returns, rfacts, params, pfacts, apis)
-    return rfacts, pfacts
-
-
 #: A scored candidate: (score, parameter index, verdict, cosine).
 _Scored = tuple[float, int, Verdict, float | None]
 
@@ -340,7 +300,7 @@ def match_fields(
     """
     apis = {t.id: tool_api(t) for t in tools}
     deletes = {t.id for t in tools if is_delete(t)}
-    rfacts, pfacts = _all_facts(tools, returns, params, apis)
+    rfacts, pfacts = all_facts(tools, returns, params, apis)
     index = _ParamIndex.build(params, pfacts, apis)
 
     def cosine(i: int, j: int) -> float | None:
