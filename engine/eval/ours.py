@@ -168,38 +168,23 @@ def scenario_counts(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[
 
 @dataclass
 class _Totals:
-    """Running sums over the kept dialogues of one file (what `ours_metrics` turns into shares)."""
+    """Running sums over the kept dialogues of one file (what `ours_metrics` turns into shares): counts by
+    name in `n`, plus the sets and per-dialogue sizes."""
 
-    found: int = 0
-    total: int = 0
-    grounded: int = 0
-    considered: int = 0
-    edges: int = 0
-    feeds: int = 0
-    sets_with_feeds: int = 0
-    sets_with_chain: int = 0
+    n: Counter[str] = field(default_factory=Counter)
     combos: set[tuple[str, ...]] = field(default_factory=set)
     offered: set[str] = field(default_factory=set)
     called: set[str] = field(default_factory=set)
-    valid: int = 0
-    calls: int = 0
-    asked: int = 0
-    rounds: int = 0
-    call_msgs: int = 0
-    parallel: int = 0
     turns: list[float] = field(default_factory=list)
     toks: list[float] = field(default_factory=list)
     llm_toks: list[float] = field(default_factory=list)
 
     def add(self, d: dict[str, Any]) -> None:
-        f, t = arg_sourcing(d)
-        self.found, self.total = self.found + f, self.total + t
-        g, c = followup_grounding(d)
-        self.grounded, self.considered = self.grounded + g, self.considered + c
+        n = self.n
+        (f, t), (g, c), (a, r) = arg_sourcing(d), followup_grounding(d), clarification_rounds(d)
+        n.update(found=f, total=t, grounded=g, considered=c, asked=a, rounds=r)
         self._add_sample(d.get("sample") or {})
         self._add_calls(d)
-        a, r = clarification_rounds(d)
-        self.asked, self.rounds = self.asked + a, self.rounds + r
         self.turns.append(sum(1 for msg in d.get("messages", []) if msg.get("role") == "user"))
         self.toks.append(sum(len(tokens(_text(msg))) for msg in d.get("messages", [])))
         usage = (d.get("meta") or {}).get("tokens") or {}
@@ -208,11 +193,9 @@ class _Totals:
 
     def _add_sample(self, sample: dict[str, Any]) -> None:
         edges = sample.get("edges") or []
-        self.edges += len(edges)
-        self.feeds += sum(1 for e in edges if e.get("type") == FEEDS)
         chain = longest_feeds_chain(edges)
-        self.sets_with_feeds += chain >= 1
-        self.sets_with_chain += chain >= 2
+        self.n.update(edges=len(edges), feeds=sum(1 for e in edges if e.get("type") == FEEDS),
+                      sets_with_feeds=chain >= 1, sets_with_chain=chain >= 2)
         ids = sample.get("tool_ids") or []
         self.combos.add(tuple(sorted(ids)))
         self.offered.update(ids)
@@ -222,11 +205,9 @@ class _Totals:
         for msg in d.get("messages", []):
             if msg.get("role") != "assistant" or not msg.get("tool_calls"):
                 continue
-            self.call_msgs += 1
-            self.parallel += len(msg["tool_calls"]) >= 2
+            self.n.update(call_msgs=1, parallel=len(msg["tool_calls"]) >= 2)
             for call in msg["tool_calls"]:
-                self.calls += 1
-                self.valid += not call_problems(call, params)
+                self.n.update(calls=1, valid=not call_problems(call, params))
                 self.called.add((call.get("function") or {}).get("name"))
 
 
@@ -236,17 +217,17 @@ def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str
     s = _Totals()
     for d in dialogues:
         s.add(d)
-    n = len(dialogues)
-    m.arg_sourced, m.arg_values = _share(s.found, s.total), s.total
-    m.followup_grounded, m.followup_rounds = _share(s.grounded, s.considered), s.considered
-    m.feeds_edge_share = _share(s.feeds, s.edges)
-    m.feeds_set_share = _share(s.sets_with_feeds, n)
-    m.feeds_chain_share = _share(s.sets_with_chain, n)
+    n, c = len(dialogues), s.n
+    m.arg_sourced, m.arg_values = _share(c["found"], c["total"]), c["total"]
+    m.followup_grounded, m.followup_rounds = _share(c["grounded"], c["considered"]), c["considered"]
+    m.feeds_edge_share = _share(c["feeds"], c["edges"])
+    m.feeds_set_share = _share(c["sets_with_feeds"], n)
+    m.feeds_chain_share = _share(c["sets_with_chain"], n)
     m.distinct_combinations, m.distinct_combination_share = len(s.combos), _share(len(s.combos), n)
     m.tools_offered, m.tools_covered = len(s.offered), len(s.called - {None})
-    m.calls, m.call_validity = s.calls, _share(s.valid, s.calls)
-    m.clarification_rate = _share(s.asked, s.rounds)
-    m.parallel_call_rate = _share(s.parallel, s.call_msgs)
+    m.calls, m.call_validity = c["calls"], _share(c["valid"], c["calls"])
+    m.clarification_rate = _share(c["asked"], c["rounds"])
+    m.parallel_call_rate = _share(c["parallel"], c["call_msgs"])
     m.turns_per_dialogue, m.tokens_per_dialogue = _mean(s.turns), _mean(s.toks)
     m.llm_tokens_per_dialogue = _mean(s.llm_toks)
     m.reject_rate = _share(len(rejects), len(dialogues) + len(rejects))
