@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from toolflow.engine.models import ArgSource, Plan, PlannedCall, PlanTurn, Sample, Tool
-from toolflow.engine.schema_norm import convert_value, types_compatible, value_fits
+from toolflow.engine.schema_norm import convert_value, is_subtype, types_compatible, value_fits
 from toolflow.engine.seeds import rng_for
 from toolflow.engine.synth.user_values import SCALARS, coerce, param_type, user_value
 
@@ -124,7 +124,7 @@ def _fits(field: str | None, param: str | None) -> bool:
 def _conversion(leaf: dict[str, Any], want: str | None) -> str | None:
     """The conversion a result value of `leaf`'s type goes through to fit `want` (None when none)."""
     have = param_type(leaf)
-    if have is None or want is None or have == want or (have, want) == ("integer", "number"):
+    if have is None or is_subtype(have, want):
         return None
     return f"{have}->{want}"
 
