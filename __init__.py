@@ -1,7 +1,9 @@
 """The import root ``toolflow``: the documented Python API, loaded on first use.
 
-This folder is mapped to the package ``toolflow`` (pyproject.toml ``[tool.setuptools.package-dir]``), so the
-repository keeps its three top-level folders while ``import toolflow; toolflow.build_graph(...)`` works. The
+The repository root is the package ``toolflow`` (pyproject.toml ``[tool.setuptools.package-dir]``): its folders
+engine/, loaders/ and cypher/ are ``toolflow.engine``, ``toolflow.loaders`` and ``toolflow.cypher``, and this
+file makes ``import toolflow; toolflow.build_graph(...)`` work. (Folders without an ``__init__.py``, such as
+tests/ and bench/, are not part of the package.) The
 names below come from ``toolflow.engine.api``; nothing heavy (torch, the Neo4j driver) is imported until a
 function is called. docs/api.md describes each one.
 """
@@ -13,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "build_graph", "sample", "synthesize", "evaluate", "retrieve", "export",
     "GraphBuildConfig", "SampleConfig", "RunConfig", "EvalConfig", "RetrieveConfig", "ExportConfig",
-    "LLMOptions", "ToolFlowError", "__version__",
+    "ExecutorConfig", "LLMOptions", "ToolFlowError", "__version__",
 ]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names resolve lazily below
     from toolflow.engine import __version__
     from toolflow.engine.api import (
         EvalConfig,
+        ExecutorConfig,
         ExportConfig,
         GraphBuildConfig,
         LLMOptions,
