@@ -194,6 +194,14 @@ class RetrieveConfig(BaseModel):
                          "hit step back.")
     embedder: Embedder = Field(default="minilm", description="The embedder the graph was built with: minilm "
                                "(all-MiniLM-L6-v2) or hashing (tests).")
+    cutoffs: list[int] = Field(default_factory=lambda: [1, 5, 10], description="retrieve-eval: the k of each "
+                               "metric@k, comma-separated.")
+
+
+class QueryConfig(BaseModel):
+    """`toolflow graph query`: a read-only Cypher query's limit."""
+
+    timeout: float = Field(default=5.0, gt=0, description="Seconds the store may run the query before stopping it.")
 
 
 class ExportConfig(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from toolflow.engine.api.config import GraphBuildConfig, VerifyConfig
+from toolflow.engine.api.config import GraphBuildConfig, QueryConfig, VerifyConfig
 from toolflow.engine.cli.graph_eval import graph_eval
 from toolflow.engine.cli.graph_observe import graph_observe
 from toolflow.engine.cli.options import (
@@ -228,8 +228,7 @@ Examples:
 @store_option
 @click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
-@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0, min_open=True),
-              help="Seconds the store may run the query before stopping it.")
+@config_option(QueryConfig, "timeout", "--timeout")
 def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool, timeout: float) -> None:
     """`graph query` (help text: QUERY_HELP, built from the guard's limits)."""
     from toolflow.engine.stores import QueryTimeout, ReadOnlyViolation

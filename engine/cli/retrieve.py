@@ -85,7 +85,8 @@ def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder:
 
 @click.command("retrieve-eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-k", "ks", default="1,5,10", show_default=True, help="Cut-offs, comma-separated.")
+@config_option(RetrieveConfig, "cutoffs", "-k", "ks", text=lambda ks: ",".join(map(str, ks)),
+               to_config=lambda raw: _parse_ks(raw), help="Cut-offs, comma-separated.")
 @store_option
 @config_option(RetrieveConfig, "embedder", "--embedder")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
