@@ -96,7 +96,7 @@ class SampleConfig(BaseModel):
     """Tool combinations drawn from the graph (`toolflow.sample`, `toolflow sample`)."""
 
     n: int = Field(default=100, ge=1, description="Samples to draw.")
-    strategy: Literal["walk", "random", "category"] = Field(
+    strategy: Literal["category", "random", "walk"] = Field(
         default="walk", description="walk: graph random walk; random: uniform tool sets; category: tools of one "
         "category.")
     seed: int = Field(default=0, ge=0, description="Seed of the draw: the same seed gives the same samples.")

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from toolflow.engine.api.config import AblateConfig, EvalConfig, format_range, parse_turns
 from toolflow.engine.cli.llm_options import llm_cli_options, llm_options
-from toolflow.engine.cli.options import Fail, config_option, open_store_or_fail, usage_errors
+from toolflow.engine.cli.options import Fail, config_option, open_store_or_fail, store_option, usage_errors
 from toolflow.engine.errors import ToolFlowError
 from toolflow.engine.synth.job import AGENT_ROLES
 
@@ -99,7 +99,7 @@ def _ablate_meta(n: int, seed: int, opts: dict[str, Any], eval_config: EvalConfi
     roles = {r: {k: v for k, v in o.items() if v} for r, o in options["roles"].items()}
     llm_meta = {**{k: v for k, v in options.items() if k != "roles" and v is not None},
                 "roles": {r: o for r, o in roles.items() if o}}
-    return {"n": n, "seed": seed, "store": opts["store"], "llm": llm_meta,
+    return {"n": n, "seed": seed, "store": opts["store_spec"], "llm": llm_meta,
             "judge": eval_config.judge, "nli_model": eval_config.nli_model}
 
 
@@ -117,8 +117,7 @@ def _print_ablation(paths: dict[str, Path], as_json: bool, console: Console) -> 
 @config_option(AblateConfig, "seed", "--seed", type=int)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for each setting's dialogues, table.md, table.json and plot.png (resumed from).")
-@click.option("--store", "store", default=None,
-              help="The tool graph (Bolt URI or directory; default: $TOOLFLOW_STORE or the user data dir).")
+@store_option(purpose="The tool graph of every setting. ")
 @config_option(AblateConfig, "turns", "--turns", text=lambda t: format_range(t, "-"), to_config=parse_turns,
                help="Planned user turns per dialogue: N or LOW-HIGH.")
 @config_option(AblateConfig, "max_turns", "--max-turns", type=int, help="Hard cap on user turns.")
@@ -150,9 +149,9 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
         n=n, seed=seed, turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"], max_steps=opts["max_steps"],
         concurrency=opts["concurrency"], retries=opts["retries"]))
     eval_config = _eval_config(opts, seed)
-    open_store_or_fail(opts["store"]).close()  # a store that cannot be opened fails before the LLM starts
+    open_store_or_fail(opts["store_spec"]).close()  # a store that cannot be opened fails before the LLM starts
     try:
-        rows = run_ablation(config, out_dir, store=opts["store"], eval_config=eval_config,
+        rows = run_ablation(config, out_dir, store=opts["store_spec"], eval_config=eval_config,
                             llm=llm_options(opts, (*AGENT_ROLES, "judge")), console=console,
                             progress=opts["progress"])
     except (ToolFlowError, ValueError) as exc:

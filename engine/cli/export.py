@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from toolflow.engine.api.config import ExportConfig
-from toolflow.engine.cli.options import Fail, config_option
+from toolflow.engine.cli.options import Fail, config_option, store_option
 from toolflow.engine.errors import ToolFlowError
 
 
@@ -59,8 +59,7 @@ def _run_export(src: Path, out: Path, config: ExportConfig, store_spec: str | No
                type=click.Path(exists=True, path_type=Path))
 @config_option(ExportConfig, "max_length", "--max-length")
 @config_option(ExportConfig, "fail_on_loss", "--fail-on-loss")
-@click.option("--store", "store_spec", default=None,
-              help="retrieval only: the graph the dialogues were sampled from (Bolt URI or directory).")
+@store_option(purpose="retrieval only: the graph the dialogues were sampled from. ")
 def export_cmd(src: Path, fmt: str, out: Path, store_spec: str | None, **opts: Any) -> None:
     """Convert kept dialogues (the JSONL `synth` writes) to a training format, with a dataset card.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -86,7 +87,7 @@ def _click_type(model: type[BaseModel], name: str) -> Any:
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     if typing.get_origin(kind) is typing.Literal:
         return click.Choice(list(typing.get_args(kind)))
-    if args and len(args) == 1:  # X | None
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 1:  # X | None
         kind = args[0]
     bounds: dict[str, Any] = {}
     for m in info.metadata:
@@ -127,9 +128,12 @@ def config_option(model: type[BaseModel], name: str, *decls: str, text: Callable
     return click.option(*decls, cls=ConfigOption, config=(model, name), to_config=to_config, **kwargs)
 
 
-def store_option(f: F) -> F:
-    """``--store SPEC`` (passed to the command as ``store_spec``)."""
-    return click.option("--store", "store_spec", default=None, help=STORE_HELP)(f)
+def store_option(f: F | None = None, *, purpose: str = "") -> Any:
+    """``--store SPEC`` (passed to the command as ``store_spec``); `purpose` prefixes the help (what the command
+    reads the graph for)."""
+    if f is None:
+        return lambda g: store_option(g, purpose=purpose)
+    return click.option("--store", "store_spec", default=None, help=f"{purpose}{STORE_HELP}")(f)
 
 
 def open_store_or_fail(store_spec: str | None, *, read_only: bool = True) -> Any:

@@ -114,6 +114,17 @@ def print_estimate(report: api_synth.Estimate, summary: RunSummary, prices: dict
     click.echo(json.dumps(report.model_dump(exclude=set() if prices else {"projected_cost_usd"})))
 
 
+def print_summary(summary: RunSummary, config: RunConfig, prices: dict[str, tuple[float, float]],
+                  console: Console) -> None:
+    """The run's table on stderr, its one JSON line on stdout; exit 1 when some dialogues errored."""
+    console.print(summary_table(summary, prices))
+    click.echo(json.dumps({"kept": summary.kept, "rejected": summary.rejected_total,
+                           "errored": sum(summary.errors.values()), "skipped": summary.skipped,
+                           "out": str(config.out), "rejects": str(config.rejects_path)}))
+    if summary.errors:
+        sys.exit(1)
+
+
 def run_command(opts: dict[str, Any], config: RunConfig, executor: ExecutorConfig,
                 prices: dict[str, tuple[float, float]], console: Console) -> RunSummary | None:
     """Open the source and the LLM, then run the job (or its --estimate pilot); None after a pilot."""
@@ -192,14 +203,8 @@ def synth(**opts: Any) -> None:
     config = run_config(opts)
     prices = parse_prices(opts["prices"])
     summary = run_command(opts, config, executor, prices, console)
-    if summary is None:
-        return
-    console.print(summary_table(summary, prices))
-    click.echo(json.dumps({"kept": summary.kept, "rejected": summary.rejected_total,
-                           "errored": sum(summary.errors.values()), "skipped": summary.skipped,
-                           "out": str(config.out), "rejects": str(config.rejects_path)}))
-    if summary.errors:
-        sys.exit(1)
+    if summary is not None:
+        print_summary(summary, config, prices, console)
 
 
 if __name__ == "__main__":
