@@ -126,3 +126,17 @@ def test_two_workers_share_the_token_budget(tmp_path, monkeypatch) -> None:
     assert dialogues < 60  # the budget stopped the job
     # each worker may cross its half by the dialogue in flight; without the split each spends the whole budget
     assert budget - 2 * one <= spent <= budget + 2 * one < 1.5 * budget
+
+
+def test_the_configuration_reference_lists_every_config_field() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    models = {opt.config_model for _, opt in _options() if isinstance(opt, ConfigOption)}
+    assert len(models) >= 10
+    for model in models:
+        section = doc.split(f"### `{model.__name__}`", 1)
+        assert len(section) == 2, f"docs/api.md has no section for {model.__name__}"
+        body = section[1].split("\n### ", 1)[0]
+        missing = [f for f in model.model_fields if f"| `{f}` |" not in body]
+        assert not missing, f"docs/api.md {model.__name__} lacks {missing}"
