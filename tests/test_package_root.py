@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -31,8 +32,15 @@ def test_the_api_names_resolve_lazily_in_the_editable_install() -> None:
 
 
 def _build_wheel(dist: Path) -> None:
-    """`pip wheel --no-deps`: offline with the installed setuptools when it can build wheels, else isolated."""
-    base = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)]
+    """`pip wheel --no-deps` of a copy of the package's files (setuptools writes build/ beside the sources):
+    offline with the installed setuptools when it can build wheels, else isolated."""
+    src = dist.parent / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "__init__.py"):
+        shutil.copy2(ROOT / name, src / name)
+    for folder in ("engine", "loaders", "cypher"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    base = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(src)]
     for extra in (["--no-build-isolation"], []):
         if subprocess.run([*base, *extra], timeout=300, capture_output=True).returncode == 0:
             return

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from toolflow.engine.api import synth as api_synth
-from toolflow.engine.api.config import ExecutorConfig, SampleConfig, format_range, parse_shard, parse_turns
+from toolflow.engine.api.config import ExecutorConfig, format_range, parse_shard, parse_turns
 from toolflow.engine.api.llm import LOCAL_CONCURRENCY, REMOTE_CONCURRENCY, default_concurrency, open_llm
 from toolflow.engine.api.tables import summary_table
 from toolflow.engine.cli.llm_options import llm_cli_options, llm_options
@@ -28,8 +28,6 @@ from toolflow.engine.errors import ToolFlowError
 from toolflow.engine.stores.base import StoreUnavailable
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary
 from toolflow.engine.synth.scenarios import parse_mix
-
-_ = SampleConfig  # --feeds-weight is declared by SampleConfig (engine/cli/sample.py)
 
 
 def parse_prices(values: tuple[str, ...]) -> dict[str, tuple[float, float]]:
