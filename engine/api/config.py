@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from toolflow.engine.errors import ConfigError
 from toolflow.engine.eval.evaluate import EvalOptions
+from toolflow.engine.retrieval.retriever import RetrievalConfig
 from toolflow.engine.sampling.walk import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS
 from toolflow.engine.synth.execute import ExecPolicy
 from toolflow.engine.synth.job import RunConfig
@@ -196,6 +197,8 @@ class RetrieveConfig(BaseModel):
                                "(all-MiniLM-L6-v2) or hashing (tests).")
     cutoffs: list[int] = Field(default_factory=lambda: [1, 5, 10], description="retrieve-eval: the k of each "
                                "metric@k, comma-separated.")
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig, description="The retriever's stages "
+                                       "(first-stage depth, RRF, graph expansion).")
 
 
 class QueryConfig(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 
 from toolflow.engine.api.config import RetrieveConfig
 from toolflow.engine.api.stores import open_graph_store
+from toolflow.engine.retrieval.retriever import RetrievalConfig
 
 
 def query_embedder(name: str) -> Any:
@@ -27,7 +28,8 @@ def query_embedder(name: str) -> Any:
 
 
 @contextmanager
-def open_retriever(store: str | None = None, embedder: str = RetrieveConfig().embedder) -> Iterator[Any]:
+def open_retriever(store: str | None = None, embedder: str = RetrieveConfig().embedder,
+                   config: RetrievalConfig | None = None) -> Iterator[Any]:
     """A checked `Retriever` over the graph in `store` (closed on exit); RetrievalError when the graph cannot
     serve retrieval (no graph, or built with another embedder)."""
     from toolflow.engine.graph.embedding import EmbeddingCache
@@ -36,7 +38,8 @@ def open_retriever(store: str | None = None, embedder: str = RetrieveConfig().em
 
     graph = open_graph_store(store)
     try:
-        retriever = Retriever(graph, query_embedder(embedder), cache=EmbeddingCache(embedding_cache_path()))
+        retriever = Retriever(graph, query_embedder(embedder), config,
+                              cache=EmbeddingCache(embedding_cache_path()))
         retriever.check()
         yield retriever
     finally:
@@ -47,7 +50,7 @@ def retrieve(query: str, store: str | None = None, config: RetrieveConfig | None
     """The `config.k` tools for `query`: BM25 + dense search, fused, then expanded along the graph; every hit
     says why it is there (a `RetrievalResult`)."""
     config = config or RetrieveConfig()
-    with open_retriever(store, config.embedder) as retriever:
+    with open_retriever(store, config.embedder, config.retrieval) as retriever:
         return retriever.search(query, k=config.k, expand=config.expand)
 
 
