@@ -221,7 +221,7 @@ def job_source(tools: Path | None, samples: Path | None, store: str | None,
             graph.close()
 
 
-def synthesize(config: RunConfig, *, tools: Path | None = None, samples: Path | None = None,
+def synthesize(config: RunConfig, *, tools: str | Path | None = None, samples: str | Path | None = None,
                store: str | None = None, llm: LLMOptions | Mapping[str, Any] | None = None,
                feeds_weight: float | str = "auto", executor: ExecutorConfig | None = None,
                execute: ExecuteConfig | None = None, console: Console | None = None,
@@ -233,6 +233,7 @@ def synthesize(config: RunConfig, *, tools: Path | None = None, samples: Path | 
     LLM settings (default: the embedded local model). Iterate the result for the kept dialogues; its
     `summary` counts kept, rejected (by reason) and errored dialogues and the tokens spent per role.
     """
+    tools, samples = (Path(p) if p is not None else None for p in (tools, samples))
     with job_source(tools, samples, store, feeds_weight) as source, open_llm(llm) as model:
         summary = run_job(model, source, config, executor=executor, execute=execute, console=console,
                           progress=progress)
