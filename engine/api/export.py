@@ -12,6 +12,10 @@ from toolflow.engine.api.config import ExportConfig
 from toolflow.engine.errors import ConfigError
 
 
+class OutputError(ValueError, ConfigError):
+    """The output would replace the input being read."""
+
+
 class ExportSummary(BaseModel):
     """What an export wrote (the JSON line `toolflow export` prints)."""
 
@@ -36,10 +40,10 @@ def refuse_overwriting_input(src: Path, out: Path, fmt: str) -> None:
     """The output replaces whatever is at `out` (a folder, for hf): never the dialogues being read."""
     source, target = src.resolve(), out.resolve()
     if target == source or (out.exists() and os.path.samefile(out, src)):
-        raise ConfigError(f"--out {out} is the input file {src}: exporting would replace the dialogues; choose "
+        raise OutputError(f"--out {out} is the input file {src}: exporting would replace the dialogues; choose "
                           "another output file")
     if fmt == "hf" and target in source.parents:
-        raise ConfigError(f"--out {out} holds the input file {src}: the hf export replaces that folder; choose "
+        raise OutputError(f"--out {out} holds the input file {src}: the hf export replaces that folder; choose "
                           "another output folder")
 
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from toolflow.engine.api.config import ExecuteConfig, ExecutorConfig
 from toolflow.engine.api.console import quiet_console
 from toolflow.engine.api.llm import LLMOptions, open_llm
-from toolflow.engine.errors import ConfigError, StoreError
+from toolflow.engine.errors import ConfigError, ToolFlowError
 from toolflow.engine.llm.base import LLM, Usage
 from toolflow.engine.models import Dialogue
 from toolflow.engine.sampling.records import read_samples
@@ -44,6 +44,10 @@ def cost_of(usage: Mapping[str, Usage], models: Mapping[str, str], prices: Price
             return None
         total += (u.prompt_tokens * price[0] + u.completion_tokens * price[1]) / 1e6
     return total
+
+
+class ExecutorError(RuntimeError, ToolFlowError):
+    """The chosen executor cannot run the job (Ray not installed, its cluster unreachable, endpoints unusable)."""
 
 
 def open_source(tools: Path | None, samples: Path | None, store: GraphStore | None,
@@ -107,14 +111,14 @@ def run_on_ray(llm: LLM, source: SampleSource, config: RunConfig, executor: Exec
                progress: bool) -> RunSummary:
     """The job on Ray workers (one per `executor.workers`), endpoints spread over them."""
     if importlib.util.find_spec("ray") is None:
-        raise ConfigError("needs Ray: pip install 'toolflow[ray]'", option="--executor ray")
+        raise ExecutorError("--executor ray needs Ray: pip install 'toolflow[ray]'")
     from toolflow.engine.raycluster import RayOptions
     from toolflow.engine.synth.ray_run import run_with_ray, worker_factories
 
     try:
         factories = worker_factories(llm, executor.workers, executor.base_urls)
     except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+        raise ExecutorError(str(exc)) from exc
     options = RayOptions(address=executor.ray_address, workers=executor.workers)
     try:
         return run_with_ray(llm, source, config, options, factories=factories, console=console,
@@ -122,7 +126,7 @@ def run_on_ray(llm: LLM, source: SampleSource, config: RunConfig, executor: Exec
     except (ConnectionError, TimeoutError) as exc:  # Ray's GetTimeoutError is a TimeoutError: workers never started
         where = executor.ray_address or "a local cluster"
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise StoreError(f"cannot run on {where}: {reason}", option="--executor ray") from exc
+        raise ExecutorError(f"--executor ray: cannot run on {where}: {reason}") from exc
 
 
 def with_backend_limits(config: RunConfig, llm: LLM) -> RunConfig:

@@ -18,7 +18,7 @@ from rich.console import Console
 from toolflow.engine.api.config import AblateConfig, EvalConfig, format_range, parse_turns
 from toolflow.engine.cli.llm_options import llm_cli_options, llm_options
 from toolflow.engine.cli.options import Fail, config_option, open_store_or_fail, store_option, usage_errors
-from toolflow.engine.errors import ToolFlowError
+from toolflow.engine.eval.records import EvalInputError
 from toolflow.engine.synth.job import AGENT_ROLES
 
 
@@ -83,7 +83,7 @@ def eval_cmd(files: tuple[Path, ...], as_json: bool, **opts: Any) -> None:
     try:
         reports = evaluate(files, _eval_config(opts, opts["seed"]), llm=llm_options(opts, ("judge",)),
                            console=console, progress=opts["progress"])
-    except (ToolFlowError, FileNotFoundError, ValueError) as exc:
+    except (EvalInputError, FileNotFoundError, ValueError) as exc:
         raise Fail(str(exc)) from exc
     if as_json:
         data = [r.summary() for r in reports]
@@ -154,7 +154,7 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
         rows = run_ablation(config, out_dir, store=opts["store_spec"], eval_config=eval_config,
                             llm=llm_options(opts, (*AGENT_ROLES, "judge")), console=console,
                             progress=opts["progress"])
-    except (ToolFlowError, ValueError) as exc:
+    except (EvalInputError, ValueError) as exc:
         raise Fail(str(exc)) from exc
     _print_ablation(write_outputs(rows, out_dir, _ablate_meta(n, seed, opts, eval_config)), as_json, console)
     if any(r.errored for r in rows):

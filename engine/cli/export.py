@@ -13,7 +13,6 @@ import click
 
 from toolflow.engine.api.config import ExportConfig
 from toolflow.engine.cli.options import Fail, config_option, store_option
-from toolflow.engine.errors import ToolFlowError
 
 
 def _template_check(src: Path, source: Path, max_length: int | None, fail_on_loss: bool) -> None:
@@ -40,7 +39,7 @@ def _run_export(src: Path, out: Path, config: ExportConfig, store_spec: str | No
 
     try:
         return export(src, out, config, store=store_spec)
-    except (ToolFlowError, ValueError) as exc:  # ExportError, and a --store that cannot be opened
+    except ValueError as exc:  # ExportError, an output that is the input, a --store that cannot be opened
         raise Fail(str(exc)) from exc
     except OSError as exc:  # a read-only folder, a parent that is a file, a full disk
         raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc

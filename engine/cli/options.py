@@ -138,11 +138,11 @@ def store_option(f: F | None = None, *, purpose: str = "") -> Any:
 
 def open_store_or_fail(store_spec: str | None, *, read_only: bool = True) -> Any:
     """The store, or a one-line error naming the store that could not be opened."""
-    from toolflow.engine.api.stores import open_graph_store
+    from toolflow.engine.api.stores import StoreOpenError, open_graph_store
 
     try:
         return open_graph_store(store_spec, read_only=read_only)
-    except ToolFlowError as exc:
+    except StoreOpenError as exc:
         raise Fail(str(exc)) from None
 
 

@@ -17,8 +17,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolflow.engine.api.config import RetrieveConfig
+from toolflow.engine.api.stores import StoreOpenError
 from toolflow.engine.cli.options import Fail, config_option, store_option
-from toolflow.engine.errors import ToolFlowError
+from toolflow.engine.retrieval.evaluate import EvalFileError
+from toolflow.engine.retrieval.retriever import RetrievalError
+
+#: What retrieval reports as one line: a store that cannot be opened or serve retrieval, a bad query file.
+RETRIEVE_FAILURES = (StoreOpenError, RetrievalError, EvalFileError)
 
 console = Console(stderr=True)
 out = Console()
@@ -70,7 +75,7 @@ def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder:
 
     try:
         result = find(query, store_spec, RetrieveConfig(k=k, expand=expand, embedder=embedder))
-    except ToolFlowError as exc:
+    except RETRIEVE_FAILURES as exc:
         raise Fail(str(exc)) from exc
     if as_json:
         out.print_json(result.model_dump_json())
@@ -105,7 +110,7 @@ def retrieve_eval(file: Path, ks: str, store_spec: str | None, embedder: str, as
     cutoffs = _parse_ks(ks)
     try:
         report = evaluate_retrieval(file, store_spec, cutoffs, embedder)
-    except ToolFlowError as exc:
+    except RETRIEVE_FAILURES as exc:
         raise Fail(str(exc)) from exc
     if as_json:
         out.print_json(json.dumps(report))

@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from toolflow.engine.api.config import SampleConfig
+from toolflow.engine.api.stores import StoreOpenError
 from toolflow.engine.cli.options import Fail, config_option, store_option
-from toolflow.engine.errors import ConfigError, ToolFlowError
+from toolflow.engine.errors import ConfigError
 from toolflow.engine.progress import counter
 from toolflow.engine.sampling.walk import DEFAULT_TYPES
 
@@ -109,7 +110,7 @@ def _draw(store_spec: str | None, config: SampleConfig, out: str) -> None:
             drawn = draw(store_spec, config, progress=tick)
         except ConfigError as exc:
             raise click.BadParameter(str(exc)) from exc
-        except ToolFlowError as exc:
+        except StoreOpenError as exc:
             raise Fail(str(exc)) from exc
     samples = drawn.samples
     if out == "-":
@@ -152,7 +153,7 @@ def sample(**opts: Any) -> None:
     if opts["report"]:
         try:
             _report(opts["store_spec"], config, opts["as_json"])
-        except ToolFlowError as exc:
+        except StoreOpenError as exc:
             raise Fail(str(exc)) from exc
         return
     _draw(opts["store_spec"], config, opts["out"])

@@ -24,10 +24,18 @@ from toolflow.engine.cli.reasons import known_codes
 from toolflow.engine.cli.sample import feeds_weight_option
 from toolflow.engine.cli.synth_live import execute_config, execute_options, live_specs
 from toolflow.engine.cli.synth_ray import check_base_urls, executor_config, ray_cli_options
-from toolflow.engine.errors import ToolFlowError
+from toolflow.engine.llm.errors import LLMSettingsError
 from toolflow.engine.stores.base import StoreUnavailable
+from toolflow.engine.synth.guard import JobConflict
 from toolflow.engine.synth.job import AGENT_ROLES, RunConfig, RunSummary
+from toolflow.engine.synth.jsonl import JsonlError
+from toolflow.engine.synth.live_session import ServerUnavailable
 from toolflow.engine.synth.scenarios import parse_mix
+from toolflow.loaders.errors import LoadError
+
+#: What a run reports as one line (exit 1): a job conflict, a torn output, unusable LLM settings, a live tool
+#: server that fails, an executor that cannot run. Other ToolFlowErrors reach the root group (their kind's code).
+RUN_FAILURES = (JobConflict, JsonlError, LLMSettingsError, LoadError, ServerUnavailable, api_synth.ExecutorError)
 
 
 def parse_prices(values: tuple[str, ...]) -> dict[str, tuple[float, float]]:
@@ -128,7 +136,10 @@ def run_command(opts: dict[str, Any], config: RunConfig, executor: ExecutorConfi
     """Open the source and the LLM, then run the job (or its --estimate pilot); None after a pilot."""
     store = None if opts["tools_path"] is not None else open_store_or_fail(opts["store_spec"])
     try:
-        source = api_synth.open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
+        try:
+            source = api_synth.open_source(opts["tools_path"], opts["samples_path"], store, opts["feeds_weight"])
+        except ValueError as exc:  # loaders and sample files name the file, line and field
+            raise Fail(str(exc)) from exc
         with open_llm(llm_options(opts, AGENT_ROLES)) as llm:
             if opts["estimate"]:
                 print_estimate(*api_synth.estimate(llm, source, config, prices=prices, console=console), prices,
@@ -138,7 +149,7 @@ def run_command(opts: dict[str, Any], config: RunConfig, executor: ExecutorConfi
                                      console=console, progress=opts["progress"])
     except StoreUnavailable as exc:  # before OSError, which it is: every dialogue written so far is kept
         raise Fail(f"{exc}; the run stopped: rerun the same command to resume") from exc
-    except (ToolFlowError, ValueError) as exc:  # a job conflict, a torn file, a tool file or server that fails
+    except RUN_FAILURES as exc:
         raise Fail(str(exc)) from exc
     except OSError as exc:  # an output folder that is read-only, a full disk
         raise Fail(f"cannot write {exc.filename or config.out}: {exc.strerror or exc}") from exc
