@@ -8,7 +8,6 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import annotated_types
 import click
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -90,12 +89,12 @@ def _click_type(model: type[BaseModel], name: str) -> Any:
     if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 1:  # X | None
         kind = args[0]
     bounds: dict[str, Any] = {}
-    for m in info.metadata:
-        if isinstance(m, annotated_types.Ge):
+    for m in info.metadata:  # pydantic's bound markers (annotated_types Ge, Gt, Le)
+        if getattr(m, "ge", None) is not None:
             bounds["min"] = m.ge
-        elif isinstance(m, annotated_types.Gt):
+        elif getattr(m, "gt", None) is not None:
             bounds.update(min=m.gt, min_open=True)
-        elif isinstance(m, annotated_types.Le):
+        elif getattr(m, "le", None) is not None:
             bounds["max"] = m.le
     if kind is int:
         bounds.pop("min_open", None)
