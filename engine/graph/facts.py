@@ -1,6 +1,6 @@
 """What a field is, for matching: its words, the entity an identifier names, credential kinds, the API a
 tool belongs to, value formats. Pure functions over FieldNode and Tool; the scoring rule that uses these
-facts is in :mod:`toolflow.engine.graph.matching` (its docstring gives the rule and the measured numbers).
+facts is in :mod:`toolflow.engine.graph.matching` (its docstring gives the rule, docs/graph.md the measurements).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which return value of one tool can fill which parameter of another: the FEEDS evidence rule.
 
 The paper's rule — cosine of the ``"name: description"`` texts above 0.82 — finds under a fifth of the hand-
-labelled flows in ``flows_dev.json`` (recall 0.18, precision 0.87): same-named fields whose descriptions are
+labelled flows in ``flows_dev.json``: same-named fields whose descriptions are
 worded differently fall under the threshold, ``id`` of ``get_ticket`` means a ticket id, and a login's token is
 a real flow that the credential filter dropped. This module scores a (return field, parameter) pair from
 several kinds of evidence and keeps the reason on the edge. It is a pure function of the fields, their
@@ -42,8 +42,7 @@ embedded):
    — or, for numeric measures and dates/times, as much as the paper asks (cos >= the threshold: an amount
    of shares is not an amount of dollars). Bare names (``name``, ``title``) need the same owning record on
    both sides. Score ``max(cos, threshold)`` (evidence ``name`` / ``name_head``): a name admits a pair
-   but does not outrank a closer text when damping picks a hub field's partners (with ``0.75 + 0.25 * cos``
-   six same-named endpoints of one geo API pushed ``country_code`` → ``COUNTRY`` of a climate API out). Paging, configuration,
+   but does not outrank a closer text when damping picks a hub field's partners. Paging, configuration,
    envelope and undescribed bare names (``page``, ``units``, ``status``) carry no name evidence.
 6. **Free text** (summary, transcription, answer, translated_text …) feeds a text parameter (``text``,
    ``content``, ``document`` …) of the same API unless that tool writes a record (score 0.83, ``text``).
@@ -55,17 +54,8 @@ Hub damping: each return field keeps at most ``fanout`` partner tools for eviden
 others have had their turn, and at most ``STRONG_FANOUT_FACTOR * fanout`` for same-API
 entity and credential evidence, which is specific by construction.
 
-Measured with ``graph eval`` on ``flows_dev.json`` (``bench/graph_eval_dev.py``: one graph per set,
-all-MiniLM-L6-v2, all 1,134 labelled pairs together): the paper rule on the old field extraction P 0.865 /
-R 0.175; ``--match paper`` on the new fields P 0.678 / R 0.311; this rule P 0.901 / R 0.879 (F1 0.890).
-Per set (P/R): petstore 1.00/1.00, link-example 1.00/1.00, NYT books 1.00/0.73, Buffer 0.94/0.97,
-Apideck HRIS 0.96/0.94, Apideck CRM 0.96/0.91, API-Bank 0.49/0.54 (free-text flows are where it errs).
-Each step was kept only if it raised dev F1 without naming anything of the dev sets: e.g. the resource
-requirement on ids and the header rule together cut CRM false edges from 505 to 33 (pass-through
-``service_id``, header ``x-apideck-service-id``); the per-API alias with same-named references raised CRM
-recall back from 0.75 to 0.89. On the 3,404 tools of the 7 raw ToolBench categories (warm cache,
-``bench/graph_build.py``) the matching stage takes 2.3 s of a 16.9 s build+write (paper rule: 12.8 s), and
-up to 8.5 s when the 2 cores are shared with other jobs.
+Each step was kept only if it raised F1 on the dev labels without naming anything of the dev sets; the
+measurements (overall and per set, what each step changed, the stage's time) are in docs/graph.md.
 """
 
 from __future__ import annotations
