@@ -26,8 +26,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from toolflow.engine.cli.graph_build import embedder_choice
-from toolflow.engine.cli.graph_eval import print_report, read_feeds
+from toolflow.engine.api.graph import embedder_choice
+from toolflow.engine.api.graph_eval import print_report, read_feeds
 from toolflow.engine.graph.build import build_graph
 from toolflow.engine.graph.crossval import LabelledGraph, in_sample, leave_one_set_out, pooled
 from toolflow.engine.graph.embedding import EmbeddingCache

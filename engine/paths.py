@@ -7,13 +7,14 @@ graph store (default: ``<user data dir>/graph``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from toolflow.engine.env import env
 
 
 def cache_root() -> Path:
     """``$TOOLFLOW_CACHE_DIR`` or the user cache dir."""
-    raw = os.environ.get("TOOLFLOW_CACHE_DIR", "").strip()
+    raw = (env("TOOLFLOW_CACHE_DIR") or "").strip()
     if raw and raw.lower() not in ("off", "none", "0", "false"):
         return Path(raw).expanduser()
     from platformdirs import user_cache_dir

@@ -13,12 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_llm import FIXTURES, AutoLLM, fixture_tools  # noqa: E402
 
-from toolflow.engine.cli import synth as cli_synth  # noqa: E402
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.cli.synth import synth as synth_cmd  # noqa: E402
 
 
 def synth(out: str, n: str, workers: str, delay: str) -> None:
-    cli_synth.LLM_FACTORY = lambda options: AutoLLM(fixture_tools(), delay=float(delay))
-    cli_synth.synth.main(["-n", n, "--out", out, "--tools", str(FIXTURES / "tools.jsonl"), "--samples",
+    api_llm.LLM_FACTORY = lambda options: AutoLLM(fixture_tools(), delay=float(delay))
+    synth_cmd.main(["-n", n, "--out", out, "--tools", str(FIXTURES / "tools.jsonl"), "--samples",
                           str(FIXTURES / "samples.jsonl"), "--workers", workers, "--concurrency", "1",
                           "--no-progress"], standalone_mode=True)
 

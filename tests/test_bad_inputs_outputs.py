@@ -17,9 +17,9 @@ from eval_dialogues import d1, d2, toy_embed, write_jsonl
 from fake_llm import ScriptedLLM
 from graph_helpers import example_tools, hashing_graph
 
-from toolflow.engine.cli import eval as cli_eval
+from toolflow.engine.api import evaluate as api_eval
+from toolflow.engine.api import llm as api_llm
 from toolflow.engine.cli import main
-from toolflow.engine.cli import synth as cli_synth
 from toolflow.engine.stores import open_store
 
 
@@ -31,9 +31,9 @@ def _judge(messages, schema):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY",
+    monkeypatch.setattr(api_llm, "LLM_FACTORY",
                         lambda options: ScriptedLLM({"judge": [_judge] * 40}, models={"judge": "fake-judge"}))
-    monkeypatch.setattr(cli_eval, "EMBED_FACTORY", lambda: toy_embed)
+    monkeypatch.setattr(api_eval, "EMBED_FACTORY", lambda: toy_embed)
 
 
 def _with(record: dict, **changes: object) -> dict:

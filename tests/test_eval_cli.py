@@ -12,9 +12,9 @@ from eval_dialogues import d1, d2, reject, tiny_nli_model, toy_embed, write_json
 from fake_llm import AutoLLM, ScriptedLLM, fixture_tools
 from graph_helpers import hashing_graph
 
-from toolflow.engine.cli import eval as cli_eval
+from toolflow.engine.api import evaluate as api_eval
+from toolflow.engine.api import llm as api_llm
 from toolflow.engine.cli import main
-from toolflow.engine.cli import synth as cli_synth
 from toolflow.engine.eval.metrics import distinct_n, entropy, user_messages
 from toolflow.engine.stores import open_store
 from toolflow.engine.synth.jsonl import read_records
@@ -35,8 +35,8 @@ def hooks(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
         seen.append(options)
         return ScriptedLLM({"judge": [answer] * 20}, models={"judge": "fake-judge"})
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", factory)
-    monkeypatch.setattr(cli_eval, "EMBED_FACTORY", lambda: toy_embed)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", factory)
+    monkeypatch.setattr(api_eval, "EMBED_FACTORY", lambda: toy_embed)
     return seen
 
 
@@ -89,8 +89,8 @@ def test_eval_with_a_local_nli_model_needs_no_llm(tmp_path: Path, monkeypatch: p
     def no_llm(options: dict):  # noqa: ANN202
         raise AssertionError("no LLM should be opened")
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", no_llm)
-    monkeypatch.setattr(cli_eval, "EMBED_FACTORY", lambda: toy_embed)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", no_llm)
+    monkeypatch.setattr(api_eval, "EMBED_FACTORY", lambda: toy_embed)
     path = tmp_path / "d.jsonl"
     write_jsonl(path, [d1(), d2()])
     model = tiny_nli_model(tmp_path / "nli", {0: "contradiction", 1: "entailment", 2: "neutral"}, "entailment")
@@ -110,8 +110,8 @@ def test_ablate_runs_four_settings_writes_outputs_and_resumes(tmp_path: Path, mo
         llms.append(AutoLLM(fixture_tools(), seed=1))
         return llms[-1]
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", factory)
-    monkeypatch.setattr(cli_eval, "EMBED_FACTORY", lambda: toy_embed)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", factory)
+    monkeypatch.setattr(api_eval, "EMBED_FACTORY", lambda: toy_embed)
     model = tiny_nli_model(tmp_path / "nli", {0: "entailment", 1: "neutral", 2: "contradiction"}, "neutral")
     out = tmp_path / "abl"
     args = ["ablate", "-n", "3", "--seed", "5", "--out", str(out), "--store", str(store), "--no-judge",

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from fake_llm import AutoLLM
 from mcp_servers import SHOP_STDIO
 
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.loaders import load_tools
 from toolflow.loaders.mcp_live import connect, fetch_listings, parse_spec
 
@@ -30,11 +31,11 @@ def shop_file(tmp_path_factory):
 @pytest.fixture
 def fake_llm(monkeypatch, shop_file):
     tools = load_tools(shop_file).tools
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(tools, seed=1))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(tools, seed=1))
 
 
 def synth(*args: str):
-    return CliRunner().invoke(cli_synth.synth, [*args, "--no-progress"])
+    return CliRunner().invoke(synth_cmd, [*args, "--no-progress"])
 
 
 def records(out) -> list[dict]:

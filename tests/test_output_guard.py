@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 from fake_llm import FIXTURES, AutoLLM, fixture_tools
 
+from toolflow.engine.api import llm as api_llm
 from toolflow.engine.cli import export as cli_export
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.engine.synth.guard import JobLock, job_path
 from toolflow.engine.synth.jsonl import iter_records, read_records
 
@@ -20,11 +21,11 @@ SAMPLES = FIXTURES / "samples.jsonl"
 
 @pytest.fixture(autouse=True)
 def fake_llm(monkeypatch):
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
 
 
 def synth(*args: str):
-    return CliRunner().invoke(cli_synth.synth, [*args, "--no-progress"])
+    return CliRunner().invoke(synth_cmd, [*args, "--no-progress"])
 
 
 def base(out: Path, *extra: str) -> list[str]:
@@ -92,7 +93,7 @@ def test_bad_option_and_environment_values_are_named(tmp_path, monkeypatch):
     out = tmp_path / "d.jsonl"
     bad_turns = synth(*base(out, "--turns", "x-2"))
     assert bad_turns.exit_code == 2 and "turns" in bad_turns.output and "Traceback" not in bad_turns.output
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", None)  # the real settings path
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", None)  # the real settings path
     monkeypatch.setenv("TOOLFLOW_TEMPERATURE", "abc")
     msg = one_line_error(synth(*base(out)))
     assert "TOOLFLOW_TEMPERATURE" in msg and "abc" in msg

@@ -13,7 +13,7 @@ import pytest
 from fake_llm import FIXTURES, AutoLLM, ScriptedLLM, TransientError, fixture_tools
 from rich.console import Console
 
-from toolflow.engine.cli.synth import summary_table
+from toolflow.engine.api.tables import summary_table
 from toolflow.engine.models import Dialogue
 from toolflow.engine.sampling.sources import FileSampleSource
 from toolflow.engine.seeds import dialogue_id

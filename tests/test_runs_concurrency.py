@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from fake_llm import FIXTURES, AutoLLM, fixture_tools
 
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.engine.synth.guard import JobConflict, JobLock
 from toolflow.engine.synth.jsonl import read_records
 
@@ -60,7 +61,7 @@ def _wait(condition, timeout: float, what: str) -> None:
 
 
 def _synth(*args: str):
-    return CliRunner().invoke(cli_synth.synth, [*args, "--tools", TOOLS, "--samples", SAMPLES, "--no-progress"])
+    return CliRunner().invoke(synth_cmd, [*args, "--tools", TOOLS, "--samples", SAMPLES, "--no-progress"])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
@@ -83,7 +84,7 @@ def test_killed_parent_takes_its_workers_along_and_a_resume_writes_each_id_once(
                 os.kill(pid, signal.SIGKILL)
     written = len(read_records(out))
     assert written < 12  # killed mid-run, or the test proves nothing
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
     resumed = _synth("-n", "12", "--out", str(out), "--workers", "2")
     assert resumed.exit_code == 0, resumed.output
     time.sleep(0.5)  # a surviving worker of the killed run would append here
@@ -99,7 +100,7 @@ def test_resume_is_refused_while_a_worker_of_an_earlier_run_lives(tmp_path, monk
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
+        monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
         refused = _synth("-n", "4", "--out", str(out))
         assert refused.exit_code != 0 and not out.exists()
         assert "worker(s) of an earlier run are still writing to" in refused.output, refused.output
@@ -125,7 +126,7 @@ def test_a_symlinked_out_is_the_same_output(tmp_path, monkeypatch):
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(JobConflict, match="another run is writing to"):
             JobLock(link).__enter__()
-        monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
+        monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools()))
         refused = _synth("-n", "2", "--out", str(link))
         assert refused.exit_code != 0 and "another run is writing to" in refused.output, refused.output
         assert out.read_text() == ""

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from fake_llm import AutoLLM
 from graph_helpers import example_tools, hashing_graph
 
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.engine.stores import open_store
 from toolflow.engine.synth.jsonl import read_records
 
@@ -83,9 +84,9 @@ def test_neo4j_stopped_mid_synth_is_one_line_and_the_run_resumes(neo4j_uri, tmp_
 
     out = tmp_path / "d.jsonl"
     args = ["-n", "8", "--out", str(out), "--seed", "5", "--concurrency", "1", "--no-progress"]
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(tools, on_call=on_call))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(tools, on_call=on_call))
     try:
-        res = CliRunner().invoke(cli_synth.synth, [*args, "--store", f"bolt://127.0.0.1:{relay.port}"])
+        res = CliRunner().invoke(synth_cmd, [*args, "--store", f"bolt://127.0.0.1:{relay.port}"])
     finally:
         relay.stop()
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (calls, res.output)
@@ -97,8 +98,8 @@ def test_neo4j_stopped_mid_synth_is_one_line_and_the_run_resumes(neo4j_uri, tmp_
     first = [r["id"] for r in read_records(out) + read_records(rejects)]
     assert 0 < len(first) < 8, first  # stopped mid-run, what was done is there
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(tools))
-    again = CliRunner().invoke(cli_synth.synth, [*args, "--store", neo4j_uri])  # the server is back
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(tools))
+    again = CliRunner().invoke(synth_cmd, [*args, "--store", neo4j_uri])  # the server is back
     assert again.exit_code == 0, again.output
     ids = [r["id"] for r in read_records(out) + read_records(rejects)]
     assert len(ids) == len(set(ids)) == 8 and set(first) <= set(ids)

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 from sampling_graphs import mixed_graph
 
-from toolflow.engine.cli import synth as cli_synth
-from toolflow.engine.cli.synth import (
-    LOCAL_CONCURRENCY,
-    REMOTE_CONCURRENCY,
-    StoreSampleSource,
-    default_concurrency,
-)
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.api.llm import LOCAL_CONCURRENCY, REMOTE_CONCURRENCY, default_concurrency
+from toolflow.engine.sampling.sources import StoreSampleSource
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 ENDPOINT_ENV = ("TOOLFLOW_BASE_URL", "OPENAI_BASE_URL", "TOOLFLOW_MODEL")
@@ -23,7 +19,7 @@ def options(**kw):
 
 @pytest.fixture
 def no_endpoint(monkeypatch):
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", None)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", None)
     for k in ENDPOINT_ENV:
         monkeypatch.delenv(k, raising=False)
     return monkeypatch

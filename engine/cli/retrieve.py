@@ -16,45 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from toolflow.engine.cli.options import Fail, open_store_or_fail
+from toolflow.engine.api.config import RetrieveConfig
+from toolflow.engine.api.stores import StoreOpenError
+from toolflow.engine.cli.options import Fail, config_option, store_option
+from toolflow.engine.retrieval.evaluate import EvalFileError
+from toolflow.engine.retrieval.retriever import RetrievalError
+
+#: What retrieval reports as one line: a store that cannot be opened or serve retrieval, a bad query file.
+RETRIEVE_FAILURES = (StoreOpenError, RetrievalError, EvalFileError)
 
 console = Console(stderr=True)
 out = Console()
 
-STORE_HELP = (
-    "Where the graph lives: a Bolt URI (credentials from NEO4J_USER / NEO4J_PASSWORD) or a directory for the "
-    "embedded store. Default: $TOOLFLOW_STORE or a directory under your user data dir."
-)
-EMBEDDER_HELP = "The embedder the graph was built with: minilm (all-MiniLM-L6-v2) or hashing (tests)."
-
-
-def _embedder(name: str) -> Any:
-    """The graph's embedder, loaded only when a query vector is not in the cache."""
-    from toolflow.engine.graph.embedding import (
-        DEFAULT_MODEL,
-        DIM,
-        HashingEmbedder,
-        SentenceTransformerEmbedder,
-    )
-    from toolflow.engine.retrieval.retriever import LazyEmbedder
-
-    if name == "hashing":
-        return HashingEmbedder()
-    return LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
-
-
-def _retriever(store_spec: str | None, embedder: str) -> Any:
-    from toolflow.engine.graph.embedding import EmbeddingCache
-    from toolflow.engine.paths import embedding_cache_path
-    from toolflow.engine.retrieval.retriever import RetrievalError, Retriever
-    store = open_store_or_fail(store_spec)
-    retriever = Retriever(store, _embedder(embedder), cache=EmbeddingCache(embedding_cache_path()))
-    try:
-        retriever.check()
-    except RetrievalError as exc:
-        store.close()
-        raise Fail(str(exc)) from exc
-    return retriever
+EMBEDDER_HELP = RetrieveConfig.model_fields["embedder"].description
 
 
 def _reason_text(r: Any) -> str:
@@ -82,13 +56,10 @@ def _parse_ks(raw: str) -> list[int]:
 
 @click.command("retrieve")
 @click.argument("query")
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1), help="How many tools to return.")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
-@click.option("--expand/--no-expand", default=True, show_default=True,
-              help="The graph stage: add FEEDS / SHARES_INPUT neighbours of the top hits and, in a request "
-                   "of several sentences, let near-duplicates (SIMILAR) of a higher hit step back.")
-@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
-              help=EMBEDDER_HELP)
+@config_option(RetrieveConfig, "k", "-k", "k")
+@store_option
+@config_option(RetrieveConfig, "expand", "--expand/--no-expand", show_default=True)
+@config_option(RetrieveConfig, "embedder", "--embedder")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder: str, as_json: bool) -> None:
     """Find the tools for QUERY: BM25 + dense search, fused, then expanded along the graph.
@@ -100,11 +71,12 @@ def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder:
       toolflow retrieve "what will the weather be in Lyon tomorrow" -k 5
       toolflow retrieve "book the cheapest flight to Oslo" --no-expand --json --store bolt://localhost:7687
     """
-    retriever = _retriever(store_spec, embedder)
+    from toolflow.engine.api.retrieve import retrieve as find
+
     try:
-        result = retriever.search(query, k=k, expand=expand)
-    finally:
-        retriever.store.close()
+        result = find(query, store_spec, RetrieveConfig(k=k, expand=expand, embedder=embedder))
+    except RETRIEVE_FAILURES as exc:
+        raise Fail(str(exc)) from exc
     if as_json:
         out.print_json(result.model_dump_json())
         return
@@ -118,10 +90,10 @@ def retrieve(query: str, k: int, store_spec: str | None, expand: bool, embedder:
 
 @click.command("retrieve-eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-k", "ks", default="1,5,10", show_default=True, help="Cut-offs, comma-separated.")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
-@click.option("--embedder", type=click.Choice(["minilm", "hashing"]), default="minilm", show_default=True,
-              help=EMBEDDER_HELP)
+@config_option(RetrieveConfig, "cutoffs", "-k", "ks", text=lambda ks: ",".join(map(str, ks)),
+               to_config=lambda raw: _parse_ks(raw), help="Cut-offs, comma-separated.")
+@store_option
+@config_option(RetrieveConfig, "embedder", "--embedder")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def retrieve_eval(file: Path, ks: str, store_spec: str | None, embedder: str, as_json: bool) -> None:
     """Recall@k, NDCG@k and complete@k of bm25, dense, hybrid and graph (the full method) on FILE.
@@ -133,18 +105,13 @@ def retrieve_eval(file: Path, ks: str, store_spec: str | None, embedder: str, as
     Example:
       toolflow retrieve-eval seal_dev.jsonl -k 1,5,10 --store ./graph
     """
-    from toolflow.engine.retrieval.evaluate import EvalFileError, read_eval_file, run_eval
+    from toolflow.engine.api.retrieve import evaluate_retrieval
 
     cutoffs = _parse_ks(ks)
     try:
-        queries = read_eval_file(file)
-    except EvalFileError as exc:
+        report = evaluate_retrieval(file, store_spec, cutoffs, embedder)
+    except RETRIEVE_FAILURES as exc:
         raise Fail(str(exc)) from exc
-    retriever = _retriever(store_spec, embedder)
-    try:
-        report = run_eval(retriever, queries, cutoffs)
-    finally:
-        retriever.store.close()
     if as_json:
         out.print_json(json.dumps(report))
         return

@@ -1,6 +1,6 @@
 """`toolflow sample`: draw tool combinations from the graph, or compare the strategies (`--report`).
 
-The command object is ``sample``; the root group registers it.
+The command object is ``sample``; the root group registers it. The draw is `toolflow.engine.api.sample`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from typing import Any
 
 import click
 
-from toolflow.engine.cli.options import Fail, open_store_or_fail, store_option
+from toolflow.engine.api.config import SampleConfig
+from toolflow.engine.api.stores import StoreOpenError
+from toolflow.engine.cli.options import Fail, config_option, store_option
+from toolflow.engine.errors import ConfigError
 from toolflow.engine.progress import counter
-from toolflow.engine.sampling import DEFAULT_MAX_TOOLS, DEFAULT_MIN_TOOLS, DEFAULT_TYPES, STRATEGIES
+from toolflow.engine.sampling.walk import DEFAULT_TYPES
 
 PROGRESS_FROM = 1000  # show a progress bar from this many samples on
 REPORT_N = 1000
@@ -32,10 +35,8 @@ def parse_feeds_weight(value: str | float | None) -> float | str:
     return w
 
 
-FEEDS_WEIGHT_HELP = (
-    "Walk: factor on FEEDS edge scores over SHARES_INPUT. 'auto' balances the graph's total FEEDS and "
-    "SHARES_INPUT score mass (at least 1); 1 = scores alone (earlier versions' walk)."
-)
+feeds_weight_option = config_option(SampleConfig, "feeds_weight", "--feeds-weight", "feeds_weight",
+                                    callback=lambda _c, _p, v: parse_feeds_weight(v), to_config=parse_feeds_weight)
 
 
 def _types(value: str | None) -> list[str] | None:
@@ -73,91 +74,89 @@ def _print_report(result: dict[str, dict[str, Any]], n: int, seed: int) -> None:
     Console().print(table)
 
 
+def _config(opts: dict[str, Any]) -> SampleConfig:
+    if opts["as_json"] and not opts["report"]:
+        raise click.UsageError("--json goes with --report")
+    fields = {k: opts[k] for k in ("strategy", "seed", "min_tools", "max_tools", "coverage", "strict", "any_start",
+                                   "batch_size", "feeds_weight")}
+    try:
+        return SampleConfig(n=opts["n"] or (REPORT_N if opts["report"] else SampleConfig().n),
+                            types=_types(opts["types_opt"]), **fields)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _report(store_spec: str | None, config: SampleConfig, as_json: bool) -> None:
+    from toolflow.engine.api.sample import relatedness
+    from toolflow.engine.sampling import STRATEGIES
+
+    total = config.n * len(STRATEGIES)
+    with counter(total, "sampling", total >= PROGRESS_FROM) as tick:
+        result = relatedness(store_spec, config, progress=tick)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        _print_report(result, config.n, config.seed)
+
+
+def _draw(store_spec: str | None, config: SampleConfig, out: str) -> None:
+    from toolflow.engine.api.sample import sample as draw
+    from toolflow.engine.sampling import write_samples
+
+    if config.strategy != "walk" and config.walk_only_set():
+        raise click.UsageError("--types, --coverage, --strict, --any-start and --feeds-weight apply to --strategy walk only")
+    with counter(config.n, f"sampling ({config.strategy})", config.n >= PROGRESS_FROM) as tick:
+        try:
+            drawn = draw(store_spec, config, progress=tick)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        except StoreOpenError as exc:
+            raise Fail(str(exc)) from exc
+    samples = drawn.samples
+    if out == "-":
+        for s in samples:
+            sys.stdout.write(s.model_dump_json() + "\n")
+    else:
+        try:
+            write_samples(out, samples)
+        except OSError as exc:
+            raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
+    short = sum(len(s.tool_ids) < config.min_tools for s in samples)
+    msg = f"{len(samples)} {config.strategy} samples → {out} ({drawn.round_trips} store round trips)"
+    if short:
+        msg += f"; {short} with fewer than {config.min_tools} tools"
+    click.echo(msg, err=True)
+
+
 @click.command("sample")
 @click.option("-n", "--num", "n", type=click.IntRange(min=1), default=None,
-              help=f"Samples to draw (default 100; with --report {REPORT_N} per strategy).")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="walk", show_default=True,
-              help="walk: graph random walk; random: uniform tool sets; category: tools of one category.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--min-tools", type=click.IntRange(min=1), default=DEFAULT_MIN_TOOLS, show_default=True)
-@click.option("--max-tools", type=click.IntRange(min=1), default=DEFAULT_MAX_TOOLS, show_default=True)
+              help=f"Samples to draw (default {SampleConfig().n}; with --report {REPORT_N} per strategy).")
+@config_option(SampleConfig, "strategy", "--strategy")
+@config_option(SampleConfig, "seed", "--seed", help=None)
+@config_option(SampleConfig, "min_tools", "--min-tools", help=None)
+@config_option(SampleConfig, "max_tools", "--max-tools", help=None)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="samples.jsonl",
               show_default=True, help="JSONL output, one sample per line ('-' for stdout).")
 @store_option
 @click.option("--types", "types_opt", default=None,
               help=f"Walk relationship types, comma-separated [default: {','.join(DEFAULT_TYPES)}].")
-@click.option("--coverage", is_flag=True, help="Walk: favour tools used less so far (weights 1/(1+uses)).")
-@click.option("--strict", is_flag=True, help="Walk: stop short at a dead end instead of jumping to a random tool.")
-@click.option("--any-start", is_flag=True,
-              help="Walk: start and jump from any tool, not only tools with an edge of the chosen types.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2048, show_default=True,
-              help="Walkers served by one query per step.")
-@click.option("--feeds-weight", "feeds_weight", default="auto", show_default=True,
-              callback=lambda _c, _p, v: parse_feeds_weight(v), help=FEEDS_WEIGHT_HELP)
+@config_option(SampleConfig, "coverage", "--coverage")
+@config_option(SampleConfig, "strict", "--strict")
+@config_option(SampleConfig, "any_start", "--any-start")
+@config_option(SampleConfig, "batch_size", "--batch-size")
+@feeds_weight_option
 @click.option("--report", is_flag=True, help="Compare walk, random and category on the same graph instead.")
 @click.option("--json", "as_json", is_flag=True, help="With --report: print JSON instead of a table.")
-def sample(
-    n: int | None, strategy: str, seed: int, min_tools: int, max_tools: int, out: str, store_spec: str | None,
-    types_opt: str | None, coverage: bool, strict: bool, any_start: bool, batch_size: int, feeds_weight: float | str,
-    report: bool, as_json: bool,
-) -> None:
+def sample(**opts: Any) -> None:
     """Sample related tool combinations from the tool graph (random walks, or a baseline)."""
-    if min_tools > max_tools:
-        raise click.BadParameter(f"--min-tools {min_tools} is larger than --max-tools {max_tools}")
-    if as_json and not report:
-        raise click.UsageError("--json goes with --report")
-    types = _types(types_opt)
-    walk_opts: dict[str, Any] = {
-        "coverage": coverage, "strict": strict, "batch_size": batch_size, "starts": "any" if any_start else "connected",
-        "feeds_weight": feeds_weight,
-    }
-    if types:
-        walk_opts["types"] = types
-    if not report and strategy != "walk" and (coverage or strict or types or any_start or feeds_weight != "auto"):
-        raise click.UsageError("--types, --coverage, --strict, --any-start and --feeds-weight apply to --strategy walk only")
-    sizes = {"min_tools": min_tools, "max_tools": max_tools}
-
-    store = open_store_or_fail(store_spec)
-    try:
-        if report:
-            from toolflow.engine.sampling.report import relatedness_report
-
-            n = n or REPORT_N
-            opts = {name: dict(sizes) for name in STRATEGIES}
-            opts["walk"].update(walk_opts)
-            with counter(n * len(STRATEGIES), "sampling", n * len(STRATEGIES) >= PROGRESS_FROM) as tick:
-                result = relatedness_report(store, n, seed, sampler_options=opts, progress=tick)
-            if as_json:
-                click.echo(json.dumps(result, indent=2))
-            else:
-                _print_report(result, n, seed)
-            return
-
-        from toolflow.engine.sampling import make_sampler, write_samples
-
-        n = n or 100
-        options = dict(sizes, **(walk_opts if strategy == "walk" else {}))
+    config = _config(opts)
+    if opts["report"]:
         try:
-            sampler = make_sampler(strategy, store, **options)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from exc
-        with counter(n, f"sampling ({strategy})", n >= PROGRESS_FROM) as tick:
-            samples = sampler.sample(n, seed, progress=tick)
-        if out == "-":
-            for s in samples:
-                sys.stdout.write(s.model_dump_json() + "\n")
-        else:
-            try:
-                write_samples(out, samples)
-            except OSError as exc:
-                raise Fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
-        short = sum(len(s.tool_ids) < min_tools for s in samples)
-        msg = f"{len(samples)} {strategy} samples → {out} ({sampler.round_trips} store round trips)"
-        if short:
-            msg += f"; {short} with fewer than {min_tools} tools"
-        click.echo(msg, err=True)
-    finally:
-        store.close()
+            _report(opts["store_spec"], config, opts["as_json"])
+        except StoreOpenError as exc:
+            raise Fail(str(exc)) from exc
+        return
+    _draw(opts["store_spec"], config, opts["out"])
 
 
 if __name__ == "__main__":

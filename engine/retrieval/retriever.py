@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from toolflow.engine.errors import StoreError
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
@@ -88,25 +89,23 @@ class RetrievalError(ValueError, StoreError):
     """The graph cannot serve retrieval (e.g. built before retrieval support, or another embedding size)."""
 
 
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """Knobs, with the reason for each default.
+class RetrievalConfig(BaseModel):
+    """The retriever's knobs, each with the reason for its default."""
 
-    depth  candidates per first stage: RRF needs each list deep enough that a tool ranked 30th by BM25 and
-           5th by dense is still seen by both; 100 is the usual first-stage depth in hybrid search.
-    rrf_k  the RRF constant of Cormack et al. (60).
-    seeds  how many top hybrid hits are expanded: a request rarely needs more than five tools, and deeper
-           seeds are mostly wrong tools whose neighbours are noise.
-    alternative_yield, alternatives_depth  the share of its score an alternative of a higher-ranked hit gives
-           up in a multi-part request, among the top ``alternatives_depth`` (0 turns the step off; see rank.py).
-    """
+    model_config = ConfigDict(frozen=True)
 
-    depth: int = 100
-    rrf_k: int = RRF_K
-    seeds: int = 5
-    edge_types: tuple[str, ...] = EXPAND_TYPES
-    alternative_yield: float = ALTERNATIVE_YIELD
-    alternatives_depth: int = 30
+    depth: int = Field(default=100, ge=1, description="Candidates per first stage: RRF needs each list deep enough "
+                       "that a tool ranked 30th by BM25 and 5th by dense is still seen by both; 100 is the usual "
+                       "first-stage depth in hybrid search.")
+    rrf_k: int = Field(default=RRF_K, ge=1, description="The RRF constant of Cormack et al. (60).")
+    seeds: int = Field(default=5, ge=0, description="How many top hybrid hits are expanded: a request rarely needs "
+                       "more than five tools, and deeper seeds are mostly wrong tools whose neighbours are noise.")
+    edge_types: tuple[str, ...] = Field(default=EXPAND_TYPES, description="Edge types the graph stage follows.")
+    alternative_yield: float = Field(default=ALTERNATIVE_YIELD, ge=0, le=1, description="The share of its score an "
+                                     "alternative of a higher-ranked hit gives up in a multi-part request (0 turns "
+                                     "the step off; see rank.py).")
+    alternatives_depth: int = Field(default=30, ge=0, description="How deep in the ranking alternatives are looked "
+                                    "for.")
 
 
 @dataclass

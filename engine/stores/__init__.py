@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from toolflow.engine.env import env
 from toolflow.engine.paths import default_store_path
 from toolflow.engine.stores.base import (
     EDGE_TYPES,
@@ -22,7 +22,7 @@ BOLT_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://",
 
 
 def resolve_store_spec(spec: str | None) -> str:
-    return spec or os.environ.get("TOOLFLOW_STORE") or str(default_store_path())
+    return spec or env("TOOLFLOW_STORE") or str(default_store_path())
 
 
 def open_store(spec: str | None = None, read_only: bool = False) -> GraphStore:

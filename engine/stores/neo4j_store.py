@@ -11,13 +11,13 @@ Neo4j itself refuses a write that slips past the clause check.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from toolflow.cypher import load_statements
+from toolflow.engine.env import env
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.secrets import redact, register_secret
 from toolflow.engine.stores.base import (
@@ -68,11 +68,11 @@ class Neo4jStore(GraphStore):
         # and every message below names the URI, which must not carry the password.
         shown = redact(uri)  # bolt://user:***@host: says which user was tried, never the password
         uri, uri_user, uri_password = split_uri_credentials(uri)
-        user = uri_user or user or os.environ.get("NEO4J_USER", "neo4j")
-        password = uri_password or password or os.environ.get("NEO4J_PASSWORD", "password")
+        user = uri_user or user or env("NEO4J_USER", "neo4j")
+        password = uri_password or password or env("NEO4J_PASSWORD", "password")
         register_secret(password)
         self.uri = uri
-        self.database = database or os.environ.get("NEO4J_DATABASE") or None
+        self.database = database or env("NEO4J_DATABASE") or None
         try:
             # Deprecation notices off: walk_graph.cypher joins on id(), deprecated without a replacement, and
             # the driver would log a notice on stderr at every sampling run.

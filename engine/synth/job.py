@@ -34,6 +34,7 @@ from toolflow.engine.sampling.sources import SampleSource
 from toolflow.engine.secrets import redact
 from toolflow.engine.seeds import dialogue_id
 from toolflow.engine.synth.checks import NearDuplicateIndex, dedup_text, reason_code
+from toolflow.engine.synth.config import DialogueKnobs
 from toolflow.engine.synth.guard import (
     FINGERPRINT_SAMPLES,
     JobLock,
@@ -43,46 +44,43 @@ from toolflow.engine.synth.guard import (
 )
 from toolflow.engine.synth.jsonl import JsonlAppender, iter_records, rejects_path_for
 from toolflow.engine.synth.loop import SynthConfig, synthesize, target_turns_for
-from toolflow.engine.synth.reasons import Reason, ReasonCodes
+from toolflow.engine.synth.reasons import Reason
 from toolflow.engine.synth.scenarios import STANDARD, scenario_for
 
 #: The agent roles a synthesis run uses (the judge belongs to evaluation).
 AGENT_ROLES = ("planner", "user", "assistant", "tool")
 
 
-class RunConfig(BaseModel):
-    n: int = Field(ge=0, description="Dialogues in the whole job (all shards).")
-    out: Path
-    rejects: Path | None = Field(default=None, description="Default: <out stem>.rejects.jsonl beside out.")
-    seed: int = 0
-    strategy: Literal["walk", "random", "category"] = "walk"
-    plan: bool = True
-    turns: tuple[int, int] = (3, 5)
-    max_turns: int = Field(default=8, ge=1)
-    max_steps: int = Field(default=6, ge=1)
-    concurrency: int = Field(default=4, ge=1)
-    shard: tuple[int, int] = (0, 1)
-    retries: int = Field(default=1, ge=0, description="Extra attempts for a dialogue that raised.")
+class RunConfig(DialogueKnobs):
+    """A whole job: how many dialogues, where they go, how they are drawn and run (the knobs each dialogue
+    shares are `DialogueKnobs`')."""
+
+    n: int = Field(ge=0, description="Dialogues in the whole job (all shards together).")
+    out: Path = Field(description="Kept dialogues, JSONL, appended to (and resumed from).")
+    rejects: Path | None = Field(default=None, description="Rejected dialogues with reasons. Default: "
+                                 "<out>.rejects.jsonl beside out.")
+    strategy: Literal["walk", "random", "category"] = Field(
+        default="walk", description="How tool combinations are drawn: walk (graph random walk), random (the "
+        "paper's −Graph ablation) or category.")
+    turns: tuple[int, int] = Field(default=(3, 5), description="Planned user turns per dialogue: LOW-HIGH.")
+    concurrency: int = Field(default=4, ge=1, description="Dialogues in flight at once.")
+    shard: tuple[int, int] = Field(default=(0, 1), description="Run part i of n: the indices with index % n == i.")
+    retries: int = Field(default=1, ge=0, description="Extra attempts for a dialogue that errors.")
     dedup_threshold: float = Field(default=0.9, gt=0, le=1)
     budget_tokens: int | None = Field(
-        default=None, ge=1, description="Start no new dialogue once this run has spent this many tokens.")
+        default=None, ge=1, description="Stop cleanly once the run has spent this many tokens (dialogues in "
+        "flight finish; rerun to go on).")
     planner_gate: int = Field(
         default=3, ge=0, description="After this many planned dialogues, stop asking a planner that (almost) never "
         "succeeds; 0 = always ask. Three failures in a row, each after its re-asks, is strong evidence: "
         "SmolLM2-135M failed every plan of every measured run.")
     planner_min_success: float = Field(default=0.25, ge=0, le=1,
                                        description="The planner success share below which the gate closes.")
-    force: bool = Field(default=False, description="Resume even when the output holds a job with other settings.")
+    force: bool = Field(default=False, description="Resume even when the output holds a job with other settings "
+                        "(the file then mixes two jobs).")
     inputs: list[Path] = Field(default_factory=list, description="Input files the outputs must not be.")
-    blueprint: bool = Field(default=True, description="False: the paper's intent-only plans (ablation).")
-    flag_only: ReasonCodes = Field(default_factory=list, description="Check codes that flag instead of reject.")
-    result_items: int | None = Field(default=None, ge=1, description="List items per simulated tool result "
-                                                                      "(None: the tool backend's setting).")
-    result_chars: int | None = Field(default=None, ge=8, description="Characters per result string (same).")
     mix: dict[str, float] = Field(default_factory=dict, description="Scenario shares (synth.scenarios); the "
                                                                     "rest are standard dialogues.")
-    result_tokens: int | None = Field(default=None, ge=1, description="The tool role's output token limit: "
-                                                                      "results are bounded to fit it.")
 
     @field_validator("shard")
     @classmethod

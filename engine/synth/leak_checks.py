@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -24,6 +23,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from toolflow.engine.env import env
 from toolflow.engine.synth.check_base import Check, CheckInput
 from toolflow.engine.synth.reasons import Reason, Verdict
 
@@ -89,7 +89,7 @@ def _prompt_texts() -> list[str]:
 
 def scaffolding_fragments() -> frozenset[tuple[str, ...]]:
     """The fragments of every text ToolFlow itself writes to its agents."""
-    return _scaffolding_fragments(os.environ.get("TOOLFLOW_PROMPTS_DIR"))
+    return _scaffolding_fragments(env("TOOLFLOW_PROMPTS_DIR"))
 
 
 @lru_cache(maxsize=4)

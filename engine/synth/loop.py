@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field, model_validator
 
 from toolflow.engine import __version__
 from toolflow.engine.jsontext import loads_or_text
@@ -52,9 +52,10 @@ from toolflow.engine.synth.blueprint import (
     validate_blueprint,
 )
 from toolflow.engine.synth.checks import check_dialogue
+from toolflow.engine.synth.config import DialogueKnobs
 from toolflow.engine.synth.evidence import argument_evidence
 from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
-from toolflow.engine.synth.reasons import Reason, ReasonCodes
+from toolflow.engine.synth.reasons import Reason
 from toolflow.engine.synth.scenarios import (
     LONG_RESULT_CHARS,
     LONG_RESULT_ITEMS,
@@ -64,15 +65,11 @@ from toolflow.engine.synth.scenarios import (
 )
 
 
-class SynthConfig(BaseModel):
-    """Knobs of one dialogue (the run derives `target_turns` per index)."""
+class SynthConfig(DialogueKnobs):
+    """Knobs of one dialogue (the run derives `target_turns` per index; the shared ones are `DialogueKnobs`')."""
 
-    plan: bool = Field(default=True, description="False = the paper's −Plan ablation: the user improvises.")
     target_turns: int = Field(default=4, ge=1)
-    max_turns: int = Field(default=8, ge=1, description="Hard cap on user turns.")
-    max_steps: int = Field(default=6, ge=1, description="Assistant messages per user turn before giving up.")
     max_user_replies: int = Field(default=2, ge=0, description="Extra user replies in one turn (clarifications).")
-    seed: int = 0
     strategy: str = "unknown"
     plan_repairs: int = Field(default=2, ge=0, description="Re-asks of the planner with its plan's problems.")
     plan_fallback: bool = Field(
@@ -81,16 +78,16 @@ class SynthConfig(BaseModel):
         default=True, description="False: go straight to the skeleton plan (the run saw the planner keep failing).")
     guide_tools: bool = Field(
         default=True, description="Plan-guided tool_choice for the assistant (see `plan_tool_choice`).")
-    blueprint: bool = Field(
-        default=True, description="Plans fix every call and argument source (False: the paper's intent-only "
-                                  "plan, for the ablation).")
-    result_items: int = Field(default=RESULT_ARRAY_ITEMS, ge=1, description="List items per simulated result.")
-    result_chars: int = Field(default=RESULT_STRING_CHARS, ge=8, description="Characters per result string.")
-    result_tokens: int | None = Field(default=None, ge=1, description="The tool role's output token limit.")
-    flag_only: ReasonCodes = Field(
-        default_factory=list, description="Check codes reported as flags instead of rejecting "
-                                          "(e.g. argument_not_sourced, follow_up_not_grounded).")
     scenario: str = Field(default=STANDARD, description="What this dialogue must cover (synth.scenarios).")
+
+    @model_validator(mode="after")
+    def _result_caps(self) -> SynthConfig:
+        """An unset result cap is the tool simulator's default (a dialogue always has both caps)."""
+        if self.result_items is None:
+            self.result_items = RESULT_ARRAY_ITEMS
+        if self.result_chars is None:
+            self.result_chars = RESULT_STRING_CHARS
+        return self
 
 
 def target_turns_for(seed: int, index: int, low: int, high: int) -> int:

@@ -7,7 +7,6 @@ Set ``TOOLFLOW_PROMPTS_DIR`` to a folder of same-named files to override them wi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from toolflow.engine.env import env
 from toolflow.engine.llm.base import LLM, Role, UsageTracker
 from toolflow.engine.llm.schema import tool_line
 from toolflow.engine.models import Tool
@@ -35,7 +35,7 @@ def _read(name: str, override_dir: str | None) -> str:
 
 def load_prompt(name: str) -> str:
     """The raw text of prompt `name` (override folder first, then the packaged file)."""
-    return _read(name, os.environ.get("TOOLFLOW_PROMPTS_DIR"))
+    return _read(name, env("TOOLFLOW_PROMPTS_DIR"))
 
 
 def render(name: str, **values: Any) -> str:

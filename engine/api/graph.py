@@ -1,11 +1,13 @@
-"""`toolflow graph build` end to end: load → build → write, with progress bars and a summary.
+"""Building the tool graph end to end: load → build → (verify) → write, narrated on a console.
 
-`run_build` is what the command runs; bench/graph_build.py times the same stages one by one (it calls
+`build_graph` is `toolflow.build_graph` and what `toolflow graph build` runs; `observe_and_build` is
+`toolflow graph observe`. bench/graph_build.py times the same stages one by one (it calls the graph layer's
 `build_graph` and the store's `write_graph` itself, to time each with and without a warm cache).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -21,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from toolflow.engine.graph.build import BuildReport, build_graph
+from toolflow.engine.api.config import GraphBuildConfig, ObserveConfig, VerifyConfig
+from toolflow.engine.api.console import quiet_console
+from toolflow.engine.errors import ConfigError, InputError
+from toolflow.engine.graph.build import BuildReport
+from toolflow.engine.graph.build import build_graph as build_graph_data
 from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.graph.embedding import (
     DEFAULT_MODEL,
@@ -30,7 +36,7 @@ from toolflow.engine.graph.embedding import (
     SentenceTransformerEmbedder,
 )
 from toolflow.engine.models import Tool
-from toolflow.engine.paths import embedding_cache_path
+from toolflow.engine.paths import cache_root, embedding_cache_path
 from toolflow.engine.progress import progress_bar
 from toolflow.engine.secrets import redact
 
@@ -38,8 +44,8 @@ if TYPE_CHECKING:
     from toolflow.loaders import LoadResult
 
 
-def embedder_choice(name: str):
-    """(factory, model name) for the --embedder option; the factory runs only on a cache miss."""
+def embedder_choice(name: str) -> tuple[Any, str]:
+    """(factory, model name) for an embedder name (`minilm`, `hashing`); the factory runs only on a cache miss."""
     if name == "hashing":
         return HashingEmbedder, HashingEmbedder().name
     return SentenceTransformerEmbedder, DEFAULT_MODEL
@@ -65,7 +71,7 @@ def load_result(
         if len(result.skipped) > 20:
             console.print(f"  [yellow]… and {len(result.skipped) - 20} more")
     if not result.tools:
-        raise ValueError(f"no tools loaded from {', '.join(map(str, paths))}")
+        raise InputError(f"no tools loaded from {', '.join(map(str, paths))}")
     return result
 
 
@@ -85,7 +91,8 @@ def live_inputs(items: tuple[str, ...] | list[str], save_listing: Path | None = 
     paths = [Path(i) for i in items if not is_server_spec(i)]
     if not servers:
         if save_listing is not None:
-            raise ValueError("--save-listing: no live server among the inputs (mcp+stdio:…, mcp+http://…, py:…)")
+            raise InputError("no live server among the inputs (mcp+stdio:…, mcp+http://…, py:…)",
+                             option="--save-listing")
         yield paths
         return
     quiet_sdk_logs()
@@ -101,28 +108,23 @@ def live_inputs(items: tuple[str, ...] | list[str], save_listing: Path | None = 
         os.replace(partial, save_listing)
 
 
-def build_with_progress(
-    tools: list[Tool],
-    embedder: str,
-    cache_dir: Path,
-    threshold: float,
-    fanout: int,
-    console: Console,
-    match: str = "evidence",
-    returns: str = "infer",
-    ray_options: Any = None,
-    edge_scorer: str = "record",
-) -> tuple[GraphData, BuildReport]:
-    """`ray_options` (a `RayOptions`): embed the missing texts with Ray Data on that cluster."""
-    factory, model_name = embedder_choice(embedder)
-    cache = EmbeddingCache(embedding_cache_path(cache_dir))
+def build_with_progress(tools: list[Tool], config: GraphBuildConfig | ObserveConfig,
+                        console: Console) -> tuple[GraphData, BuildReport]:
+    """The graph of `tools` under `config`, with an embedding progress bar (texts/s and the ETA)."""
+    threshold, fanout = GraphBuildConfig().threshold, GraphBuildConfig().fanout
+    match, returns, edge_scorer = "evidence", "infer", "record"
+    if isinstance(config, GraphBuildConfig):
+        threshold, fanout, match = config.threshold, config.fanout, config.match
+        returns, edge_scorer = config.returns, config.edge_scorer
+    factory, model_name = embedder_choice(config.embedder)
+    cache = EmbeddingCache(embedding_cache_path(config.cache_dir or cache_root()))
     session: Any = contextlib.nullcontext()
-    if ray_options is not None:
+    if isinstance(config, GraphBuildConfig) and config.executor == "ray":
         from toolflow.engine.graph.ray_embed import RayDataEmbedder
-        from toolflow.engine.raycluster import ray_session
+        from toolflow.engine.raycluster import RayOptions, ray_session
 
-        factory = functools.partial(RayDataEmbedder, factory, model_name, workers=ray_options.workers)
-        session = ray_session(ray_options)
+        factory = functools.partial(RayDataEmbedder, factory, model_name, workers=config.workers)
+        session = ray_session(RayOptions(address=config.ray_address, workers=config.workers))
     try:
         with session, progress_bar(console, rate="texts") as bar:  # texts/s and the ETA: embedding is a cold build's cost
             task = bar.add_task("embedding", total=None)
@@ -133,7 +135,7 @@ def build_with_progress(
                 if advance:
                     bar.advance(task, advance)
 
-            return build_graph(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
+            return build_graph_data(tools, factory, model_name, cache=cache, threshold=threshold, fanout=fanout,
                                progress=tick, match=match, returns=returns, edge_scorer=edge_scorer)
     finally:
         cache.close()
@@ -170,35 +172,36 @@ def print_report(rep: BuildReport, console: Console) -> None:
     console.print(t)
 
 
-def run_build(
-    paths: list[Path],
-    store_spec: str | None,
-    fmt: str | None,
-    threshold: float,
-    fanout: int,
-    skip_invalid: bool,
-    embedder: str,
-    cache_dir: Path,
-    console: Console,
-    strict: bool = False,
-    match: str = "evidence",
-    returns: str = "infer",
-    ray_options: Any = None,
-    edge_scorer: str = "record",
-    verify: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def build_graph(sources: list[str | Path] | tuple[str | Path, ...] | str | Path, store: str | None = None,
+                config: GraphBuildConfig | None = None, *, console: Console | None = None,
+                save_listing: Path | None = None) -> dict[str, Any]:
+    """Load `sources`, build their tool graph and write it to `store`; the build report as a dict.
+
+    `sources` are tool files or folders in any format ToolFlow loads, or live servers (``mcp+stdio:"CMD"``,
+    ``mcp+http://HOST:PORT/mcp``, ``py:MODULE``). `store` is a Bolt URI or a folder for the embedded store
+    (default: ``$TOOLFLOW_STORE`` or the user data dir). A build replaces the graph in the store; running it
+    twice gives the same graph. `console` receives progress bars and summaries (default: silent).
+    `save_listing` also writes the live servers' tools/list there after a successful build.
+    """
+    config = config or GraphBuildConfig()
+    console = console or quiet_console()
+    items = [str(s) for s in ([sources] if isinstance(sources, (str, Path)) else sources)]
+    with live_inputs(items, save_listing, timeout=config.server_timeout) as paths:
+        return _build_and_write(paths, store, config, console)
+
+
+def _build_and_write(paths: list[Path], store_spec: str | None, config: GraphBuildConfig,
+                     console: Console) -> dict[str, Any]:
     from toolflow.engine.stores import open_store, resolve_store_spec
 
     t0 = time.perf_counter()
-    loaded = load_result(paths, fmt, skip_invalid, console, strict=strict)
+    loaded = load_result(paths, config.format, config.skip_invalid, console, strict=config.strict)
     tools = loaded.tools
     load_s = time.perf_counter() - t0
     console.print(f"loaded {len(tools)} tools from {len(paths)} path(s) in {load_s:.1f}s")
-    data, rep = build_with_progress(tools, embedder, cache_dir, threshold, fanout, console, match=match,
-                                    returns=returns, ray_options=ray_options,
-                                    edge_scorer=edge_scorer)
+    data, rep = build_with_progress(tools, config, console)
     rep.seconds = {"load": load_s, **rep.seconds}
-    verified = verify_feeds(data, verify, console) if verify else None
+    verified = verify_feeds(data, config.verify, console) if config.verify else None
     spec = resolve_store_spec(store_spec)
     with open_store(spec) as store:
         rep.seconds["write"] = write_with_progress(store, data, console)
@@ -211,22 +214,20 @@ def run_build(
             **({"verify_edges": verified} if verified is not None else {})}
 
 
-def verify_feeds(data: GraphData, verify: dict[str, Any], console: Console) -> dict[str, Any]:
+def verify_feeds(data: GraphData, verify: VerifyConfig, console: Console) -> dict[str, Any]:
     """`--verify-edges`: ask the model about the edges in the uncertain band before the graph is written."""
-    import asyncio
-
     from toolflow.engine.llm.client import OpenAIClientLLM
     from toolflow.engine.llm.settings import LLMSettings
     from toolflow.engine.synth.verify_edges import verify_edges
 
     if not any("probability" in e for e in data.feeds):
-        raise ValueError("--verify-edges needs the edge scorer's probabilities (--match evidence, --edge-scorer "
-                         "record or filter)")
-    settings = LLMSettings.from_env(base_url=verify["base_url"], model=verify["model"])
+        raise ConfigError("needs the edge scorer's probabilities (--match evidence, --edge-scorer record or "
+                          "filter)", option="--verify-edges")
+    settings = LLMSettings.from_env(base_url=verify.base_url, model=verify.model)
 
     async def run() -> Any:
         async with OpenAIClientLLM(settings) as llm:
-            return await verify_edges(data.feeds, data.tools, llm, verify["low"], verify["high"], verify["budget"])
+            return await verify_edges(data.feeds, data.tools, llm, *verify.band, verify.budget)
 
     t0 = time.perf_counter()
     rep = asyncio.run(run())
@@ -234,3 +235,49 @@ def verify_feeds(data: GraphData, verify: dict[str, Any], console: Console) -> d
                   f"{rep.rejected} rejected, {rep.over_budget} over budget; {rep.tokens} tokens, {rep.cached} "
                   f"cached) in {time.perf_counter() - t0:.1f}s")
     return rep.model_dump()
+
+
+def _feeds(store: Any) -> list[dict[str, Any]]:
+    """FEEDS edges of the graph already in the store ([] for an empty store)."""
+    try:
+        return store.run("feeds_all")
+    except Exception:  # noqa: BLE001 - no graph yet: observation goes by field names only
+        return []
+
+
+async def _observe(specs: list[str], config: ObserveConfig, tools: list[Tool], feeds: list[dict[str, Any]],
+                   prior: dict[str, list[Any]]) -> Any:
+    from toolflow.engine.synth.execute import ExecPolicy, LiveTools
+    from toolflow.engine.synth.observe import observe
+    from toolflow.loaders.mcp_live import parse_spec, quiet_sdk_logs
+
+    quiet_sdk_logs()
+    policy = ExecPolicy(allow=list(config.allow), timeout=config.call_timeout)
+    async with LiveTools([parse_spec(s) for s in specs], policy) as live:
+        return await observe(live, tools, feeds, config.calls, prior)
+
+
+def observe_and_build(sources: list[str], servers: list[str], store: str | None = None,
+                      config: ObserveConfig | None = None, *, from_calls: list[Path] | None = None,
+                      console: Console | None = None) -> tuple[BuildReport, list[Any]]:
+    """Build the graph from `sources` after observing return schemas: each tool without one that may run is
+    called up to `config.calls` times (on `servers`, the live ones among `sources` included) and its JSON
+    results generalized. The build report and the per-tool observation rows."""
+    from toolflow.engine.stores import open_store, resolve_store_spec
+    from toolflow.engine.synth.observe import prior_results
+    from toolflow.loaders.mcp_live import is_server_spec
+
+    config = config or ObserveConfig()
+    console = console or quiet_console()
+    specs = [*servers, *(t for t in sources if is_server_spec(t))]
+    if not specs and not from_calls:
+        raise ConfigError("nothing to observe: give a live server among TOOLS, --server, --functions or --from-calls")
+    with live_inputs(sources) as paths:
+        loaded = load_result(paths, None, False, console).tools
+    with open_store(resolve_store_spec(store)) as graph:
+        prior = prior_results([json.loads(ln) for f in from_calls or []
+                               for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()])
+        observed, report = asyncio.run(_observe(specs, config, loaded, _feeds(graph), prior))
+        data, rep = build_with_progress(observed, config, console)
+        write_with_progress(graph, data, console)
+    return rep, report
