@@ -103,41 +103,7 @@ class ToolCalling:
         hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)])
 
         def to_reply(data: Any) -> ChatReply:
-            if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
-            if data.get("tool_calls") and mode == "none":
-                raise ValueError('do not call tools now: answer the user with {"message": "..."}')
-            if mode == "required" and not data.get("tool_calls"):
-                raise ValueError(f"call a tool now; available: {sorted(functions)}")
-            if data.get("tool_calls"):
-                calls = []
-                for i, call in enumerate(data["tool_calls"]):
-                    if not isinstance(call, dict) or call.get("name") not in functions:
-                        got = call.get("name") if isinstance(call, dict) else call
-                        raise ValueError(
-                            f"tool_calls[{i}] names unknown tool {got!r}; available: {sorted(functions)}"
-                        )
-                    args = call.get("arguments", {})
-                    if isinstance(args, str):
-                        args = json.loads(args or "{}", strict=False)
-                    if not isinstance(args, dict):
-                        raise ValueError(f"tool_calls[{i}].arguments must be a JSON object")
-                    text = json.dumps(args, ensure_ascii=False)
-                    calls.append(
-                        {
-                            "id": call_id(convo, i, call["name"], text),
-                            "type": "function",
-                            "function": {"name": call["name"], "arguments": text},
-                        }
-                    )
-                return ChatReply(content=None, tool_calls=calls, finish_reason="tool_calls")
-            if isinstance(data.get("message"), str):
-                if not data["message"].strip():
-                    raise ValueError('"message" is empty: write your answer to the user')
-                return ChatReply(content=data["message"], finish_reason="stop")
-            raise ValueError(
-                'expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}'
-            )
+            return emulated_reply(data, functions, mode, convo)
 
         # The hint already shows the reply format and every tool's parameters: repeating them as a
         # schema would double the prompt (JSON mode still gets the schema as a grammar).
@@ -147,6 +113,40 @@ class ToolCalling:
 
 
 # -- tool-call emulation schema ----------------------------------------------------------------------
+
+
+def emulated_reply(data: Any, functions: dict[str, Any], mode: str, convo: list[dict[str, Any]]) -> ChatReply:
+    """The OpenAI-shaped reply for an emulated answer `data` (``{"message"}`` or ``{"tool_calls"}``); a
+    ValueError says what to fix (fed back by the repair policy)."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    if data.get("tool_calls") and mode == "none":
+        raise ValueError('do not call tools now: answer the user with {"message": "..."}')
+    if mode == "required" and not data.get("tool_calls"):
+        raise ValueError(f"call a tool now; available: {sorted(functions)}")
+    if data.get("tool_calls"):
+        calls = [_emulated_call(i, call, functions, convo) for i, call in enumerate(data["tool_calls"])]
+        return ChatReply(content=None, tool_calls=calls, finish_reason="tool_calls")
+    if isinstance(data.get("message"), str):
+        if not data["message"].strip():
+            raise ValueError('"message" is empty: write your answer to the user')
+        return ChatReply(content=data["message"], finish_reason="stop")
+    raise ValueError('expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}')
+
+
+def _emulated_call(i: int, call: Any, functions: dict[str, Any], convo: list[dict[str, Any]]) -> dict[str, Any]:
+    """Emulated call `i` as an OpenAI tool call (arguments a JSON string, a stable id)."""
+    if not isinstance(call, dict) or call.get("name") not in functions:
+        got = call.get("name") if isinstance(call, dict) else call
+        raise ValueError(f"tool_calls[{i}] names unknown tool {got!r}; available: {sorted(functions)}")
+    args = call.get("arguments", {})
+    if isinstance(args, str):
+        args = json.loads(args or "{}", strict=False)
+    if not isinstance(args, dict):
+        raise ValueError(f"tool_calls[{i}].arguments must be a JSON object")
+    text = json.dumps(args, ensure_ascii=False)
+    return {"id": call_id(convo, i, call["name"], text), "type": "function",
+            "function": {"name": call["name"], "arguments": text}}
 
 
 #: Bounds on emulated replies, so a small model under a grammar cannot ramble until max_tokens.
