@@ -64,7 +64,8 @@ async def test_earlier_results_and_return_schema_are_in_the_prompt():
     llm = ScriptedLLM({"tool": ['{"booking_id": "B9", "status": "pending"}']})
     await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H-77", "guests": 2}, earlier)
     system, user = (m["content"] for m in llm.calls[0]["messages"])
-    assert '"booking_id"' in system and "confirmed" in system
+    assert "- booking_id (string)" in system and '"confirmed"' in system  # the return fields, as an outline
+    assert "hotel_id (" not in system  # the call shows the arguments; the tool is its name and description
     assert "H-77" in user and "Roma Inn" in user and '"guests":2' in user
 
 

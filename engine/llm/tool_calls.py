@@ -100,7 +100,7 @@ class ToolCalling:
         max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
         schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls, pinned=pinned)
         convo = normalize_messages(messages, flatten_tools=True)
-        hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)])
+        hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)], pinned)
 
         def to_reply(data: Any) -> ChatReply:
             return emulated_reply(data, functions, mode, convo)
@@ -252,12 +252,21 @@ def shown_tools(
     return list(tools if offered is None else offered)
 
 
-def emulation_prompt(functions: list[dict[str, Any]]) -> str:
+def pinned_line(fn: dict[str, Any], values: dict[str, Any]) -> str:
+    """A tool whose argument values are fixed (`pin_arguments`): its description and those values, not its
+    parameters one by one (the grammar admits nothing else)."""
+    head = f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]}"
+    return f"{head}\n  arguments: {json.dumps(values, ensure_ascii=False, separators=(',', ':'))}"
+
+
+def emulation_prompt(functions: list[dict[str, Any]], pinned: dict[str, dict[str, Any]] | None = None) -> str:
+    """The reply format and the tools a reply may call (`tool_line`; a pinned tool as `pinned_line`)."""
     if not functions:
         return 'Reply with JSON only: {"message": "<text>"} to answer the user.'
+    pinned = pinned or {}
     lines = [
         "You can call these tools:",
-        *(tool_line(fn) for fn in functions),
+        *(pinned_line(fn, pinned[fn["name"]]) if fn["name"] in pinned else tool_line(fn) for fn in functions),
         'Reply with JSON only: {"tool_calls": [{"name": "<tool>", "arguments": {...}}]} to call tools, '
         'or {"message": "<text>"} to answer the user.',
     ]

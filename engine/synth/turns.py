@@ -4,8 +4,8 @@ the assistant answers in words (:class:`TurnPlayer`).
 Every decision of the loop is here in plain code, one named step each: what the user states now, the
 assistant's tool choice and expected calls, running the calls (planned fault, live result, simulation), and
 when the user speaks again within a turn. The agents only produce text. The assistant reads the dialogue
-through :func:`assistant_view`: earlier turns' tool calls and results are left out unless this turn
-builds on them (the dialogue itself keeps everything).
+through :func:`assistant_view`: with a plan, earlier turns' tool calls and results are left out unless
+this turn builds on them (the dialogue itself keeps everything).
 """
 
 from __future__ import annotations
@@ -240,7 +240,9 @@ class TurnPlayer:
         ready = progress.replies > 0 or (bool(self.planned) and turn is not None and turn.kind != "clarify")
         choice = plan_tool_choice(turn, progress.called, user_answered=ready) if self.config.guide_tools else "auto"
         expected = self.expected_now(t_idx)
-        reply = await respond(self.llm, self.tools, state.messages, tracker=self.tracker, tool_choice=choice,
+        history = state.messages if turn is None else assistant_view(state.messages, state.turn_log,
+                                                                     self.builds_on(turn, t_idx))
+        reply = await respond(self.llm, self.tools, history, tracker=self.tracker, tool_choice=choice,
                               expected=expected)
         msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.tool_calls:

@@ -16,16 +16,19 @@ from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.repair import RepairFeedback
-from toolflow.engine.llm.schema import grammar_schema, schema_text, tool_line
+from toolflow.engine.llm.schema import grammar_schema
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
 from toolflow.engine.synth.blueprint import USABLE_CHARS, USABLE_PATTERN, value_at
 from toolflow.engine.synth.checks import validate_against
 from toolflow.engine.synth.leak_checks import value_problems
 
-#: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
-#: (every prompt token costs time on a small local model).
-MAX_EARLIER = 3
+#: How many earlier results the tool agent sees: those holding a value this call passes first, then the
+#: latest; enough for consistency, bounded for prompt size (every prompt token costs time on a small model).
+MAX_EARLIER = 2
+#: Lines of the return-field outline and characters of each field's description in the tool agent's prompt.
+OUTLINE_FIELDS = 40
+OUTLINE_DESCRIPTION_CHARS = 100
 
 
 def _values(value: Any) -> set[str]:
@@ -162,6 +165,47 @@ def missing_paths(result: Any, needed: set[str] | None) -> list[str]:
     return out
 
 
+def _outline_type(node: dict[str, Any]) -> str:
+    if "enum" in node:
+        return "one of " + ", ".join(compact_json(v) for v in node["enum"][:8])
+    kind = node.get("type", "any")
+    if kind == "array" and isinstance(node.get("items"), dict):
+        return f"array of {_outline_type(node['items'])}"
+    return " or ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+
+
+def fields_outline(schema: Any, *, limit: int = OUTLINE_FIELDS) -> str:
+    """The return schema as the tool agent reads it: one ``- path (type): description`` line per field
+    (``hotels[].name``), instead of the schema's JSON. The grammar still enforces the whole schema; the
+    outline only says what each field means, in about half the tokens. Past `limit` fields the rest is
+    counted, not listed."""
+    lines: list[str] = []
+    stack: list[tuple[str, Any]] = [("", schema)]
+    while stack:
+        path, node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            node, path = node["items"], f"{path}[]"
+        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        for name, sub in props.items():
+            if not isinstance(sub, dict):
+                continue
+            full = f"{path}.{name}" if path else name
+            desc = " ".join(str(sub.get("description") or "").split())[:OUTLINE_DESCRIPTION_CHARS]
+            lines.append(f"- {full} ({_outline_type(sub)})" + (f": {desc}" if desc else ""))
+            stack.append((full, sub))
+    if not lines:
+        return "any JSON object"
+    more = f"\n(and {len(lines) - limit} more fields)" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
+
+
+def tool_head(tool: Tool) -> str:
+    """The tool as the tool agent reads it: its name and description (the call shows the arguments)."""
+    return f"{tool.name}: {' '.join((tool.description or '').split())[:300]}"
+
+
 def result_problem(tool: Tool, result: Any) -> str | None:
     """Why `result` is not acceptable for `tool`, or None."""
     if _echoes_schema(result, tool.returns):
@@ -195,12 +239,10 @@ async def simulate(
     is completed by rule (the cut item dropped) when what remains is acceptable. Raises ToolSimError when
     no acceptable result came back.
     """
-    returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object",
-                                                                             "description": "any JSON object"}
+    returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object"}
     shown = relevant_earlier(earlier, arguments)
     messages: list[dict[str, Any]] = [
-        {"role": "system", "content": render("tool", tool=tool_line(tool.openai_tool()["function"]),
-                                             returns=schema_text(returns))},
+        {"role": "system", "content": render("tool", tool=tool_head(tool), returns=fields_outline(returns))},
         {"role": "user", "content": render(
             "tool_call",
             earlier="\n".join(compact_json(e) for e in shown) or "(none)",
