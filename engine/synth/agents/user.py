@@ -19,7 +19,6 @@ from toolflow.engine.synth.agents.prompting import ask_json, render, transcript
 from toolflow.engine.synth.leak_checks import echoes, quoted_fragment, scaffolding_fragments
 from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
-
 #: The latest user and assistant messages the user agent reads: the exchange it answers and the one before
 #: (what "that hotel" refers to); the whole transcript grew every user prompt with the dialogue's length.
 TRANSCRIPT_LINES = 4
