@@ -72,3 +72,20 @@ def test_emulated_prompt_shows_pinned_values_instead_of_parameters():
     pinned = emulation_prompt([fn], {fn["name"]: values})
     assert f"arguments: {json.dumps(values, separators=(',', ':'))}" in pinned
     assert "required" not in pinned.split("\n")[2] and len(pinned) < len(emulation_prompt([fn]))
+
+
+def test_a_reply_the_grammar_fixes_is_not_asked_for():
+    """Required, one tool, once, every argument pinned: the one reply the emulation schema admits."""
+    import jsonschema
+
+    from toolflow.engine.llm.tool_calls import emulation_schema, fixed_call
+
+    fn = next(t for t in fixture_tools() if t.required).openai_tool()["function"]
+    values = {k: "v" for k in fn["parameters"]["required"]}
+    fixed = fixed_call({fn["name"]: fn}, mode="required", max_calls=1, pinned={fn["name"]: values})
+    assert fixed == {"tool_calls": [{"name": fn["name"], "arguments": values}]}
+    jsonschema.validate(fixed, emulation_schema([fn], mode="required", max_calls=1, pinned={fn["name"]: values}))
+    # the model still chooses: words or a call (auto), how many calls, or free arguments
+    assert fixed_call({fn["name"]: fn}, mode="auto", max_calls=1, pinned={fn["name"]: values}) is None
+    assert fixed_call({fn["name"]: fn}, mode="required", max_calls=None, pinned={fn["name"]: values}) is None
+    assert fixed_call({fn["name"]: fn}, mode="required", max_calls=1, pinned=None) is None

@@ -100,6 +100,8 @@ class ToolCalling:
         max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
         schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls, pinned=pinned)
         convo = normalize_messages(messages, flatten_tools=True)
+        if (fixed := fixed_call(functions, mode=mode, max_calls=max_calls, pinned=pinned)) is not None:
+            return emulated_reply(fixed, functions, mode, convo)  # the grammar admits this reply and no other
         hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)], pinned)
 
         def to_reply(data: Any) -> ChatReply:
@@ -132,6 +134,21 @@ def emulated_reply(data: Any, functions: dict[str, Any], mode: str, convo: list[
             raise ValueError('"message" is empty: write your answer to the user')
         return ChatReply(content=data["message"], finish_reason="stop")
     raise ValueError('expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}')
+
+
+def fixed_call(functions: dict[str, Any], *, mode: str, max_calls: int | None,
+               pinned: dict[str, dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The one reply `emulation_schema` admits, when it admits only one: a call is required, of one tool, once,
+    with every argument pinned (a planned call on a grammar backend). Asking the model for it would only pay
+    for the prompt: the grammar leaves it no choice. None when the model has a choice to make."""
+    if mode != "required" or len(functions) != 1 or max_calls != 1:
+        return None
+    (name, fn), = functions.items()
+    if name not in (pinned or {}):
+        return None
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    args = {k: v for k, v in pinned[name].items() if k in props or not props}  # as `pin_arguments` pins them
+    return {"tool_calls": [{"name": name, "arguments": args}]}
 
 
 def _emulated_call(i: int, call: Any, functions: dict[str, Any], convo: list[dict[str, Any]]) -> dict[str, Any]:
