@@ -1,10 +1,9 @@
-"""The synthesis loop for ONE dialogue: plan, then per plan turn a user message followed by
-assistant/tool steps until the assistant answers in text.
+"""The synthesis of ONE dialogue: plan, play the turns, check.
 
-Deliberately thin and explicit: every decision (when the user speaks again, when to stop) is here in
-plain code; the agents only produce text. The plan also guides the assistant's tool choice
-(:func:`.turns.plan_tool_choice`); the turns themselves are played by :class:`.turns.TurnPlayer`. The
-dialogue is checked at the end; the run decides keep/reject.
+Deliberately thin and explicit: the plan comes from the planner or the sample's skeleton (`_plan`), the
+turns are played by :class:`.turns.TurnPlayer` (per plan turn a user message followed by assistant/tool
+steps until the assistant answers in text; every decision there is plain code, the agents only produce
+text), and the dialogue is checked at the end; the run decides keep/reject.
 
 When the planner LLM cannot write a valid plan, the plan is built from the sample's own structure
 (:mod:`.agents.skeleton`) and ``meta["plan_source"]`` says so; a user message the user agent cannot
