@@ -98,14 +98,24 @@ def require_paths(schema: dict[str, Any], paths: set[str] | None) -> dict[str, A
 
 
 def result_schema(tool: Tool, *, max_items: int = RESULT_ARRAY_ITEMS, max_chars: int = RESULT_STRING_CHARS,
-                  needed: set[str] | None = None) -> dict[str, Any]:
+                  needed: set[str] | None = None, require_all: bool = True) -> dict[str, Any]:
     """The output schema of the tool agent: the tool's return schema (any JSON object without one),
     made grammar-safe, bounded and complete (every declared field present, no empty lists), with the
     `needed` paths (fields later calls take values from) usable: a narrowing, so :func:`result_problem`
-    only has to catch what a grammar cannot express."""
-    returns = tool.returns if tool.returns is not None else {"type": "object"}
+    only has to catch what a grammar cannot express. ``require_all=False`` requires only the declared
+    required fields (for schemas too wide to fill within the token limit)."""
+    returns = _typed(tool.returns) if tool.returns is not None else {"type": "object"}
     return require_paths(grammar_schema(returns, max_string=max_chars, max_items=max_items, min_items=1,
-                                        require_all=True), needed)
+                                        require_all=require_all), needed)
+
+
+def _typed(returns: dict[str, Any]) -> dict[str, Any]:
+    """A top-level return schema with its implied type stated (``items`` alone is an array, ``properties``
+    alone an object): a grammar converter otherwise reads it as any value, and the result is free text."""
+    if "type" in returns:
+        return returns
+    implied = "array" if "items" in returns else "object" if "properties" in returns else None
+    return {**returns, "type": implied} if implied else returns
 
 
 #: Characters of a simulated JSON result per token, on the safe side: keys, quotes and short values
@@ -137,7 +147,8 @@ def result_size(schema: Any) -> int:
 def budgeted_schema(tool: Tool, *, max_items: int, max_chars: int, needed: set[str] | None,
                     max_tokens: int | None) -> dict[str, Any]:
     """`result_schema` with bounds small enough that a result fits in `max_tokens` (the tool role's output
-    limit): fewer list items first, then shorter strings, down to one item of `MIN_RESULT_CHARS`.
+    limit): fewer list items first, then shorter strings, down to one item of `MIN_RESULT_CHARS`; past
+    that, only the declared required fields stay required.
     Measured on ToolBench: wide return schemas at the llama.cpp bounds (2 items, 80 characters) ran past
     512 tokens and the cut result was rejected (`tool_sim_failed ... finish_reason=length`)."""
     schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
@@ -148,6 +159,10 @@ def budgeted_schema(tool: Tool, *, max_items: int, max_chars: int, needed: set[s
         else:
             max_chars = max(MIN_RESULT_CHARS, max_chars // 2)
         schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+    if limit is not None and result_size(schema) > limit:
+        # too wide even at the smallest bounds: only the declared required fields stay required, so a
+        # result cut at the limit is completed by rule (the cut field dropped) instead of rejected
+        schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed, require_all=False)
     return schema
 
 
