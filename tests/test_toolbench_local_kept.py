@@ -6,8 +6,8 @@ configured, so synth starts llama.cpp's server with SmolLM2-135M itself. What us
 loose real-world scalar types in blueprint values, simulated results cut at the token limit, and prompts
 past the server's context window (long descriptions, wide results repeated in every later request).
 
-Marked slow (about 20 minutes on two cores; the model samples at temperature 0.7, so the bound leaves one
-dialogue of room), but part of the default run. Skipped only where llama-cpp-python or the model package is
+Marked slow (22 minutes measured on the shared 2-core machine, 10 of 10 kept; the bound leaves one dialogue
+of room for a different llama.cpp build), but part of the default run. Skipped only where llama-cpp-python or the model package is
 missing in a user's quick run; under the test command or in CI a missing install fails (tests/strict.py).
 """
 
