@@ -64,7 +64,8 @@ async def test_earlier_results_and_return_schema_are_in_the_prompt():
     llm = ScriptedLLM({"tool": ['{"booking_id": "B9", "status": "pending"}']})
     await simulate(llm, TOOLS["book_hotel"], {"hotel_id": "H-77", "guests": 2}, earlier)
     system, user = (m["content"] for m in llm.calls[0]["messages"])
-    assert '"booking_id"' in system and "confirmed" in system
+    assert "- booking_id (string)" in system and '"confirmed"' in system  # the return fields, as an outline
+    assert "hotel_id (" not in system  # the call shows the arguments; the tool is its name and description
     assert "H-77" in user and "Roma Inn" in user and '"guests":2' in user
 
 
@@ -187,3 +188,24 @@ async def test_the_tool_request_is_sized_by_the_token_limit():
     await simulate(llm, WIDE, {"city": "Oslo"}, [], max_tokens=512)
     sent = llm.calls_for("tool")[0]["json_schema"]
     assert result_size(sent) <= 512 * CHARS_PER_TOKEN and sent != result_schema(WIDE)
+
+
+def test_a_schema_too_wide_for_the_token_limit_requires_only_its_declared_fields():
+    """A result of this schema cannot fit 512 tokens even at one item and short strings: every field was
+    required, so a result cut at the limit had no completion the check took (tool_sim_failed)."""
+    from toolflow.engine.synth.agents.tool_sim import budgeted_schema
+
+    props = {f"reading_{i}": {"type": "number", "description": "a measurement"} for i in range(120)}
+    wide = Tool(id="w", name="wide", description="Daily values.", parameters={"type": "object", "properties": {}},
+                returns={"type": "object", "properties": props, "required": ["reading_0"]})
+    schema = budgeted_schema(wide, max_items=2, max_chars=80, needed=None, max_tokens=512)
+    assert schema["required"] == ["reading_0"]
+    assert len(budgeted_schema(wide, max_items=2, max_chars=80, needed=None, max_tokens=None)["required"]) == 120
+
+
+def test_a_return_schema_without_type_gets_its_implied_one():
+    from toolflow.engine.synth.agents.tool_sim import result_schema
+
+    listed = Tool(id="l", name="listed", description="Top 15.", parameters={"type": "object", "properties": {}},
+                  returns={"items": {"properties": {"Magnitude": {"type": "string"}}}})
+    assert result_schema(listed)["type"] == "array"

@@ -42,7 +42,7 @@ async def test_clarify_turn_omits_then_supplies_the_missing_value():
     await next_user_message(llm, HISTORY, turn=turn, tools=TOOLS, answering=True)
     second = _prompt(llm)
     assert "Give it now" in second and "leave out" not in second
-    assert "The assistant just replied" in second
+    assert "If the assistant asked you for something" in second
 
 
 async def test_system_prompt_forbids_naming_tools():

@@ -36,7 +36,7 @@ def test_fragments_are_derived_from_prompt_and_repair_texts(tmp_path, monkeypatc
     frags = scaffolding_fragments()
     assert ("is", "not", "something", "a", "person", "types") in frags  # the user agent's feedback
     assert ("write", "it", "in", "plain", "words") in frags  # prose_problem's reason
-    line = "Never describe or predict what the assistant will do."  # user.md
+    line = "Write one or two natural sentences, no lists or markup."  # user.md
     assert line in load_prompt("user")
     assert "scaffolding_in_user" in _codes(_with_user(f"Sure. {line}"))
     # a prompt override folder is read too: its sentences become fragments

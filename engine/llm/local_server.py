@@ -68,6 +68,10 @@ def check_llama_cpp() -> None:
 #: a 1 GB bound. Without it the server still reuses the longest common prefix with its previous prompt, which
 #: at concurrency 1 (synth's default on the embedded model) is most of a dialogue's next request.
 PROMPT_CACHE_BYTES = 0
+#: The server's context window in tokens: SmolLM2's training length. A synthesis prompt on real-world tools
+#: (long descriptions, wide results) passed the former 4096 (the request failed, the dialogue was rejected);
+#: the KV cache at 8192 takes about 190 MB (30 layers x 192 key/value dims x 2 x f16 per token).
+N_CTX = 8192
 #: Seconds a server gets to exit after SIGTERM before SIGKILL (it waits for the request in flight).
 STOP_GRACE = 3.0
 
@@ -96,7 +100,7 @@ class LocalLLMServer:
         model_path: str | os.PathLike[str] | None = None,
         *,
         port: int | None = None,
-        n_ctx: int = 4096,
+        n_ctx: int = N_CTX,
         n_threads: int = 1,  # 2 threads collapse to ~2 tokens/s when the other core is busy
         startup_timeout: float = 120.0,
         log_path: str | os.PathLike[str] | None = None,

@@ -100,44 +100,12 @@ class ToolCalling:
         max_calls = len(functions) if offered is not None and len(functions) < len(every) else None
         schema = emulation_schema(list(functions.values()), mode=mode, max_calls=max_calls, pinned=pinned)
         convo = normalize_messages(messages, flatten_tools=True)
-        hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)])
+        if (fixed := fixed_call(functions, mode=mode, max_calls=max_calls, pinned=pinned)) is not None:
+            return emulated_reply(fixed, functions, mode, convo)  # the grammar admits this reply and no other
+        hint = emulation_prompt([t["function"] for t in shown_tools(tools, offered, mode)], pinned)
 
         def to_reply(data: Any) -> ChatReply:
-            if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
-            if data.get("tool_calls") and mode == "none":
-                raise ValueError('do not call tools now: answer the user with {"message": "..."}')
-            if mode == "required" and not data.get("tool_calls"):
-                raise ValueError(f"call a tool now; available: {sorted(functions)}")
-            if data.get("tool_calls"):
-                calls = []
-                for i, call in enumerate(data["tool_calls"]):
-                    if not isinstance(call, dict) or call.get("name") not in functions:
-                        got = call.get("name") if isinstance(call, dict) else call
-                        raise ValueError(
-                            f"tool_calls[{i}] names unknown tool {got!r}; available: {sorted(functions)}"
-                        )
-                    args = call.get("arguments", {})
-                    if isinstance(args, str):
-                        args = json.loads(args or "{}", strict=False)
-                    if not isinstance(args, dict):
-                        raise ValueError(f"tool_calls[{i}].arguments must be a JSON object")
-                    text = json.dumps(args, ensure_ascii=False)
-                    calls.append(
-                        {
-                            "id": call_id(convo, i, call["name"], text),
-                            "type": "function",
-                            "function": {"name": call["name"], "arguments": text},
-                        }
-                    )
-                return ChatReply(content=None, tool_calls=calls, finish_reason="tool_calls")
-            if isinstance(data.get("message"), str):
-                if not data["message"].strip():
-                    raise ValueError('"message" is empty: write your answer to the user')
-                return ChatReply(content=data["message"], finish_reason="stop")
-            raise ValueError(
-                'expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}'
-            )
+            return emulated_reply(data, functions, mode, convo)
 
         # The hint already shows the reply format and every tool's parameters: repeating them as a
         # schema would double the prompt (JSON mode still gets the schema as a grammar).
@@ -147,6 +115,55 @@ class ToolCalling:
 
 
 # -- tool-call emulation schema ----------------------------------------------------------------------
+
+
+def emulated_reply(data: Any, functions: dict[str, Any], mode: str, convo: list[dict[str, Any]]) -> ChatReply:
+    """The OpenAI-shaped reply for an emulated answer `data` (``{"message"}`` or ``{"tool_calls"}``); a
+    ValueError says what to fix (fed back by the repair policy)."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    if data.get("tool_calls") and mode == "none":
+        raise ValueError('do not call tools now: answer the user with {"message": "..."}')
+    if mode == "required" and not data.get("tool_calls"):
+        raise ValueError(f"call a tool now; available: {sorted(functions)}")
+    if data.get("tool_calls"):
+        calls = [_emulated_call(i, call, functions, convo) for i, call in enumerate(data["tool_calls"])]
+        return ChatReply(content=None, tool_calls=calls, finish_reason="tool_calls")
+    if isinstance(data.get("message"), str):
+        if not data["message"].strip():
+            raise ValueError('"message" is empty: write your answer to the user')
+        return ChatReply(content=data["message"], finish_reason="stop")
+    raise ValueError('expected {"message": "..."} or {"tool_calls": [{"name": ..., "arguments": {...}}]}')
+
+
+def fixed_call(functions: dict[str, Any], *, mode: str, max_calls: int | None,
+               pinned: dict[str, dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The one reply `emulation_schema` admits, when it admits only one: a call is required, of one tool, once,
+    with every argument pinned (a planned call on a grammar backend). Asking the model for it would only pay
+    for the prompt: the grammar leaves it no choice. None when the model has a choice to make."""
+    if mode != "required" or len(functions) != 1 or max_calls != 1:
+        return None
+    (name, fn), = functions.items()
+    if name not in (pinned or {}):
+        return None
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    args = {k: v for k, v in pinned[name].items() if k in props or not props}  # as `pin_arguments` pins them
+    return {"tool_calls": [{"name": name, "arguments": args}]}
+
+
+def _emulated_call(i: int, call: Any, functions: dict[str, Any], convo: list[dict[str, Any]]) -> dict[str, Any]:
+    """Emulated call `i` as an OpenAI tool call (arguments a JSON string, a stable id)."""
+    if not isinstance(call, dict) or call.get("name") not in functions:
+        got = call.get("name") if isinstance(call, dict) else call
+        raise ValueError(f"tool_calls[{i}] names unknown tool {got!r}; available: {sorted(functions)}")
+    args = call.get("arguments", {})
+    if isinstance(args, str):
+        args = json.loads(args or "{}", strict=False)
+    if not isinstance(args, dict):
+        raise ValueError(f"tool_calls[{i}].arguments must be a JSON object")
+    text = json.dumps(args, ensure_ascii=False)
+    return {"id": call_id(convo, i, call["name"], text), "type": "function",
+            "function": {"name": call["name"], "arguments": text}}
 
 
 #: Bounds on emulated replies, so a small model under a grammar cannot ramble until max_tokens.
@@ -252,12 +269,21 @@ def shown_tools(
     return list(tools if offered is None else offered)
 
 
-def emulation_prompt(functions: list[dict[str, Any]]) -> str:
+def pinned_line(fn: dict[str, Any], values: dict[str, Any]) -> str:
+    """A tool whose argument values are fixed (`pin_arguments`): its description and those values, not its
+    parameters one by one (the grammar admits nothing else)."""
+    head = f"- {fn['name']}: {(fn.get('description') or '').strip()[:300]}"
+    return f"{head}\n  arguments: {json.dumps(values, ensure_ascii=False, separators=(',', ':'))}"
+
+
+def emulation_prompt(functions: list[dict[str, Any]], pinned: dict[str, dict[str, Any]] | None = None) -> str:
+    """The reply format and the tools a reply may call (`tool_line`; a pinned tool as `pinned_line`)."""
     if not functions:
         return 'Reply with JSON only: {"message": "<text>"} to answer the user.'
+    pinned = pinned or {}
     lines = [
         "You can call these tools:",
-        *(tool_line(fn) for fn in functions),
+        *(pinned_line(fn, pinned[fn["name"]]) if fn["name"] in pinned else tool_line(fn) for fn in functions),
         'Reply with JSON only: {"tool_calls": [{"name": "<tool>", "arguments": {...}}]} to call tools, '
         'or {"message": "<text>"} to answer the user.',
     ]

@@ -216,22 +216,49 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
                   show_progress: bool) -> RunSummary:
     """Synthesize `prepared.todo`, appending to the outputs (safe to run in several processes at once:
     each record is one O_APPEND write)."""
-    started = prepared.started
-    summary = RunSummary(in_shard=prepared.in_shard, skipped=prepared.skipped)
-    todo, dedup = prepared.todo, prepared.dedup
-    out_w, rej_w = JsonlAppender(config.out), JsonlAppender(config.rejects_path)
-    rejected: Counter[str] = Counter()
-    flags: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    plan_sources: Counter[str] = Counter()
-    shown_errors: set[str] = set()
-    items = iter(todo)
-    summary.models = {r: llm.model_for(r) for r in AGENT_ROLES}
-    gate = {"asked": 0, "ok": 0, "open": True}
+    run = _Execution(llm, source, config, prepared, console)
+    items = iter(prepared.todo)
+    progress = progress_bar(console, disable=not show_progress,
+                            extra="kept {task.fields[kept]} · rejected {task.fields[rej]}")
+    task = progress.add_task("synth", total=len(prepared.todo), kept=0, rej=0)
 
-    def planner_gate(d: Dialogue) -> None:
+    async def worker() -> None:
+        for index, sample in items:
+            if run.over_budget():  # no half dialogue: those in flight finish, no new one starts (a rerun resumes)
+                run.summary.budget_stopped += 1
+                continue
+            await run.one(index, sample)
+            progress.update(task, advance=1, kept=run.summary.kept, rej=run.summary.rejected_total)
+
+    try:
+        with progress:
+            await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(prepared.todo)) or 1)))
+    finally:
+        run.close()
+    return run.summary
+
+
+class _Execution:
+    """The state of one `execute`: the writers, the counters, the planner gate; one method per step."""
+
+    def __init__(self, llm: LLM, source: SampleSource, config: RunConfig, prepared: Prepared, console: Console):
+        self.llm, self.source, self.config, self.console = llm, source, config, console
+        self.started = prepared.started
+        self.summary = RunSummary(in_shard=prepared.in_shard, skipped=prepared.skipped,
+                                  models={r: llm.model_for(r) for r in AGENT_ROLES})
+        self.dedup = prepared.dedup
+        self.out_w, self.rej_w = JsonlAppender(config.out), JsonlAppender(config.rejects_path)
+        self.rejected: Counter[str] = Counter()
+        self.flags: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.plan_sources: Counter[str] = Counter()
+        self.shown_errors: set[str] = set()
+        self.gate = {"asked": 0, "ok": 0, "open": True}
+
+    def planner_gate(self, d: Dialogue) -> None:
         """Close the gate when the first `planner_gate` planned dialogues show the planner (almost) never
         produces a valid plan: every further request to it would be paid for and thrown away."""
+        config, gate = self.config, self.gate
         if not config.plan or config.planner_gate == 0 or not gate["open"] or d.meta.plan_source is None:
             return
         if (d.meta.planner_problem or "").startswith("planner_skipped"):
@@ -240,86 +267,79 @@ async def execute(llm: LLM, source: SampleSource, config: RunConfig, prepared: P
         gate["ok"] += d.meta.plan_source == "llm"
         if gate["asked"] >= config.planner_gate and gate["ok"] < config.planner_min_success * gate["asked"]:
             gate["open"] = False
-            console.print(f"[yellow]planner: {gate['ok']} valid plan(s) in {gate['asked']} dialogues; planning the "
-                          "rest from the sample's skeleton without asking it[/]")
+            self.console.print(f"[yellow]planner: {gate['ok']} valid plan(s) in {gate['asked']} dialogues; planning "
+                               "the rest from the sample's skeleton without asking it[/]")
 
-    def over_budget() -> bool:
-        return config.budget_tokens is not None and summary.usage.total().tokens >= config.budget_tokens
+    def over_budget(self) -> bool:
+        return self.config.budget_tokens is not None and self.summary.usage.total().tokens >= self.config.budget_tokens
 
-    progress = progress_bar(console, disable=not show_progress,
-                            extra="kept {task.fields[kept]} · rejected {task.fields[rej]}")
-    task = progress.add_task("synth", total=len(todo), kept=0, rej=0)
-
-    def record(d: Dialogue) -> None:
+    def record(self, d: Dialogue) -> None:
+        """Dedup, count and write one finished dialogue (kept or rejected)."""
+        summary = self.summary
         if d.checks.passed:
-            match = dedup.check_and_add(d.id, dedup_text(d))
+            match = self.dedup.check_and_add(d.id, dedup_text(d))
             if match is not None:
                 d.checks = Checks(passed=False, failed=[*d.checks.failed, f"{Reason.NEAR_DUPLICATE}: of {match}"],
                                   flags=d.checks.flags)
-        flags.update(reason_code(f) for f in d.checks.flags)
+        self.flags.update(reason_code(f) for f in d.checks.flags)
         if d.meta.plan_source:
-            plan_sources[d.meta.plan_source] += 1
-        planner_gate(d)
+            self.plan_sources[d.meta.plan_source] += 1
+        self.planner_gate(d)
         tokens = UsageTracker(by_role={r: Usage(**u) for r, u in d.meta.tokens.items()})
-        per = summary.scenarios.setdefault(getattr(d.meta, "scenario", None) or STANDARD,
-                                           {"kept": 0, "rejected": 0})
+        per = summary.scenarios.setdefault(getattr(d.meta, "scenario", None) or STANDARD, {"kept": 0, "rejected": 0})
         per["kept" if d.checks.passed else "rejected"] += 1
         if d.checks.passed:
-            out_w.write(d)
+            self.out_w.write(d)
             summary.kept += 1
             summary.kept_usage.merge(tokens)
         else:
             summary.rejected_usage.merge(tokens)
-            rej_w.write(d)
+            self.rej_w.write(d)
             summary.rejected_total += 1
-            rejected.update({reason_code(r) for r in d.checks.failed} or {"unknown"})
-            summary.rejected = dict(rejected)
+            self.rejected.update({reason_code(r) for r in d.checks.failed} or {"unknown"})
+            summary.rejected = dict(self.rejected)
 
-    async def one(index: int, sample: Sample) -> None:
+    async def one(self, index: int, sample: Sample) -> None:
+        """Synthesize dialogue `index` (retrying one that raised) and record it."""
+        config, summary = self.config, self.summary
         dlg_id = dialogue_id(config.seed, index)
         try:
-            tools = source.tools(sample.tool_ids)
+            tools = self.source.tools(sample.tool_ids)
         except KeyError as exc:
-            record(_reject_without_dialogue(dlg_id, index, sample, f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}", config))
+            self.record(_reject_without_dialogue(dlg_id, index, sample, f"{Reason.SAMPLE_TOOLS_MISSING}: {exc}",
+                                                 config))
             return
-        synth_config = dialogue_config(config, index, use_planner=bool(gate["open"]))
-        summary.planner_skipped += config.plan and not gate["open"]
+        synth_config = dialogue_config(config, index, use_planner=bool(self.gate["open"]))
+        summary.planner_skipped += config.plan and not self.gate["open"]
         for attempt in range(config.retries + 1):
             tracker = UsageTracker()
             try:
-                d = await synthesize(llm, sample, tools, index=index, config=synth_config, tracker=tracker)
+                d = await synthesize(self.llm, sample, tools, index=index, config=synth_config, tracker=tracker)
             except Exception as exc:  # noqa: BLE001 - a dialogue that raises must not end the run
                 summary.usage.merge(tracker)
                 summary.rejected_usage.merge(tracker)
-                name = type(exc).__name__
-                if name not in shown_errors:
-                    shown_errors.add(name)
-                    console.print(f"dialogue {index} raised {name}: {redact(exc)}", style="yellow", markup=False)
-                    console.print(redact("".join(traceback.format_exception(exc)[-3:])), style="dim", markup=False)
-                if attempt == config.retries:
-                    errors[name] += 1
+                self.raised(index, exc, last=attempt == config.retries)
                 continue
             summary.usage.merge(tracker)
-            record(d)
+            self.record(d)
             return
 
-    async def worker() -> None:
-        for index, sample in items:
-            if over_budget():  # no half dialogue: those in flight finish, no new one starts (a rerun resumes)
-                summary.budget_stopped += 1
-                continue
-            await one(index, sample)
-            progress.update(task, advance=1, kept=summary.kept, rej=summary.rejected_total)
+    def raised(self, index: int, exc: Exception, *, last: bool) -> None:
+        """Show the first error of each kind; count the dialogue as errored after its last attempt."""
+        name = type(exc).__name__
+        if name not in self.shown_errors:
+            self.shown_errors.add(name)
+            self.console.print(f"dialogue {index} raised {name}: {redact(exc)}", style="yellow", markup=False)
+            self.console.print(redact("".join(traceback.format_exception(exc)[-3:])), style="dim", markup=False)
+        if last:
+            self.errors[name] += 1
 
-    try:
-        with progress:
-            await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(todo)) or 1)))
-    finally:
-        out_w.close()
-        rej_w.close()
-        summary.errors = dict(errors)
-        summary.flags = dict(flags)
-        summary.plan_sources = dict(plan_sources)
-        summary.rejected = dict(rejected)
-        summary.elapsed_s = time.monotonic() - started
-    return summary
+    def close(self) -> None:
+        self.out_w.close()
+        self.rej_w.close()
+        summary = self.summary
+        summary.errors = dict(self.errors)
+        summary.flags = dict(self.flags)
+        summary.plan_sources = dict(self.plan_sources)
+        summary.rejected = dict(self.rejected)
+        summary.elapsed_s = time.monotonic() - self.started

@@ -43,10 +43,26 @@ def render(name: str, **values: Any) -> str:
     return Template(load_prompt(name)).substitute({k: str(v) for k, v in values.items()}).strip()
 
 
+#: Characters of a tool's and of an argument's description in the planner's tool list: what the tool is for
+#: and what a value is, not the paragraphs real-world APIs carry.
+PLANNER_TOOL_CHARS = 200
+PLANNER_ARGUMENT_CHARS = 80
+
+
+def _shortened(fn: dict[str, Any]) -> dict[str, Any]:
+    params = fn.get("parameters") or {}
+    props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
+    short = {k: {**v, "description": str(v.get("description") or "")[:PLANNER_ARGUMENT_CHARS]}
+             if isinstance(v, dict) and v.get("description") else v for k, v in props.items()}
+    return {**fn, "description": str(fn.get("description") or "")[:PLANNER_TOOL_CHARS],
+            "parameters": {**params, "properties": short} if props else params}
+
+
 def tool_list(tools: list[Tool]) -> str:
     """Tools as the planner reads them: one ``- name: description`` entry each with its arguments
-    (types, required, descriptions): the JSON schema's information in a third fewer prompt tokens."""
-    return "\n".join(tool_line(t.openai_tool()["function"]) for t in tools)
+    (types, required, descriptions, each shortened): the JSON schema's information in a third fewer
+    prompt tokens."""
+    return "\n".join(tool_line(_shortened(t.openai_tool()["function"])) for t in tools)
 
 
 async def ask_json(
@@ -74,8 +90,9 @@ async def ask_json(
                                      name=model.__name__, tracker=tracker, describe=describe, max_repairs=max_repairs)
 
 
-def transcript(messages: list[dict[str, Any]]) -> str:
-    """The conversation as the simulated user sees it: user and assistant text only.
+def transcript(messages: list[dict[str, Any]], last: int | None = None) -> str:
+    """The conversation as the simulated user sees it: user and assistant text only, the `last` lines of it
+    (all by default; a note says when earlier ones are left out).
 
     Tool calls and tool results are hidden: a real user sees only the assistant's replies.
     """
@@ -85,4 +102,6 @@ def transcript(messages: list[dict[str, Any]]) -> str:
             lines.append(f"USER: {m.get('content') or ''}")
         elif m.get("role") == "assistant" and m.get("content"):
             lines.append(f"ASSISTANT: {m['content']}")
+    if last is not None and len(lines) > last:
+        lines = ["(earlier messages left out)", *lines[len(lines) - last:]]
     return "\n".join(lines) if lines else "(the conversation has not started yet)"

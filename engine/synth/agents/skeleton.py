@@ -160,8 +160,15 @@ def skeleton_plan(sample: Sample, tools: list[Tool], *, target_turns: int, max_t
                                              for t in plan.turns]})
 
 
+#: Characters of a tool description in the intents prompt (ToolBench descriptions run to paragraphs).
+BRIEF_DESCRIPTION_CHARS = 160
+
+
 def _as_request(description: str) -> str:
-    text = re.sub(r"\s+", " ", description).strip().rstrip(".")
+    text = re.sub(r"\s+", " ", description).strip()
+    if len(text) > BRIEF_DESCRIPTION_CHARS:
+        text = text[:BRIEF_DESCRIPTION_CHARS].rsplit(" ", 1)[0]
+    text = text.rstrip(".")
     return text[:1].lower() + text[1:] if text else ""
 
 

@@ -16,16 +16,19 @@ from toolflow.engine.jsontext import compact_json
 from toolflow.engine.llm.base import LLM, UsageTracker
 from toolflow.engine.llm.errors import StructuredOutputError
 from toolflow.engine.llm.repair import RepairFeedback
-from toolflow.engine.llm.schema import grammar_schema, schema_text, tool_line
+from toolflow.engine.llm.schema import grammar_schema
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.prompting import render
 from toolflow.engine.synth.blueprint import USABLE_CHARS, USABLE_PATTERN, value_at
 from toolflow.engine.synth.checks import validate_against
 from toolflow.engine.synth.leak_checks import value_problems
 
-#: How many earlier results the tool agent sees; enough for consistency, bounded for prompt size
-#: (every prompt token costs time on a small local model).
-MAX_EARLIER = 3
+#: How many earlier results the tool agent sees: those holding a value this call passes first, then the
+#: latest; enough for consistency, bounded for prompt size (every prompt token costs time on a small model).
+MAX_EARLIER = 2
+#: Lines of the return-field outline and characters of each field's description in the tool agent's prompt.
+OUTLINE_FIELDS = 40
+OUTLINE_DESCRIPTION_CHARS = 100
 
 
 def _values(value: Any) -> set[str]:
@@ -95,14 +98,24 @@ def require_paths(schema: dict[str, Any], paths: set[str] | None) -> dict[str, A
 
 
 def result_schema(tool: Tool, *, max_items: int = RESULT_ARRAY_ITEMS, max_chars: int = RESULT_STRING_CHARS,
-                  needed: set[str] | None = None) -> dict[str, Any]:
+                  needed: set[str] | None = None, require_all: bool = True) -> dict[str, Any]:
     """The output schema of the tool agent: the tool's return schema (any JSON object without one),
     made grammar-safe, bounded and complete (every declared field present, no empty lists), with the
     `needed` paths (fields later calls take values from) usable: a narrowing, so :func:`result_problem`
-    only has to catch what a grammar cannot express."""
-    returns = tool.returns if tool.returns is not None else {"type": "object"}
+    only has to catch what a grammar cannot express. ``require_all=False`` requires only the declared
+    required fields (for schemas too wide to fill within the token limit)."""
+    returns = _typed(tool.returns) if tool.returns is not None else {"type": "object"}
     return require_paths(grammar_schema(returns, max_string=max_chars, max_items=max_items, min_items=1,
-                                        require_all=True), needed)
+                                        require_all=require_all), needed)
+
+
+def _typed(returns: dict[str, Any]) -> dict[str, Any]:
+    """A top-level return schema with its implied type stated (``items`` alone is an array, ``properties``
+    alone an object): a grammar converter otherwise reads it as any value, and the result is free text."""
+    if "type" in returns:
+        return returns
+    implied = "array" if "items" in returns else "object" if "properties" in returns else None
+    return {**returns, "type": implied} if implied else returns
 
 
 #: Characters of a simulated JSON result per token, on the safe side: keys, quotes and short values
@@ -134,7 +147,8 @@ def result_size(schema: Any) -> int:
 def budgeted_schema(tool: Tool, *, max_items: int, max_chars: int, needed: set[str] | None,
                     max_tokens: int | None) -> dict[str, Any]:
     """`result_schema` with bounds small enough that a result fits in `max_tokens` (the tool role's output
-    limit): fewer list items first, then shorter strings, down to one item of `MIN_RESULT_CHARS`.
+    limit): fewer list items first, then shorter strings, down to one item of `MIN_RESULT_CHARS`; past
+    that, only the declared required fields stay required.
     Measured on ToolBench: wide return schemas at the llama.cpp bounds (2 items, 80 characters) ran past
     512 tokens and the cut result was rejected (`tool_sim_failed ... finish_reason=length`)."""
     schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
@@ -145,6 +159,10 @@ def budgeted_schema(tool: Tool, *, max_items: int, max_chars: int, needed: set[s
         else:
             max_chars = max(MIN_RESULT_CHARS, max_chars // 2)
         schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed)
+    if limit is not None and result_size(schema) > limit:
+        # too wide even at the smallest bounds: only the declared required fields stay required, so a
+        # result cut at the limit is completed by rule (the cut field dropped) instead of rejected
+        schema = result_schema(tool, max_items=max_items, max_chars=max_chars, needed=needed, require_all=False)
     return schema
 
 
@@ -160,6 +178,47 @@ def missing_paths(result: Any, needed: set[str] | None) -> list[str]:
         if v is None or isinstance(v, dict | list) or (isinstance(v, str) and not re.match(USABLE_PATTERN, v)):
             out.append(path)
     return out
+
+
+def _outline_type(node: dict[str, Any]) -> str:
+    if "enum" in node:
+        return "one of " + ", ".join(compact_json(v) for v in node["enum"][:8])
+    kind = node.get("type", "any")
+    if kind == "array" and isinstance(node.get("items"), dict):
+        return f"array of {_outline_type(node['items'])}"
+    return " or ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+
+
+def fields_outline(schema: Any, *, limit: int = OUTLINE_FIELDS) -> str:
+    """The return schema as the tool agent reads it: one ``- path (type): description`` line per field
+    (``hotels[].name``), instead of the schema's JSON. The grammar still enforces the whole schema; the
+    outline only says what each field means, in about half the tokens. Past `limit` fields the rest is
+    counted, not listed."""
+    lines: list[str] = []
+    stack: list[tuple[str, Any]] = [("", schema)]
+    while stack:
+        path, node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            node, path = node["items"], f"{path}[]"
+        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        for name, sub in props.items():
+            if not isinstance(sub, dict):
+                continue
+            full = f"{path}.{name}" if path else name
+            desc = " ".join(str(sub.get("description") or "").split())[:OUTLINE_DESCRIPTION_CHARS]
+            lines.append(f"- {full} ({_outline_type(sub)})" + (f": {desc}" if desc else ""))
+            stack.append((full, sub))
+    if not lines:
+        return "any JSON object"
+    more = f"\n(and {len(lines) - limit} more fields)" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
+
+
+def tool_head(tool: Tool) -> str:
+    """The tool as the tool agent reads it: its name and description (the call shows the arguments)."""
+    return f"{tool.name}: {' '.join((tool.description or '').split())[:300]}"
 
 
 def result_problem(tool: Tool, result: Any) -> str | None:
@@ -195,12 +254,10 @@ async def simulate(
     is completed by rule (the cut item dropped) when what remains is acceptable. Raises ToolSimError when
     no acceptable result came back.
     """
-    returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object",
-                                                                             "description": "any JSON object"}
+    returns = grammar_schema(tool.returns) if tool.returns is not None else {"type": "object"}
     shown = relevant_earlier(earlier, arguments)
     messages: list[dict[str, Any]] = [
-        {"role": "system", "content": render("tool", tool=tool_line(tool.openai_tool()["function"]),
-                                             returns=schema_text(returns))},
+        {"role": "system", "content": render("tool", tool=tool_head(tool), returns=fields_outline(returns))},
         {"role": "user", "content": render(
             "tool_call",
             earlier="\n".join(compact_json(e) for e in shown) or "(none)",

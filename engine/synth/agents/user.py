@@ -19,6 +19,10 @@ from toolflow.engine.synth.agents.prompting import ask_json, render, transcript
 from toolflow.engine.synth.leak_checks import echoes, quoted_fragment, scaffolding_fragments
 from toolflow.engine.synth.text import is_identifier_like, mentions_name, prose_problem
 
+#: The latest user and assistant messages the user agent reads: the exchange it answers and the one before
+#: (what "that hotel" refers to); the whole transcript grew every user prompt with the dialogue's length.
+TRANSCRIPT_LINES = 4
+
 
 class UserTurn(BaseModel):
     """What the user agent answers with."""
@@ -130,7 +134,7 @@ async def next_user_message(
     An empty message (unless an improvising user is done), markup or a tool name is fed back for a
     re-ask (`max_repairs`, default the LLM's budget).
     """
-    seen = transcript(history)
+    seen = transcript(history, last=TRANSCRIPT_LINES)
     if turn is None:
         capabilities = "\n".join(f"- {t.description or t.name.replace('_', ' ')}" for t in tools)
         prompt = render("user_noplan", transcript=seen, capabilities=capabilities, turn=turn_number + 1,
