@@ -104,6 +104,9 @@ class OnnxEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle threads sleep instead of spinning: the same wall time alone, a third less CPU on a busy machine.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Every batch has another shape: a memory arena would keep the largest of each, growing for hours.
+        opts.enable_cpu_mem_arena = False
+        opts.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(onnx_model_path(backend, root)), opts,
                                             providers=["CPUExecutionProvider"])
 
