@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolflow.engine.graph.build import GraphData, build_graph
-from toolflow.engine.graph.embedding import EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
+from toolflow.engine.graph.embedding import (
+    DEFAULT_MODEL,
+    EmbeddingCache,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+)
 from toolflow.engine.models import Tool
 from toolflow.loaders import load_tools
 
@@ -28,7 +33,7 @@ def example_tools() -> list[Tool]:
 def real_graph(tools: list[Tool], threshold: float = 0.82) -> GraphData:
     cache = persistent_cache()
     try:
-        data, _ = build_graph(tools, SentenceTransformerEmbedder, "all-MiniLM-L6-v2", cache=cache, threshold=threshold)
+        data, _ = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold)
     finally:
         cache.close()
     return data

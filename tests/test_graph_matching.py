@@ -12,7 +12,7 @@ import pytest
 from graph_helpers import persistent_cache
 
 from toolflow.engine.graph.build import build_graph
-from toolflow.engine.graph.embedding import SentenceTransformerEmbedder
+from toolflow.engine.graph.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from toolflow.engine.graph.facts import field_facts, name_tokens, singular, tool_entity
 from toolflow.engine.graph.fields import MAX_RETURN_FIELDS, param_fields, return_fields
 from toolflow.engine.graph.matching import score_pair
@@ -198,7 +198,7 @@ MISS_TOOLS = [LOOKUP, QUOTE, LOGIN, BALANCE, TRANSFER, RAPID, GET_TICKET, CLOSE_
 def _real(tools: list[Tool], match: str):
     cache = persistent_cache()
     try:
-        data, _ = build_graph(tools, SentenceTransformerEmbedder, "all-MiniLM-L6-v2", cache=cache, match=match)
+        data, _ = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, match=match)
     finally:
         cache.close()
     return data

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from graph_helpers import example_tools, persistent_cache
 
 from toolflow.engine.graph.build import build_graph
-from toolflow.engine.graph.embedding import SentenceTransformerEmbedder
+from toolflow.engine.graph.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from toolflow.engine.retrieval import Retriever
 from toolflow.engine.retrieval.evaluate import EvalFileError, query_metrics, read_eval_file
 from toolflow.engine.retrieval.models import METHODS
@@ -28,7 +28,7 @@ def travel_graph():
     """Real embeddings; SIMILAR down to 0.5 so the 13 tools have alternatives (for hard negatives)."""
     cache = persistent_cache()
     try:
-        data, _ = build_graph(example_tools(), SentenceTransformerEmbedder, "all-MiniLM-L6-v2", cache=cache,
+        data, _ = build_graph(example_tools(), SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache,
                               similar_threshold=0.5)
     finally:
         cache.close()

@@ -25,8 +25,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from toolflow.engine.graph.edge_scorer import score_feeds
-from toolflow.engine.graph.edges import FeedsEdge, GraphData, MatchEdge, SharesEdge, SimilarEdge
+from toolflow.engine.graph.aggregate import (
+    aggregate,
+    aggregate_evidence,
+    max_degree,
+    score_edges,
+    similar_edges,
+)
+from toolflow.engine.graph.edges import GraphData
 from toolflow.engine.graph.embedding import Embedder, EmbeddingCache, embed_texts
 from toolflow.engine.graph.entities import INFERRED_SOURCES, entity_ref_matches
 from toolflow.engine.graph.facts import is_delete
@@ -200,6 +206,31 @@ def build_graph(
     if match not in MATCH_MODES:
         raise ValueError(f"--match must be one of {', '.join(MATCH_MODES)}, got {match!r}")
     rep = BuildReport(tools=len(tools))
+    fs = _collect_fields(tools, match, returns, rep)
+    t0 = time.perf_counter()
+    progress("embed", 0, len(fs.texts))
+    vectors, rep.embedded = embed_texts(
+        fs.texts, embedder_factory, cache, model_name, on_progress=lambda n: progress("embed", n, None)
+    )
+    rep.seconds["embed"] = time.perf_counter() - t0
+    nb = _neighbours(fs, vectors, threshold, knn_k, similar_threshold, similar_k, rep)
+    return _edges(fs, nb, vectors, match, threshold, fanout, edge_scorer, rep), rep
+
+
+@dataclass
+class _Fields:
+    """The sorted tools, their fields split by role, and the distinct texts to embed."""
+
+    tools: list[Tool]
+    all_fields: list[FieldNode]
+    params: list[FieldNode]
+    returns: list[FieldNode]
+    tool_texts: list[str]
+    texts: list[str]
+    text_index: dict[str, int]
+
+
+def _collect_fields(tools: list[Tool], match: str, returns: str, rep: BuildReport) -> _Fields:
     t0 = time.perf_counter()
     tools = sorted(tools, key=lambda t: t.id)
     # Returns inferred from names and prose (``returns="infer"``) take part in the evidence rule only.
@@ -208,132 +239,86 @@ def build_graph(
     # Inferred handles match by entity alone (entities.py): embedding their texts would cost time, not edges.
     matchable = [f for f in all_fields if is_matchable(f) and f.source not in INFERRED_SOURCES]
     rep.matchable_fields = len(matchable)
-    params = [f for f in matchable if f.role == "param"]
-    returns = [f for f in matchable if f.role == "return"]
     tool_texts = [tool_text(t) for t in tools]
-
+    # Each distinct text once, whichever fields and tools share it.
     texts = sorted({f.text for f in matchable} | set(tool_texts))
-    text_index = {t: i for i, t in enumerate(texts)}
     rep.distinct_texts = len(texts)
+    fs = _Fields(tools, all_fields, [f for f in matchable if f.role == "param"],
+                 [f for f in matchable if f.role == "return"], tool_texts, texts, {t: i for i, t in enumerate(texts)})
     rep.seconds["fields"] = time.perf_counter() - t0
+    return fs
 
-    t0 = time.perf_counter()
-    progress("embed", 0, len(texts))
-    vectors, rep.embedded = embed_texts(
-        texts, embedder_factory, cache, model_name, on_progress=lambda n: progress("embed", n, None)
-    )
-    rep.seconds["embed"] = time.perf_counter() - t0
 
+@dataclass
+class _Neighbours:
+    """Text groups per role, their partners above the threshold, and the tool pairs for SIMILAR."""
+
+    pg: _TextGroups
+    rg: _TextGroups
+    rp_partners: list[list[tuple[int, float]]]
+    pp_partners: list[list[tuple[int, float]]]
+    tool_vecs: np.ndarray
+    sim_pairs: object
+
+
+def _neighbours(fs: _Fields, vectors: np.ndarray, threshold: float, knn_k: int, similar_threshold: float,
+                similar_k: int, rep: BuildReport) -> _Neighbours:
     t0 = time.perf_counter()
-    pg = _TextGroups(params, text_index)
-    rg = _TextGroups(returns, text_index)
+    pg = _TextGroups(fs.params, fs.text_index)
+    rg = _TextGroups(fs.returns, fs.text_index)
     # One index over the parameter texts serves both searches (R-P and P-P share the base).
     param_index = build_index(vectors[pg.text_ids]) if len(pg.text_ids) else None
     rp_partners = _partners(rg, pg, vectors, threshold, knn_k, same_space=False, index=param_index)
     pp_partners = _partners(pg, pg, vectors, threshold, knn_k, same_space=True, index=param_index)
-    tool_vecs = vectors[[text_index[t] for t in tool_texts]] if tools else np.zeros((0, vectors.shape[1]), np.float32)
+    tool_vecs = (vectors[[fs.text_index[t] for t in fs.tool_texts]] if fs.tools
+                 else np.zeros((0, vectors.shape[1]), np.float32))
     sim_pairs = threshold_pairs(tool_vecs, tool_vecs, similar_threshold, k=similar_k, exclude_self=True)
     rep.seconds["knn"] = time.perf_counter() - t0
+    return _Neighbours(pg, rg, rp_partners, pp_partners, tool_vecs, sim_pairs)
 
+
+def _edges(fs: _Fields, nb: _Neighbours, vectors: np.ndarray, match: str, threshold: float, fanout: int,
+           edge_scorer: str, rep: BuildReport) -> GraphData:
+    """Field pairs (R-P by `match`'s rule, P-P by damping) aggregated into tool edges; fills `rep`."""
     t0 = time.perf_counter()
+    params, returns = fs.params, fs.returns
     if match == "evidence":
         rp_matches, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"], ev_returns, ev_params = (
-            _evidence_matches(tools, all_fields, returns, params, pg, rg, rp_partners, vectors, text_index,
-                              threshold, fanout)
+            _evidence_matches(fs, nb, vectors, threshold, fanout)
         )
         rp = [(m.src, m.dst, m.score) for m in rp_matches if m.src >= 0]
         rep.seconds["match"] = time.perf_counter() - t0
         t0 = time.perf_counter()  # "edges" below is the rest: P-P linking and aggregation
     else:
         rp, rep.pairs_before["R-P"], rep.max_field_degree_before["R-P"] = _link(
-            returns, params, rg, pg, rp_partners, fanout
+            returns, params, nb.rg, nb.pg, nb.rp_partners, fanout
         )
         ev_returns, ev_params, rp_matches = returns, params, []
-    pp, rep.pairs_before["P-P"], rep.max_field_degree_before["P-P"] = _link(params, params, pg, pg, pp_partners, fanout)
+    pp, rep.pairs_before["P-P"], rep.max_field_degree_before["P-P"] = _link(
+        params, params, nb.pg, nb.pg, nb.pp_partners, fanout
+    )
     rep.pairs_after = {"R-P": len(rp), "P-P": len(pp)}
     rep.max_field_degree_after = {
-        "R-P": _max_degree((ev_returns[a].id for a, _, _ in rp)),
-        "P-P": _max_degree((params[a].id for a, _, _ in pp)),
+        "R-P": max_degree((ev_returns[a].id for a, _, _ in rp)),
+        "P-P": max_degree((params[a].id for a, _, _ in pp)),
     }
-    data = GraphData(tools=tools, tool_embeddings=tool_vecs, fields=all_fields)
+    data = GraphData(tools=fs.tools, tool_embeddings=nb.tool_vecs, fields=fs.all_fields)
     if match == "evidence":
-        data.feeds, feeds_matches = _aggregate_evidence(rp_matches, ev_returns, ev_params, tools)
-        data.feeds, feeds_matches = _score_edges(data.feeds, feeds_matches, all_fields, edge_scorer)
+        data.feeds, feeds_matches = aggregate_evidence(rp_matches, ev_returns, ev_params, fs.tools)
+        data.feeds, feeds_matches = score_edges(data.feeds, feeds_matches, fs.all_fields, edge_scorer)
     else:
-        data.feeds, feeds_matches = _aggregate(rp, returns, params, directed=True, kind="FEEDS")
-    data.shares, shares_matches = _aggregate(pp, params, params, directed=False, kind="SHARES_INPUT")
+        data.feeds, feeds_matches = aggregate(rp, returns, params, directed=True, kind="FEEDS")
+    data.shares, shares_matches = aggregate(pp, params, params, directed=False, kind="SHARES_INPUT")
     data.matches = feeds_matches + shares_matches
-    data.similar = _similar_edges(tools, sim_pairs)
-    rep.edges = {
-        "FEEDS": len(data.feeds),
-        "SHARES_INPUT": len(data.shares),
-        "SIMILAR": len(data.similar),
-        "MATCHES": len(data.matches),
-    }
+    data.similar = similar_edges(fs.tools, nb.sim_pairs)
+    rep.edges = {"FEEDS": len(data.feeds), "SHARES_INPUT": len(data.shares), "SIMILAR": len(data.similar),
+                 "MATCHES": len(data.matches)}
     rep.seconds["edges"] = time.perf_counter() - t0
-    return data, rep
-
-
-def _max_degree(ids) -> int:
-    counts: dict[str, int] = defaultdict(int)
-    for i in ids:
-        counts[i] += 1
-    return max(counts.values(), default=0)
-
-
-def _aggregate(
-    pairs: list[tuple[int, int, float]],
-    src_fields: list[FieldNode],
-    dst_fields: list[FieldNode],
-    directed: bool,
-    kind: str,
-) -> tuple[list[FeedsEdge] | list[SharesEdge], list[MatchEdge]]:
-    """Tool-level edges (best field pair per tool pair) and the field-level MATCHES behind them."""
-    best: dict[tuple[str, str], tuple[float, FieldNode, FieldNode]] = {}
-    for a, b, score in pairs:
-        fa, fb = src_fields[a], dst_fields[b]
-        if not directed and fa.tool_id > fb.tool_id:
-            fa, fb = fb, fa
-        key = (fa.tool_id, fb.tool_id)
-        cur = best.get(key)
-        if cur is None or (score, fb.id, fa.id) > (cur[0], cur[2].id, cur[1].id):
-            best[key] = (score, fa, fb)
-    edges: list = []
-    matches: list[MatchEdge] = []
-    for (src, dst), (score, fa, fb) in sorted(best.items()):
-        s = round(float(score), 6)
-        if directed:  # the paper's rule: one kind of evidence, the cosine is the score
-            edges.append({"src": src, "dst": dst, "score": s, "from_field": fa.path or fa.name,
-                          "to_param": fb.path or fb.name, "evidence": "embedding", "cosine": s})
-        else:
-            edges.append({"src": src, "dst": dst, "score": s, "param_a": fa.name, "param_b": fb.name})
-        matches.append({"src": fa.id, "dst": fb.id, "score": s, "kind": kind})
-    return edges, matches
-
-
-def _similar_edges(tools: list[Tool], pairs) -> list[SimilarEdge]:
-    best: dict[tuple[str, str], float] = {}
-    for i, j, s in zip(pairs.qi.tolist(), pairs.bj.tolist(), pairs.score.tolist(), strict=True):
-        a, b = tools[i].id, tools[j].id
-        if a == b:
-            continue
-        key = (a, b) if a < b else (b, a)
-        best[key] = max(best.get(key, 0.0), float(s))
-    return [{"src": a, "dst": b, "score": round(s, 6)} for (a, b), s in sorted(best.items())]
+    return data
 
 
 def _evidence_matches(
-    tools: list[Tool],
-    all_fields: list[FieldNode],
-    returns: list[FieldNode],
-    params: list[FieldNode],
-    pg: _TextGroups,
-    rg: _TextGroups,
-    rp_partners: list[list[tuple[int, float]]],
-    vectors: np.ndarray,
-    text_index: dict[str, int],
-    threshold: float,
-    fanout: int,
+    fs: _Fields, nb: _Neighbours, vectors: np.ndarray, threshold: float, fanout: int
 ) -> tuple[list, int, int, list[FieldNode], list[FieldNode]]:
     """Run the evidence rule over every return field and parameter (the rule decides what is matchable).
 
@@ -343,8 +328,10 @@ def _evidence_matches(
     """
     from toolflow.engine.graph.matching import link_matches, match_fields
 
-    ev_returns = [f for f in all_fields if f.role == "return"]
-    ev_params = [f for f in all_fields if f.role == "param"]
+    tools, returns, params, pg, rg = fs.tools, fs.returns, fs.params, nb.pg, nb.rg
+    text_index = fs.text_index
+    ev_returns = [f for f in fs.all_fields if f.role == "return"]
+    ev_params = [f for f in fs.all_fields if f.role == "param"]
     par_pos = {f.id: j for j, f in enumerate(ev_params)}
     ret_pos = {f.id: i for i, f in enumerate(ev_returns)}
     ret_vec = [text_index.get(f.text) for f in ev_returns]
@@ -352,7 +339,7 @@ def _evidence_matches(
     partners: dict[int, list[int]] = {}
     limit = 4 * fanout
     for g, members in enumerate(rg.members):
-        plist = rp_partners[g]
+        plist = nb.rp_partners[g]
         if not plist:
             continue
         for fi in members:
@@ -377,42 +364,3 @@ def _evidence_matches(
     return kept, scored, max_before, ev_returns, ev_params
 
 
-def _score_edges(
-    feeds: list[dict], matches: list[dict], fields: list[FieldNode], mode: str
-) -> tuple[list[dict], list[dict]]:
-    """The calibrated probability on each evidence edge (`edge_scorer.py`); `filter` also drops the
-    edges under the shipped cut and the field pairs behind them."""
-    kept = score_feeds(feeds, mode)
-    if len(kept) == len(feeds):
-        return kept, matches
-    tool_of = {f.id: f.tool_id for f in fields}
-    pairs = {(e["src"], e["dst"]) for e in kept}
-    return kept, [m for m in matches if (tool_of.get(m["src"]), tool_of.get(m["dst"])) in pairs]
-
-
-def _aggregate_evidence(
-    matches: list, src_fields: list[FieldNode], dst_fields: list[FieldNode], tools: list[Tool]
-) -> tuple[list[dict], list[dict]]:
-    """Tool-level FEEDS (the best field pair per tool pair, with its evidence) and the MATCHES behind them."""
-    best: dict[tuple[str, str], tuple] = {}
-    for m in matches:
-        fa = src_fields[m.src] if m.src >= 0 else None
-        fb = dst_fields[m.dst]
-        src_tool = fa.tool_id if fa is not None else m.src_tool
-        key = (src_tool, fb.tool_id)
-        rank = (m.score, "link" in m.evidence, fb.id, fa.id if fa else "")
-        cur = best.get(key)
-        if cur is None or rank > cur[0]:
-            best[key] = (rank, m, fa, fb)
-    edges, field_edges = [], []
-    for (src, dst), (_, m, fa, fb) in sorted(best.items()):
-        s = round(float(m.score), 6)
-        from_field = (fa.path or fa.name) if fa is not None else m.from_path
-        edges.append({
-            "src": src, "dst": dst, "score": s, "from_field": from_field, "to_param": fb.path or fb.name,
-            "evidence": "+".join(m.evidence), "cosine": None if m.cosine is None else round(float(m.cosine), 6),
-            "returns_source": fa.source if fa is not None else "declared",
-        })
-        if fa is not None:
-            field_edges.append({"src": fa.id, "dst": fb.id, "score": s, "kind": "FEEDS"})
-    return edges, field_edges

