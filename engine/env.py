@@ -18,6 +18,7 @@ ENV_VARS: dict[str, str] = {
     "NEO4J_PASSWORD": "Neo4j password when the URI names none.",
     "NEO4J_DATABASE": "Neo4j database (default: the server's default).",
     "TOOLFLOW_PROMPTS_DIR": "A folder of prompt files replacing the shipped ones.",
+    "TOOLFLOW_EMBED_BACKEND": "Embedding backend: onnx-int8 (default), onnx, or torch; part of the cache key.",
 }
 
 #: Families read by `LLMSettings.from_env` (engine/llm/settings.py): TOOLFLOW_<SETTING>,

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from toolflow.engine.env import env
+
 MODEL = "all-MiniLM-L6-v2"
 DIM = 384
 #: The backend used when ``TOOLFLOW_EMBED_BACKEND`` is unset: ONNX Runtime with int8 weights is the fastest
@@ -30,7 +32,7 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 
 def embed_backend() -> str:
     """``$TOOLFLOW_EMBED_BACKEND`` or `DEFAULT_BACKEND`; an unknown name is an error naming the variable."""
-    name = os.environ.get("TOOLFLOW_EMBED_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+    name = (env("TOOLFLOW_EMBED_BACKEND") or "").strip().lower() or DEFAULT_BACKEND
     if name not in BACKENDS:
         raise ValueError(f"TOOLFLOW_EMBED_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
     return name
