@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
-from toolflow.engine.sampling.batch_walk import BatchWalk, build_adjacency
+from toolflow.engine.sampling.adjacency import build_adjacency
+from toolflow.engine.sampling.batch_walk import BatchWalk
 from toolflow.engine.sampling.neighbours import (
     JUMP,
     NeighbourCache,
@@ -163,7 +164,7 @@ class WalkSampler(Sampler):
             raise ValueError(f"feeds_weight must be 'auto' or a number > 0, got {feeds_weight!r}")
         self.feeds_weight_option = feeds_weight
         self._feeds_weight: float | None = None
-        self._adjacency: Any = None  # batch_walk.Adjacency once the whole graph's walk edges are loaded
+        self._adjacency: Any = None  # adjacency.Adjacency once the whole graph's walk edges are loaded
         self.steps = 0  # walk_neighbors queries run (the round trips that scale with walk length)
         self._pool: list[str] | None = None
         self._version: object = _UNKNOWN  # the store's graph version once asked (None: it cannot tell)

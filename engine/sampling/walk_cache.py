@@ -30,7 +30,7 @@ class PreparedWalk:
     tool_ids: list[str]  # every tool, sorted
     pool: list[str]  # sorted ids walks start and jump from
     feeds_weight: float  # the FEEDS weight the adjacency was built with
-    adjacency: Any  # batch_walk.Adjacency
+    adjacency: Any  # adjacency.Adjacency
 
 
 def freeze(prepared: PreparedWalk) -> PreparedWalk:
