@@ -190,6 +190,11 @@ def compare_paths(store, n: int, m: int, batch: int, seed: int, vec_samples: lis
 
 def graph_data(args, console):
     """(GraphData, description) for the graph the flags ask for."""
+    if args.graph_pickle:  # a GraphData another builder made (e.g. another checkout's embedding backend)
+        import pickle
+
+        with args.graph_pickle.open("rb") as fh:
+            return pickle.load(fh), f"the graph pickled in {args.graph_pickle.name}"
     if args.synthetic:
         from toolflow.engine.sampling.synthetic import synthetic_graph
 
@@ -234,6 +239,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--allow-embed", action="store_true", help="embed texts missing from the cache (slow)")
     ap.add_argument("--stores", default="neo4j,ladybug")
     ap.add_argument("--raw", type=Path, help="a folder of raw ToolBench files (e.g. ../shared/data/raw/toolbench)")
+    ap.add_argument("--graph-pickle", type=Path, help="a pickled GraphData to bench (a build made elsewhere; trusted files only)")
     ap.add_argument("--synthetic", type=int, default=0, help="a seeded synthetic graph of this many tools")
     ap.add_argument("--synthetic-degree", type=float, default=3.0,
                     help="mean walk-edge degree of its connected tools (25 gives the full ToolBench graph's ~300k edges)")
