@@ -122,7 +122,9 @@ class WalkSampler(Sampler):
     ``batch_size=1, reuse_neighbors=False`` is the one-query-per-walker-per-step baseline the benchmark
     compares against. ``fetch`` chooses how neighbourhoods arrive: "all" = one scan of every walk edge
     and draws vectorized over the batch (batch_walk.py), "steps" = one lookup per step for the tools not
-    seen yet and scalar draws, "auto" = "all" for large batches (``_vectorized``). Both give the same samples. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
+    seen yet and scalar draws, "auto" = "all" for large batches (``_vectorized``). Both give the same samples.
+    The whole graph, once read, is kept per store and graph version (walk_cache.py): a later sampler on the
+    same build reads no edges. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
     run spreads over the tool set instead of circling its hubs; uses update as walkers advance, so then a
     sample also depends on the batch size (without coverage it does not).
     """
