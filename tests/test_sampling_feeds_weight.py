@@ -10,6 +10,7 @@ from sampling_graphs import make_graph, make_tool, mixed_graph
 from toolflow.engine.sampling import WalkSampler
 from toolflow.engine.sampling.report import relatedness_report
 from toolflow.engine.sampling.synthetic import synthetic_graph
+from toolflow.engine.sampling.walk_cache import WALK_CACHE
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 
@@ -74,6 +75,7 @@ def test_bad_weight_is_refused(tmp_path):
 )
 def test_vectorized_walk_equals_per_step_walk(synthetic, options):
     """fetch='all' (one edge scan, vectorized draws) and fetch='steps' (per-step lookups, scalar draws)."""
+    WALK_CACHE.clear()  # the vectorized sampler reads the graph itself, whatever ran before on this store
     vec = WalkSampler(synthetic, fetch="all", **options)
     step = WalkSampler(synthetic, fetch="steps", batch_size=300, **options)
     a = [s.model_dump() for s in vec.sample(1500, seed=6)]

@@ -6,6 +6,7 @@ import pytest
 
 from toolflow.engine.sampling import WalkSampler
 from toolflow.engine.sampling.synthetic import synthetic_graph
+from toolflow.engine.sampling.walk_cache import WALK_CACHE
 from toolflow.engine.stores import open_store
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
@@ -41,3 +42,21 @@ def test_vectorized_walk_is_the_same_on_both_stores_and_both_paths(stores, optio
     assert all(r == ref for r in runs.values())
     assert sum(e["type"] == "FEEDS" for s in ref for e in s["edges"]) > 100
     assert WalkSampler(neo, **options).feeds_weight == WalkSampler(lb, **options).feeds_weight
+
+
+def test_the_build_id_keys_the_prepared_graph(stores):
+    """Neo4j's graph version is the current build's id: a new sampler on it reads no edges, a rebuild does."""
+    neo, lb = stores
+    WALK_CACHE.clear()
+    version = neo.graph_version()
+    assert version and neo.graph_version() == version
+    cold, warm = WalkSampler(neo), WalkSampler(neo)
+    first = [s.model_dump() for s in cold.sample(800, seed=3)]
+    assert [s.model_dump() for s in warm.sample(800, seed=3)] == first
+    assert (cold.steps, warm.steps, warm.round_trips) == (1, 0, 1)
+    assert [s.model_dump() for s in WalkSampler(lb).sample(800, seed=3)] == first
+    neo.write_graph(synthetic_graph(2000, seed=9))  # the same graph, as a new build
+    assert neo.graph_version() != version
+    rebuilt = WalkSampler(neo)
+    assert [s.model_dump() for s in rebuilt.sample(800, seed=3)] == first
+    assert rebuilt.steps == 1

@@ -21,6 +21,7 @@ from toolflow.engine.sampling.neighbours import (
     weighted_index,
 )
 from toolflow.engine.sampling.report import coverage, gini, usage_counts
+from toolflow.engine.sampling.walk_cache import WALK_CACHE
 from toolflow.engine.stores.ladybug_store import LadybugStore
 
 
@@ -156,13 +157,17 @@ def test_more_tools_asked_than_the_graph_has(stores):
 
 def test_round_trips_grow_with_walk_length_not_with_samples(stores):
     store, _ = stores["mixed"]
+    WALK_CACHE.clear()  # earlier tests prepared this graph: measure a first read
     small, large = WalkSampler(store), WalkSampler(store)
-    small.sample(20, seed=0)
     large.sample(2000, seed=0)
+    small.sample(20, seed=0)
     assert 1 <= large.steps <= 5 - 1  # one query per added tool at most, whatever the sample count
-    # plus the tool count that chose the whole-graph read; that read (one step) also gives the start pool and
-    # the FEEDS weight's type masses, which cost a query each before
-    assert large.round_trips == large.steps + 1
+    # plus the graph version (the cache key) and the tool count that chose the whole-graph read; that read (one
+    # step) also gives the start pool and the FEEDS weight's type masses, which cost a query each before
+    assert large.round_trips == large.steps + 2
+    warm = WalkSampler(store)  # the same graph version: prepared already, so no graph read at all
+    assert [s.model_dump() for s in warm.sample(2000, seed=0)] == [s.model_dump() for s in large.sample(2000, seed=0)]
+    assert (warm.steps, warm.round_trips) == (0, 1)
     again = large.round_trips
     large.sample(2000, seed=1)
     assert large.round_trips == again  # every neighbourhood is known by now
@@ -258,7 +263,8 @@ def test_field_names_with_a_bar_fall_back_to_the_edge_query(tmp_path):
         sampler = WalkSampler(store, min_tools=2, max_tools=2)
         samples = sampler.sample(4, seed=0)
     assert all(s.edges[0].fields == ["x|y", "in_b"] and s.edges[0].source == "a" for s in samples)
-    assert sampler.round_trips == 3  # tool count, the whole graph (pool and FEEDS weight too), one walk_edges lookup
+    # graph version (the cache key), tool count, the whole graph (pool and FEEDS weight too), one walk_edges lookup
+    assert sampler.round_trips == 4
 
 
 def test_weighted_index():

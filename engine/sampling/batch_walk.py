@@ -5,7 +5,7 @@ Generator per sample, a bisection per step, a pydantic model per edge) and in pe
 thousand neighbourhoods. Here:
 
   * the graph's walk edges come in one scan (``walk_graph``, walk_graph.py) when a batch would stand on a large part
-    of it, and become one CSR adjacency over the start pool (``Adjacency``): per tool, neighbours sorted by
+    of it, and become one CSR adjacency over the start pool (adjacency.py): per tool, neighbours sorted by
     id, weights, running sums and the recorded edge — the very values ``walk.neighbourhood`` computes, in
     the same float operations, so draws land on the same neighbours;
   * every walker's random stream is computed for the batch at once (``streams.batch_streams``);
@@ -22,13 +22,13 @@ tests/test_sampling_golden.py pins the samples to those of the scalar sampler be
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
+from toolflow.engine.sampling.adjacency import Adjacency
 from toolflow.engine.sampling.neighbours import (
     DIRECTED_TYPES,
     JUMP,
@@ -41,108 +41,8 @@ from toolflow.engine.sampling.neighbours import (
 )
 from toolflow.engine.sampling.records import sample_id
 from toolflow.engine.sampling.streams import Stream, batch_streams
-from toolflow.engine.sampling.walk_graph import WalkGraph
 
 BIG = np.iinfo(np.int64).max
-
-
-@dataclass
-class Adjacency:
-    """Neighbourhoods of the pool's tools as CSR arrays; tool i's neighbours are ``nbr[start[i]:start[i+1]]``."""
-
-    start: np.ndarray  # int64, len(pool) + 1
-    nbr: np.ndarray  # int64 pool indices, ascending within a tool (= sorted by id: the pool is sorted)
-    weight: np.ndarray  # float64: summed (type-weighted) scores of the edges joining the pair
-    cum: np.ndarray  # float64: running sum of weight within each tool
-    best_score: np.ndarray  # float64: raw score of the recorded edge (highest score, then largest detail)
-    best_entry: np.ndarray  # int64: that edge as an entry of ``detail_of`` (stored edges, then their reverses)
-    detail_of: Callable[[int], str]  # an entry's 'TYPE|1|src_field|cand_field' string
-
-    def best_detail(self, g: int) -> str:
-        """The recorded edge's detail string of neighbour entry g, built when asked: a run reads a few
-        thousand of them, and formatting all 640k of the full ToolBench graph up front took a second."""
-        return self.detail_of(int(self.best_entry[g]))
-
-    def neighbourhood(self, i: int, names: Sequence[str]) -> Neighbourhood:
-        """Tool i's neighbourhood in ``walk.neighbourhood``'s shape, for the scalar steps."""
-        s, e = int(self.start[i]), int(self.start[i + 1])
-        return (
-            [names[j] for j in self.nbr[s:e].tolist()],
-            self.weight[s:e].tolist(),
-            list(zip(self.best_score[s:e].tolist(), [self.best_detail(g) for g in range(s, e)], strict=True)),
-            self.cum[s:e].tolist(),
-        )
-
-
-def build_adjacency(graph: WalkGraph, type_weights: Mapping[str, float] | None = None) -> Adjacency:
-    """CSR adjacency from the walk's graph: each stored edge joins both its ends, as walk_neighbors does.
-
-    Per tool the entries are sorted by (neighbour, score, detail), the order ``walk.neighbourhood`` sorts
-    in, and the weights of one neighbour's edges are added in that order, so every float is the same.
-    """
-    n, n_edges = len(graph.pool), len(graph.src)
-    kind, fa, fb = graph.kind, graph.field_a, graph.field_b
-    a, b = graph.src, graph.dst
-    owner = np.concatenate([a, b])
-    cand = np.concatenate([b, a])
-    sc = np.concatenate([graph.score, graph.score])
-    weights = type_weights or {}
-    by_kind = {k: weights.get(k, 1.0) for k in set(kind)}
-    tw1 = np.fromiter((by_kind[k] for k in kind), dtype=np.float64, count=n_edges)
-    tw = np.concatenate([tw1, tw1])
-
-    def detail(i: int) -> str:
-        """Entry i's detail string: the stored direction for the first n_edges entries, the reverse after."""
-        if i < n_edges:
-            return f"{kind[i]}|1|{fa[i]}|{fb[i]}"
-        j = i - n_edges
-        return f"{kind[j]}|0|{fb[j]}|{fa[j]}"
-
-    # Sorted by (owner, neighbour, score, detail). The numbers sort in numpy; the detail string only breaks
-    # ties of all three, which are rare, so it is built for those runs and for the recorded edges alone
-    # (formatting and sorting 640k strings was half of this function on the full ToolBench graph).
-    order = np.lexsort((sc, cand, owner))  # stable: full ties keep the rows' order, as before
-    o, c, v = owner[order], cand[order], sc[order]
-    tie = (o[1:] == o[:-1]) & (c[1:] == c[:-1]) & (v[1:] == v[:-1])
-    if tie.any():  # runs of equal (owner, neighbour, score): order them by detail
-        bounds = np.flatnonzero(np.diff(np.concatenate([[0], tie.astype(np.int8), [0]])))
-        for lo, hi in zip(bounds[0::2].tolist(), (bounds[1::2] + 1).tolist(), strict=True):
-            order[lo:hi] = sorted(order[lo:hi].tolist(), key=detail)  # stable, as lexsort was
-    owner, cand, sc, tw = owner[order], cand[order], sc[order], tw[order]
-    contrib = sc if type_weights is None else sc * tw
-    # one entry per (owner, neighbour): weights added in sorted order; the last edge of a group is recorded
-    first = np.ones(len(owner), dtype=bool)
-    if len(owner):
-        first[1:] = (owner[1:] != owner[:-1]) | (cand[1:] != cand[:-1])
-    heads = np.flatnonzero(first)
-    ends = np.append(heads[1:], len(owner)) if len(heads) else heads
-    weight = contrib[heads].copy()
-    sizes = ends - heads
-    for j in range(1, int(sizes.max()) if len(sizes) else 0):
-        m = sizes > j
-        weight[m] = weight[m] + contrib[heads[m] + j]
-    last = ends - 1
-    g_owner = owner[heads]
-    start = np.searchsorted(g_owner, np.arange(n + 1), side="left").astype(np.int64)
-    cum = weight.copy()
-    seg_len = np.diff(start)
-    # sequential sums, as itertools.accumulate; each round only over the tools with that many neighbours
-    # (a pass over every tool per round cost O(tools × largest degree): most of this function on ToolBench)
-    act, j = np.flatnonzero(seg_len > 1), 1
-    while len(act):
-        idx = start[act] + j
-        cum[idx] = cum[idx - 1] + weight[idx]
-        j += 1
-        act = act[seg_len[act] > j]
-    return Adjacency(
-        start=start,
-        nbr=cand[heads],
-        weight=weight,
-        cum=cum,
-        best_score=sc[last],
-        best_entry=order[last],
-        detail_of=detail,
-    )
 
 
 def seg_bisect(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray, x: np.ndarray, right: bool) -> np.ndarray:
@@ -254,11 +154,31 @@ class BatchWalk:
         s = np.where(in_pool, adj.start[safe], 0)
         e = np.where(in_pool, adj.start[safe + 1], 0)
         deg = e - s
+        skip, nskip = self._visited_entries(active, s, e, deg)
+        acc = np.zeros(len(active), dtype=np.float64)
+        for j in range(self.max_tools):  # the visited neighbours' weight, added in their entries' order
+            m = j < nskip
+            if m.any():
+                acc = np.where(m, acc + adj.weight[np.where(m, s + skip[:, j], 0)], acc)
+        total = np.where(deg > 0, adj.cum[np.maximum(e - 1, 0)] if len(adj.cum) else 0.0, 0.0) - acc
+        ok = in_pool & (deg > 0) & (nskip < deg) & (total > 0.0)
+        slow = active[~ok].tolist()
+        if ok.any():
+            act, s = active[ok], s[ok]
+            pos = self._draw(act, s, e[ok], deg[ok], skip[ok], nskip[ok], total[ok])
+            self._step_all(act, s + pos)
+        return slow
+
+    def _visited_entries(
+        self, active: np.ndarray, s: np.ndarray, e: np.ndarray, deg: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per walker, the positions (within its current tool's entries, ascending, padded with BIG) of the
+        neighbours it visited already, found by a segmented binary search; and how many there are."""
+        adj = self.adj
         cnt = self.count[active]
-        t_n = self.max_tools
-        skip = np.full((len(active), t_n), BIG, dtype=np.int64)
+        skip = np.full((len(active), self.max_tools), BIG, dtype=np.int64)
         top = max(len(adj.nbr) - 1, 0)
-        for j in range(t_n):
+        for j in range(self.max_tools):
             v = self.visited[active, j]
             valid = (j < cnt) & (deg > 0)
             if not valid.any():
@@ -267,23 +187,18 @@ class BatchWalk:
             hit = valid & (p < e) & (adj.nbr[np.minimum(p, top)] == v) if len(adj.nbr) else np.zeros_like(valid)
             skip[:, j] = np.where(hit, p - s, BIG)
         skip.sort(axis=1)
-        nskip = (skip < BIG).sum(axis=1)
-        acc = np.zeros(len(active), dtype=np.float64)
-        for j in range(t_n):
-            m = j < nskip
-            if m.any():
-                acc = np.where(m, acc + adj.weight[np.where(m, s + skip[:, j], 0)], acc)
-        total = np.where(deg > 0, adj.cum[np.maximum(e - 1, 0)] if len(adj.cum) else 0.0, 0.0) - acc
-        ok = in_pool & (deg > 0) & (nskip < deg) & (total > 0.0)
-        slow = active[~ok].tolist()
-        if not ok.any():
-            return slow
-        act, s, e, deg, skip, nskip, total = active[ok], s[ok], e[ok], deg[ok], skip[ok], nskip[ok], total[ok]
+        return skip, (skip < BIG).sum(axis=1)
+
+    def _draw(self, act: np.ndarray, s: np.ndarray, e: np.ndarray, deg: np.ndarray, skip: np.ndarray,
+              nskip: np.ndarray, total: np.ndarray) -> np.ndarray:
+        """``walk.choose`` for every walker at once: ``u = random() · total`` bisected into the running sums and
+        pushed past visited neighbours; returns the landing positions within each walker's entries."""
+        adj = self.adj
         streams = self.streams
         r = np.fromiter((streams[b].random() for b in act.tolist()), dtype=np.float64, count=len(act))
         u = r * total
         pos = seg_bisect(adj.cum, s, e, u, right=True) - s
-        for j in range(t_n):  # each visited neighbour at or before the landing point pushes it one item on
+        for j in range(self.max_tools):  # each visited neighbour at or before the landing point pushes it one item on
             sk = skip[:, j]
             m = (j < nskip) & (sk <= pos)
             if m.any():
@@ -299,8 +214,11 @@ class BatchWalk:
         for k in np.flatnonzero(pos >= deg).tolist():
             taken = set(skip[k, : nskip[k]].tolist())
             pos[k] = max(i for i in range(int(deg[k])) if i not in taken)
-        g = s + pos
-        nxt = adj.nbr[g]
+        return pos
+
+    def _step_all(self, act: np.ndarray, g: np.ndarray) -> None:
+        """Walkers ``act`` move along neighbour entries ``g``."""
+        nxt = self.adj.nbr[g]
         src = self.cur[act]
         self.visited[act, self.count[act]] = nxt
         self.count[act] += 1
@@ -308,7 +226,6 @@ class BatchWalk:
         for b, a, gi, t in zip(act.tolist(), src.tolist(), g.tolist(), nxt.tolist(), strict=True):
             self.paths[b].append(t)
             self.edges[b].append((a, gi))
-        return slow
 
     def _scalar_step(self, b: int) -> None:
         """``WalkSampler._advance`` for one walker: restarts, jumps, strict stops and zero weights."""

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from toolflow.engine.models import EdgeTaken, Sample
-from toolflow.engine.sampling.batch_walk import BatchWalk, build_adjacency
+from toolflow.engine.sampling.adjacency import build_adjacency
+from toolflow.engine.sampling.batch_walk import BatchWalk
 from toolflow.engine.sampling.neighbours import (
     JUMP,
     NeighbourCache,
@@ -31,6 +32,7 @@ from toolflow.engine.sampling.neighbours import (
     edge_record,
 )
 from toolflow.engine.sampling.records import sample_id, sample_rng, strategy_salt
+from toolflow.engine.sampling.walk_cache import WALK_CACHE, PreparedWalk
 from toolflow.engine.sampling.walk_graph import over_pool, read_walk_graph
 from toolflow.engine.stores.base import TOOL_EDGE_TYPES, GraphStore
 
@@ -43,6 +45,7 @@ DEFAULT_BATCH = 2048
 #: embedded / 0.37 s on Neo4j, the neighbourhoods of 2,000 tools 0.65 s / 1.5 s.
 ALL_AT_ONCE_SHARE = 0.05
 FETCH_MODES = ("auto", "all", "steps")
+_UNKNOWN = object()  # a sampler's graph version before the store was asked
 
 Progress = Callable[[int], None]  # samples finished since the last call
 
@@ -119,7 +122,9 @@ class WalkSampler(Sampler):
     ``batch_size=1, reuse_neighbors=False`` is the one-query-per-walker-per-step baseline the benchmark
     compares against. ``fetch`` chooses how neighbourhoods arrive: "all" = one scan of every walk edge
     and draws vectorized over the batch (batch_walk.py), "steps" = one lookup per step for the tools not
-    seen yet and scalar draws, "auto" = "all" for large batches (``_vectorized``). Both give the same samples. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
+    seen yet and scalar draws, "auto" = "all" for large batches (``_vectorized``). Both give the same samples.
+    The whole graph, once read, is kept per store and graph version (walk_cache.py): a later sampler on the
+    same build reads no edges. With ``coverage`` the starts, jumps and step weights fall as 1/(1+uses), so a long
     run spreads over the tool set instead of circling its hubs; uses update as walkers advance, so then a
     sample also depends on the batch size (without coverage it does not).
     """
@@ -161,9 +166,10 @@ class WalkSampler(Sampler):
             raise ValueError(f"feeds_weight must be 'auto' or a number > 0, got {feeds_weight!r}")
         self.feeds_weight_option = feeds_weight
         self._feeds_weight: float | None = None
-        self._adjacency: Any = None  # batch_walk.Adjacency once the whole graph's walk edges are loaded
+        self._adjacency: Any = None  # adjacency.Adjacency once the whole graph's walk edges are loaded
         self.steps = 0  # walk_neighbors queries run (the round trips that scale with walk length)
         self._pool: list[str] | None = None
+        self._version: object = _UNKNOWN  # the store's graph version once asked (None: it cannot tell)
         self._cache = NeighbourCache(self._run, self.types)
 
     @property
@@ -210,11 +216,12 @@ class WalkSampler(Sampler):
     def _vectorized(self, n: int) -> bool:
         """Whole-graph load and vectorized draws: without coverage (its weights change walker by walker),
         with neighbour reuse, and (``fetch="auto"``) when the first batch would stand on at least
-        ``ALL_AT_ONCE_SHARE`` of the start pool, where one scan of every walk edge beats per-step lookups.
+        ``ALL_AT_ONCE_SHARE`` of the start pool, where one scan of every walk edge beats per-step lookups,
+        or whatever its size when the graph is prepared in the cache already (no scan then).
         The pool is at most the tool count, so a batch that large against the count needs no pool query."""
         if self.coverage or not self.reuse_neighbors or self.fetch == "steps":
             return False
-        if self._adjacency is not None:
+        if self._adjacency is not None or self._from_cache():
             return True
         wanted, count = min(n, self.batch_size), self.tool_count()
         if count == 0:
@@ -230,21 +237,51 @@ class WalkSampler(Sampler):
         return sum(int(r["n"]) for r in self._run("count_tools"))
 
     def adjacency(self) -> Any:
-        """The CSR adjacency of the start pool over the walk's types, loaded with one query (``walk_graph``),
-        which also gives the tool ids, the pool and the automatic FEEDS weight when they are not known yet."""
+        """The CSR adjacency of the start pool over the walk's types: from the process's cache when this graph
+        version was prepared before (walk_cache.py), else loaded with one query (``walk_graph``), which also
+        gives the tool ids, the pool and the automatic FEEDS weight when they are not known yet."""
         if self._adjacency is None:
-            graph = read_walk_graph(self._run("walk_graph", {"types": self.types}))
-            self.steps += 1
-            if self._tool_ids is None:
-                self._tool_ids = graph.tool_ids
-            if self._pool is None:
-                self._pool = (graph.pool if self.starts == "connected" else []) or self.tool_ids
-            if self._pool != graph.pool:  # starts="any", or no edges at all: positions in the larger pool
-                graph = over_pool(graph, self._pool)
-            if self._feeds_weight is None and self.feeds_weight_option == "auto":
-                self._feeds_weight = balanced_weight(self.types, graph.mass)
-            self._adjacency = build_adjacency(graph, self.type_weights)
+            self._use(WALK_CACHE.get_or_prepare(self.store, self._graph_version(), self._cache_key(), self._prepare))
         return self._adjacency
+
+    def _graph_version(self) -> str | None:
+        """The store's graph version, asked once per sampler (a sampler keeps the graph it first read)."""
+        if self._version is _UNKNOWN:
+            self.round_trips += 1
+            self._version = self.store.graph_version()
+        return self._version  # type: ignore[return-value]
+
+    def _cache_key(self) -> tuple[Any, ...]:
+        """The options that shape the prepared graph (a FEEDS weight already computed is one of them)."""
+        return (tuple(self.types), self.starts, self.feeds_weight_option, self._feeds_weight)
+
+    def _from_cache(self) -> bool:
+        """Take the prepared graph from the cache if this graph version has one: no graph read at all."""
+        hit = WALK_CACHE.get(self.store, self._graph_version(), self._cache_key())
+        if hit is not None:
+            self._use(hit)
+        return hit is not None
+
+    def _prepare(self) -> PreparedWalk:
+        """Read the walk's whole graph (one ``walk_graph`` query) and build its adjacency."""
+        graph = read_walk_graph(self._run("walk_graph", {"types": self.types}))
+        self.steps += 1
+        tool_ids = self._tool_ids if self._tool_ids is not None else graph.tool_ids
+        pool = self._pool if self._pool is not None else (graph.pool if self.starts == "connected" else []) or tool_ids
+        if pool != graph.pool:  # starts="any", or no edges at all: positions in the larger pool
+            graph = over_pool(graph, pool)
+        weight = self._feeds_weight
+        if weight is None:
+            opt = self.feeds_weight_option
+            weight = balanced_weight(self.types, graph.mass) if opt == "auto" else float(opt)
+        adj = build_adjacency(graph, None if weight == 1.0 else {"FEEDS": weight})
+        return PreparedWalk(tool_ids=tool_ids, pool=pool, feeds_weight=weight, adjacency=adj)
+
+    def _use(self, prepared: PreparedWalk) -> None:
+        self._tool_ids = self._tool_ids if self._tool_ids is not None else prepared.tool_ids
+        self._pool = self._pool if self._pool is not None else prepared.pool
+        self._feeds_weight = self._feeds_weight if self._feeds_weight is not None else prepared.feeds_weight
+        self._adjacency = prepared.adjacency
 
     def sample(self, n: int, seed: int = 0, progress: Progress | None = None) -> list[Sample]:
         if self._vectorized(n):

@@ -75,6 +75,12 @@ class GraphStore(ABC):
         """Builds started and not finished (in progress, or killed): [{"id", "started", ...}]."""
         return []
 
+    def graph_version(self) -> str | None:
+        """A key that changes whenever the graph this store reads does (a new build), or None when the store
+        cannot tell; readers that cache what they derive from the whole graph (the walk's adjacency) key it on
+        this and cache nothing under None."""
+        return None
+
     def __enter__(self) -> GraphStore:
         return self
 

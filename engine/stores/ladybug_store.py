@@ -129,6 +129,11 @@ class LadybugStore(GraphStore):
             feeds = set()
         self._legacy_feeds = "verified" not in feeds
 
+    def graph_version(self) -> str | None:
+        """The open build's folder: a store reads the one build it opened until its own next write, and a
+        complete build folder never changes."""
+        return str(self.build_dir)
+
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if name == "get_tools" and self._legacy_tools:  # a graph from an earlier version, not rebuilt yet
             name = "get_tools_legacy"

@@ -224,6 +224,11 @@ class Neo4jStore(GraphStore):
     def unfinished_builds(self) -> list[dict[str, Any]]:
         return self.run("unfinished_builds")
 
+    def graph_version(self) -> str | None:
+        """The current build's id (a new one per build, never reused): one indexed node read."""
+        rows = self.run("walk_graph_version")
+        return str(rows[0]["version"]) if rows and rows[0]["version"] is not None else None
+
     def _running_transactions(self) -> set[str]:
         with self._session() as s, s.begin_transaction(metadata=OWN_TX) as tx:
             return {r["id"] for r in tx.run(self.query_text("running_transactions"))}
