@@ -90,6 +90,8 @@ def call_id(messages: list[dict[str, Any]], index: int, name: str, arguments: st
 def strip_fences(text: str) -> str:
     """Small models wrap JSON in ```json fences even in JSON mode."""
     t = text.strip()
+    if "```" not in t:
+        return t
     fenced = re.search(r"```[a-zA-Z0-9]*\s*(.*?)```", t, re.DOTALL)
     if fenced:
         return fenced.group(1).strip()
