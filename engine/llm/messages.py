@@ -100,6 +100,10 @@ def strip_fences(text: str) -> str:
     return t
 
 
+#: ``json.loads(text, strict=False)`` without building a decoder per call.
+_LENIENT = json.JSONDecoder(strict=False)
+
+
 def parse_json_text(text: str | None) -> Any:
     """The JSON value in a model reply: ``json.loads(strict=False)`` (models emit raw control characters in
     strings); with code fences or prose around it, the first complete object or array, instead of paying a
@@ -108,12 +112,13 @@ def parse_json_text(text: str | None) -> Any:
         raise json.JSONDecodeError("empty reply", "", 0)
     text = strip_fences(text)
     try:
-        return json.loads(text, strict=False)
+        if text.startswith("\ufeff"):  # json.loads' own BOM error, word for word (it is fed back on a repair)
+            return json.loads(text, strict=False)
+        return _LENIENT.decode(text)
     except json.JSONDecodeError as exc:
-        decoder = json.JSONDecoder(strict=False)
         for start in sorted(i for i in (text.find("{"), text.find("[")) if i >= 0):
             try:
-                return decoder.raw_decode(text, start)[0]  # the first whole value; trailing text ignored
+                return _LENIENT.raw_decode(text, start)[0]  # the first whole value; trailing text ignored
             except json.JSONDecodeError:
                 continue
         raise exc
