@@ -24,6 +24,7 @@ import aiohttp
 import httpx
 import openai
 import orjson
+import yarl
 
 from toolflow.engine.llm.errors import MalformedResponseError
 
@@ -91,6 +92,7 @@ class ChatTransport:
 
     def __init__(self, endpoint: str, api_key: str, *, concurrency: int) -> None:
         self.url = f"{endpoint}/chat/completions"
+        self._url = yarl.URL(self.url)  # parsed once, not on every request
         self._headers = request_headers(api_key)
         self._size = max(concurrency, 100)
         self._session: aiohttp.ClientSession | None = None
@@ -103,7 +105,8 @@ class ChatTransport:
 
             ssl_context = ssl.create_default_context(cafile=certifi.where())
         connector = aiohttp.TCPConnector(limit=self._size, limit_per_host=0, ssl=ssl_context)
-        return aiohttp.ClientSession(connector=connector, headers=self._headers)
+        # no cookie jar: an API client keeps no cookies, and the jar's filtering costs time on every request
+        return aiohttp.ClientSession(connector=connector, headers=self._headers, cookie_jar=aiohttp.DummyCookieJar())
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """`seconds` for the whole request, reading the body included: a per-read bound alone would let
@@ -120,7 +123,7 @@ class ChatTransport:
         if self._session is None:
             self._session = self._open()
         try:
-            async with self._session.post(self.url, data=dumps(body), timeout=self._timeout(timeout)) as resp:
+            async with self._session.post(self._url, data=dumps(body), timeout=self._timeout(timeout)) as resp:
                 data = await resp.read()
                 status, headers = resp.status, resp.headers
         except asyncio.TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors
