@@ -293,7 +293,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     cache = {
         "concurrency": top, "units": args.waves * top, "first_s": first["elapsed_s"],
         "first_requests": first["requests"], "rerun_s": rerun["elapsed_s"], "rerun_requests": rerun["requests"],
-        "rerun_cached": rerun["cached"],
+        "rerun_cached": rerun["cached"], "first_cpu_ms_per_unit": first["client_cpu_ms_per_unit"],
+        "rerun_cpu_ms_per_unit": rerun["client_cpu_ms_per_unit"],
         "speedup": round(first["elapsed_s"] / rerun["elapsed_s"], 1) if rerun["elapsed_s"] else None,
     }
     return {
@@ -333,8 +334,9 @@ def print_table(report: dict[str, Any]) -> None:
               f"{r['ideal_req_per_s']:>8.1f} {r['ratio']:>6.3f} {runs:<20} {r['client_cpu_ms_per_unit']:>10.3f}")
     c = report["cache"]
     print(
-        f"cache: first run {c['first_s']:.2f} s ({c['first_requests']} requests), rerun {c['rerun_s']:.3f} s "
-        f"({c['rerun_requests']} requests, {c['rerun_cached']} cached): {c['speedup']}x faster"
+        f"cache: first run {c['first_s']:.2f} s ({c['first_requests']} requests, {c['first_cpu_ms_per_unit']:.3f} cpu "
+        f"ms/req), rerun {c['rerun_s']:.3f} s ({c['rerun_requests']} requests, {c['rerun_cached']} cached, "
+        f"{c['rerun_cpu_ms_per_unit']:.3f} cpu ms/req): {c['speedup']}x faster"
     )
 
 

@@ -9,8 +9,9 @@ import openai
 import pytest
 
 from toolflow.engine.llm.errors import MalformedResponseError, is_context_overflow
+from toolflow.engine.llm.jsonbytes import dumps, loads
 from toolflow.engine.llm.retry import is_transient, retry_after_seconds
-from toolflow.engine.llm.transport import ChatTransport, dumps, loads, request_headers
+from toolflow.engine.llm.transport import ChatTransport, request_headers
 
 try:
     from fake_openai_server import FakeOpenAIServer, Reply

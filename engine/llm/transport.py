@@ -23,10 +23,10 @@ from typing import Any
 import aiohttp
 import httpx
 import openai
-import orjson
 import yarl
 
 from toolflow.engine.llm.errors import MalformedResponseError
+from toolflow.engine.llm.jsonbytes import dumps, loads
 
 #: The request headers the SDK sends that servers act on (the SDK's telemetry headers are left out).
 _BASE_HEADERS = {"Accept": "application/json", "Content-Type": "application/json",
@@ -49,23 +49,6 @@ def request_headers(api_key: str) -> dict[str, str]:
         if os.environ.get(var):
             headers[name] = os.environ[var]
     return headers
-
-
-def dumps(body: Any) -> bytes:
-    """`body` as JSON bytes: orjson, or the standard library for what orjson refuses (integers beyond
-    64 bits, NaN it would turn into null); a value neither can encode raises TypeError, as in the SDK."""
-    try:
-        return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-def loads(data: bytes) -> Any:
-    """A reply body: orjson, or the standard library for what orjson refuses (NaN, huge integers)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
 
 
 def status_error(status: int, headers: Any, data: bytes, url: str) -> openai.APIStatusError:
