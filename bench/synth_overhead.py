@@ -15,7 +15,7 @@ bare SDK's ``chat.completions.create``). The fake server is a Python process on 
 the ratios move with the machine's load (printed with them); the client's CPU per request does not.
 
     python bench/synth_overhead.py [--waves 40] [--delay 0.2] [--levels 1,8,32,128] [--repeats 3]
-        [--workers 1,2] [--worker-levels 32,128] [--json]
+        [--workers 1,2] [--worker-levels 32,128] [--variants ours,sdk,raw] [--json]
 """
 
 from __future__ import annotations
@@ -270,11 +270,12 @@ async def _levels(args: argparse.Namespace, server: FakeServerProcess) -> list[d
         # `waves` rounds of `c` units: with few rounds the synchronized first and last waves (all units
         # start together, the fake answers after the same delay) weigh on the rate.
         n = args.n1 if c == 1 else args.waves * c
-        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+        variants = args.variants.split(",")
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for _ in range(args.repeats):
-            for v in VARIANTS:
+            for v in variants:
                 runs[v].append(await run_overhead(c, n, args.delay, server=server, variant=v))
-        rows.append({v: _median_row(runs[v]) for v in VARIANTS})
+        rows.append({v: _median_row(runs[v]) for v in variants})
     return rows
 
 
@@ -286,7 +287,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="toolflow-bench-cache-") as tmp:
             first = await run_overhead(top, args.waves * top, args.delay, server=server, cache_dir=Path(tmp))
             rerun = await run_overhead(top, args.waves * top, args.delay, server=server, cache_dir=Path(tmp))
-        worker_rows = [_median_row([run_workers(c, args.n_workers, args.delay, w, server)
+        worker_rows = [_median_row([run_workers(c, args.n_workers or args.waves * c, args.delay, w, server)
                                     for _ in range(args.repeats)])
                        for c in (int(x) for x in args.worker_levels.split(","))
                        for w in (int(x) for x in args.workers.split(","))]
@@ -319,13 +320,12 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"{'conc':>5} {'units':>6} {'variant':>7} {'req/s':>8} {'ideal':>8} {'ratio':>6} {'runs':<20} "
           f"{'peak':>5} {'cpu ms/req':>10} {'vs raw':>7}")
     for level in report["levels"]:
-        raw = level["raw"]["req_per_s"]
-        for v in VARIANTS:
-            r = level[v]
+        raw = level["raw"]["req_per_s"] if "raw" in level else 0
+        for v, r in level.items():
             runs = "[" + " ".join(f"{x:.2f}" for x in r["ratios"]) + "]"
             print(f"{r['concurrency']:>5} {r['units']:>6} {v:>7} {r['req_per_s']:>8.1f} {r['ideal_req_per_s']:>8.1f} "
-                  f"{r['ratio']:>6.3f} {runs:<20} {r['server_max_in_flight']:>5} {r['client_cpu_ms_per_unit']:>10.3f} "
-                  f"{r['req_per_s'] / raw if raw else 0:>7.2f}")
+                  f"{r['ratio']:>6.3f} {runs:<20} {r['server_max_in_flight']:>5} {r['client_cpu_ms_per_unit']:>10.3f}"
+                  + (f" {r['req_per_s'] / raw:>7.2f}" if raw else f" {'-':>7}"))
     print("processes (`synth --workers`): the same requests split over forked processes, one client each")
     print(f"{'conc':>5} {'workers':>8} {'reqs':>6} {'req/s':>8} {'ideal':>8} {'ratio':>6} {'runs':<20} {'cpu ms/req':>10}")
     for r in report["workers"]:
@@ -350,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="runs per row; the table shows medians")
     p.add_argument("--workers", default="1,2", help="comma-separated process counts for the workers table")
     p.add_argument("--worker-levels", default="32,128", help="concurrency levels of the workers table")
-    p.add_argument("--n-workers", type=int, default=1280, help="units per row of the workers table")
+    p.add_argument("--n-workers", type=int, default=None,
+                   help="units per row of the workers table (default: waves x concurrency, as above)")
+    p.add_argument("--variants", default=",".join(VARIANTS), help="clients to run per level: ours,sdk,raw")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = p.parse_args(argv)
     report = asyncio.run(main_async(args))
