@@ -3,8 +3,8 @@ and every failure raised as the `openai` SDK's own exception type.
 
 The client sends one request shape (``POST {base_url}/chat/completions`` with a JSON body) and reads one
 reply shape (the JSON body), so it needs none of the SDK's request machinery: its per-request option
-models, URL and header merging, and the httpx layer over aiohttp were three quarters of the client's CPU
-per request at concurrency 128 (docs/performance.md), which bounds one process's request rate. What the
+models, URL and header merging, and the httpx layer over aiohttp were most of the client's CPU per
+request (docs/performance.md), which bounds one process's request rate at high concurrency. What the
 rest of the layer relies on stays the SDK's: non-2xx replies raise its status errors
 (``openai.RateLimitError``, ``openai.BadRequestError``, …, with ``status_code``, ``code``, ``body`` and
 the response's headers for Retry-After), connection failures ``openai.APIConnectionError``, timeouts
