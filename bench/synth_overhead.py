@@ -9,9 +9,10 @@ layer (transport, semaphore, retries, cache, validation) costs. Targets: >= 0.9 
 cache shows what a rerun / resumed run costs.
 
 Three clients run the same requests, interleaved, `--repeats` times each, and the table shows medians:
-``ours`` (the client as it is), ``sdk`` (the same client with the request sent through the `openai`
-SDK's ``post`` over its aiohttp transport, the path before engine/llm/transport.py) and ``raw`` (the
-bare SDK's ``chat.completions.create``). The fake server is a Python process on the same cores, so
+``ours`` (the client as it is: the SDK's ``chat.completions.with_raw_response.create`` with the body as
+``extra_body``, engine/llm/transport.py), ``sdk`` (the same client with the request sent through the
+`openai` SDK's generic ``post``, the path of the client before that module) and ``raw`` (the bare SDK's
+``chat.completions.create`` with its typed parameters and response). The fake server is a Python process on the same cores, so
 the ratios move with the machine's load (printed with them); the client's CPU per request does not.
 
     python bench/synth_overhead.py [--waves 40] [--delay 0.2] [--levels 1,8,32,128] [--repeats 3]
@@ -86,7 +87,7 @@ async def raw_structured_workload(client: Any, i: int) -> Any:
 
 class SdkTransport:
     """The request path before engine/llm/transport.py, kept as this bench's baseline: the `openai` SDK's
-    ``post`` (raw JSON back) over its aiohttp transport with a pool of one connection per request."""
+    generic ``post`` (raw JSON back) over its aiohttp transport with a pool of one connection per request."""
 
     def __init__(self, base_url: str, concurrency: int) -> None:
         size = max(concurrency, 100)
@@ -301,7 +302,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "delay_s": args.delay,
         "repeats": args.repeats,
-        "workload": "OpenAIClientLLM.structured, 1 request per unit (sdk: same client, the SDK's post; "
+        "workload": "OpenAIClientLLM.structured, 1 request per unit (sdk: same client, the SDK's generic post; "
                     "raw: bare openai client, same requests)",
         "load_avg_start": [round(x, 2) for x in load_start],
         "load_avg_end": [round(x, 2) for x in os.getloadavg()],

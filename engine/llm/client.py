@@ -8,9 +8,9 @@ One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks a
   the fallback if the endpoint rejects it;
 - output is parsed with ``json.loads(strict=False)``; cut-off (``finish_reason == "length"``),
   unparsable or invalid output is re-asked with the error fed back, at most ``max_repairs`` times;
-- requests go out through :class:`~toolflow.engine.llm.transport.ChatTransport` (aiohttp, failures raised
-  as the `openai` SDK's exceptions); transport errors retry with backoff + jitter (:mod:`.retry`), the only
-  retry loop;
+- requests go out through the `openai` SDK's ``chat.completions`` call, one `openai.AsyncOpenAI` per
+  endpoint and key (:class:`~toolflow.engine.llm.transport.ChatTransport`); transport errors retry with
+  backoff + jitter (:mod:`.retry`), the only retry loop (the SDK's own retries are off);
 - tool calls are native (``tools=``) or emulated with a union JSON schema for servers that ignore
   ``tool_choice="auto"``, and come back in OpenAI shape either way;
 - a semaphore bounds in-flight requests; every response is cached on disk (:mod:`.cache`);
@@ -48,7 +48,7 @@ from toolflow.engine.secrets import redact, redact_logger, register_secret
 
 log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
 class OpenAIClientLLM(StructuredOutputs, ToolCalling):
-    """The :class:`~toolflow.engine.llm.base.LLM` protocol over one HTTP transport per endpoint and key.
+    """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint and key).
 
     Use one instance per event loop (the HTTP pools and the semaphore bind to it); ``aclose()`` or
     ``async with`` releases the connections.
@@ -201,7 +201,7 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         key = rs.api_key.get_secret_value() if rs.api_key else ""
         transport = self._transports.get((rs.endpoint, key))
         if transport is None:
-            # local servers take any key; an empty bearer is what some of them reject
+            # local servers take any key; the SDK insists on one
             transport = ChatTransport(rs.endpoint, key or "EMPTY", concurrency=self.settings.concurrency)
             self._transports[(rs.endpoint, key)] = transport
         return transport
