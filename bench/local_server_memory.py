@@ -68,61 +68,83 @@ def is_server(pid: int) -> bool:
         return False
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--concurrency", type=int, default=None, help="pass --concurrency (default: synth's own)")
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between RSS samples")
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+class Watch:
+    """The llama.cpp server processes under a running synth, and their first and peak RSS."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self.first: float | None = None
+        self.server_pids: set[int] = set()
+
+    def sample(self, root: int) -> None:
+        for pid in children(root):
+            if is_server(pid):
+                self.server_pids.add(pid)
+                mb = rss_mb(pid)
+                if mb is not None:
+                    self.first = mb if self.first is None else self.first
+                    self.peak = max(self.peak, mb)
+
+
+def _run(args: argparse.Namespace, out: Path, watch: Watch) -> tuple[subprocess.Popen[str], str, str, float]:
+    """Run synth into `out`, sampling the server's RSS every `args.interval` s; the process, its stdout and
+    stderr, and the wall seconds."""
     toolflow = shutil.which("toolflow", path=str(Path(sys.executable).parent)) or "toolflow"
     env = {k: v for k, v in os.environ.items() if k not in ENDPOINT_VARS}
-    with tempfile.TemporaryDirectory(prefix="toolflow-bench-mem-") as tmp:
-        out = Path(tmp) / "dialogues.jsonl"
-        cmd = [toolflow, "synth", "-n", str(args.n), "--tools", str(TOOLS), "--out", str(out),
-               "--seed", str(args.seed), "--no-progress"]
-        if args.concurrency is not None:
-            cmd += ["--concurrency", str(args.concurrency)]
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-        peak = 0.0
-        first: float | None = None
-        server_pids: set[int] = set()
-        done_seen = 0
-        while proc.poll() is None:
-            done = sum(1 for f in (out, out.with_suffix(".rejects.jsonl")) if f.exists() for _ in f.open())
-            if done != done_seen:  # a partial run still says something: the peak after each dialogue
-                done_seen = done
-                print(f"after {done} dialogue(s), {time.perf_counter() - t0:.0f} s: server peak RSS {peak:.0f} MB",
-                      file=sys.stderr, flush=True)
-            for pid in children(proc.pid):
-                if is_server(pid):
-                    server_pids.add(pid)
-                    mb = rss_mb(pid)
-                    if mb is not None:
-                        first = mb if first is None else first
-                        peak = max(peak, mb)
-            time.sleep(args.interval)
-        stdout, stderr = proc.communicate()
-        secs = time.perf_counter() - t0
-        time.sleep(1.0)
-        alive = sorted(p for p in server_pids if Path(f"/proc/{p}").exists())
-    summary: dict = {}
+    cmd = [toolflow, "synth", "-n", str(args.n), "--tools", str(TOOLS), "--out", str(out),
+           "--seed", str(args.seed), "--no-progress"]
+    if args.concurrency is not None:
+        cmd += ["--concurrency", str(args.concurrency)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    done_seen = 0
+    while proc.poll() is None:
+        done = sum(1 for f in (out, out.with_suffix(".rejects.jsonl")) if f.exists() for _ in f.open())
+        if done != done_seen:  # a partial run still says something: the peak after each dialogue
+            done_seen = done
+            print(f"after {done} dialogue(s), {time.perf_counter() - t0:.0f} s: server peak RSS {watch.peak:.0f} MB",
+                  file=sys.stderr, flush=True)
+        watch.sample(proc.pid)
+        time.sleep(args.interval)
+    stdout, stderr = proc.communicate()
+    return proc, stdout, stderr, time.perf_counter() - t0
+
+
+def _summary(stdout: str) -> dict:
+    """The run summary synth prints as its last JSON line."""
     for line in reversed(stdout.strip().splitlines()):
         try:
-            summary = json.loads(line)
-            break
+            return json.loads(line)
         except ValueError:
             continue
+    return {}
+
+
+def main() -> None:
+    args = _parse_args()
+    watch = Watch()
+    with tempfile.TemporaryDirectory(prefix="toolflow-bench-mem-") as tmp:
+        proc, stdout, stderr, secs = _run(args, Path(tmp) / "dialogues.jsonl", watch)
+        time.sleep(1.0)
+        alive = sorted(p for p in watch.server_pids if Path(f"/proc/{p}").exists())
+    summary = _summary(stdout)
     result = {
         "dialogues": args.n,
         "concurrency": args.concurrency or "synth default",
         "exit_code": proc.returncode,
         "seconds": round(secs, 1),
-        "server_rss_first_mb": round(first or 0.0, 1),
-        "server_rss_peak_mb": round(peak, 1),
+        "server_rss_first_mb": round(watch.first or 0.0, 1),
+        "server_rss_peak_mb": round(watch.peak, 1),
         "kept": summary.get("kept"),
         "rejected": summary.get("rejected"),
         "errored": summary.get("errored"),

@@ -35,8 +35,14 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
     def add(self, other: Usage) -> None:
-        for name in Usage.model_fields:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # plain int counters without validation on assignment: summed in the instance dict directly,
+        # which skips pydantic's per-field __setattr__ (this runs twice per request)
+        mine, theirs = self.__dict__, other.__dict__
+        for name in _USAGE_FIELDS:
+            mine[name] += theirs[name]
+
+
+_USAGE_FIELDS = tuple(Usage.model_fields)
 
 
 class UsageTracker(BaseModel):
@@ -45,7 +51,10 @@ class UsageTracker(BaseModel):
     by_role: dict[str, Usage] = Field(default_factory=dict)
 
     def record(self, role: str, usage: Usage) -> None:
-        self.by_role.setdefault(role, Usage()).add(usage)
+        mine = self.by_role.get(role)
+        if mine is None:
+            mine = self.by_role[role] = Usage()
+        mine.add(usage)
 
     def merge(self, other: UsageTracker) -> None:
         for role, usage in other.by_role.items():

@@ -12,11 +12,13 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from toolflow.engine.llm.jsonbytes import dumps, loads
 
 _SALT: ContextVar[str | None] = ContextVar("toolflow_llm_cache_salt", default=None)
 
@@ -49,30 +51,42 @@ def request_key(
 
 
 class ResponseCache:
-    """A directory of cached completions, safe for concurrent processes."""
+    """A directory of cached completions, safe for concurrent processes.
+
+    Every request that reaches the network goes through :meth:`get` and :meth:`put` on the event loop's
+    thread, so both stay cheap: string paths, shard directories created once per process, the value
+    encoded in one go and written in one call.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._root = str(self.root)
+        self._shards: set[str] = set()  # shard directories known to exist
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self._root, key[:2], f"{key}.json")
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            with open(self.path(key), encoding="utf-8") as fh:
-                value = json.load(fh)
+            with open(self._file(key), "rb") as fh:
+                value = loads(fh.read())
         except (OSError, ValueError):
             return None
         return value if isinstance(value, dict) else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=target.parent)
+        shard = os.path.join(self._root, key[:2])
+        if shard not in self._shards:
+            os.makedirs(shard, exist_ok=True)
+            self._shards.add(shard)
+        fd, tmp = _temp_file(shard, f".{key[:8]}-")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(value, fh, ensure_ascii=False)
-            os.replace(tmp, target)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(dumps(value))
+            os.replace(tmp, self._file(key))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -80,3 +94,14 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0
+
+
+def _temp_file(directory: str, prefix: str) -> tuple[int, str]:
+    """A new file only this call opened, private to the user (what `tempfile.mkstemp` does, without its
+    per-call argument checks)."""
+    while True:
+        name = os.path.join(directory, f"{prefix}{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+        except FileExistsError:
+            continue

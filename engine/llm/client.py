@@ -1,4 +1,4 @@
-"""`OpenAIClientLLM`: the production :class:`~toolflow.engine.llm.base.LLM`, over the `openai` async client.
+"""`OpenAIClientLLM`: the production :class:`~toolflow.engine.llm.base.LLM`, for any OpenAI-compatible endpoint.
 
 One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks are absorbed here:
 
@@ -8,7 +8,9 @@ One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks a
   the fallback if the endpoint rejects it;
 - output is parsed with ``json.loads(strict=False)``; cut-off (``finish_reason == "length"``),
   unparsable or invalid output is re-asked with the error fed back, at most ``max_repairs`` times;
-- transport errors retry with backoff + jitter (:mod:`.retry`); the `openai` client's own retries are off;
+- requests go out through the `openai` SDK's ``chat.completions`` call, one `openai.AsyncOpenAI` per
+  endpoint and key (:class:`~toolflow.engine.llm.transport.ChatTransport`); transport errors retry with
+  backoff + jitter (:mod:`.retry`), the only retry loop (the SDK's own retries are off);
 - tool calls are native (``tools=``) or emulated with a union JSON schema for servers that ignore
   ``tool_choice="auto"``, and come back in OpenAI shape either way;
 - a semaphore bounds in-flight requests; every response is cached on disk (:mod:`.cache`);
@@ -18,12 +20,11 @@ One code path for OpenAI, vLLM, Ollama and llama.cpp's server; endpoint quirks a
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
-import httpx
 import openai
 
 from toolflow.engine.llm.base import ChatReply, Role, T, Usage, UsageTracker
@@ -42,36 +43,12 @@ from toolflow.engine.llm.schema import schema_of
 from toolflow.engine.llm.settings import LLMSettings, ResolvedRole
 from toolflow.engine.llm.structured import StructuredOutputs
 from toolflow.engine.llm.tool_calls import ToolCalling, resolve_tool_choice, shown_tools
+from toolflow.engine.llm.transport import ChatTransport
 from toolflow.engine.secrets import redact, redact_logger, register_secret
 
 log = redact_logger("toolflow.llm")  # LLM error text may echo an API key
-T_ = TypeVar("T_")
-
-
-async def within(awaitable: Awaitable[T_], seconds: float) -> T_:
-    """`awaitable`, or asyncio.TimeoutError after `seconds`. ``asyncio.timeout`` where there is one (3.11+):
-    ``wait_for`` on 3.11 runs the awaitable in a task of its own, one more task per request."""
-    if hasattr(asyncio, "timeout"):
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, seconds)
-
-
-def http_transport(concurrency: int, timeout: float) -> Any:
-    """The HTTP client under `openai`: its aiohttp transport, with a pool that keeps one connection per
-    request in flight.
-
-    The default httpx pool costs about 1.2 ms of client CPU per request at concurrency 128 (its request
-    queue scans every connection for every request, and it keeps only 100 connections alive, closing
-    and reopening the rest); aiohttp's pool costs about 0.7 ms, which is what lets one process drive 128
-    concurrent requests (bench/synth_overhead.py, docs/performance.md).
-    """
-    size = max(concurrency, 100)
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
-
 class OpenAIClientLLM(StructuredOutputs, ToolCalling):
-    """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint).
+    """The :class:`~toolflow.engine.llm.base.LLM` protocol over `openai.AsyncOpenAI` (one client per endpoint and key).
 
     Use one instance per event loop (the HTTP pools and the semaphore bind to it); ``aclose()`` or
     ``async with`` releases the connections.
@@ -88,7 +65,8 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
             max_delay=self.settings.retry_max_delay,
         )
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
-        self._clients: dict[tuple[str, str], openai.AsyncOpenAI] = {}
+        self._transports: dict[tuple[str, str], ChatTransport] = {}
+        self._roles: dict[str, ResolvedRole] = {}
         self._structured_mode: dict[str, str] = {}  # endpoint -> learned "json_schema" | "json_object"
         self._native_tools: dict[str, bool] = {}  # endpoint -> learned support for `tools=`
         self._probe_locks: dict[str, asyncio.Lock] = {}
@@ -98,9 +76,9 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for c in clients:
-            await c.close()
+        transports, self._transports = list(self._transports.values()), {}
+        for t in transports:
+            await t.close()
 
     def model_for(self, role: Role) -> str:
         return str(self.settings.for_role(role).model or "unknown")
@@ -205,7 +183,10 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     # -- one request ---------------------------------------------------------------------------------
 
     def _resolve(self, role: Role | str) -> ResolvedRole:
-        rs = self.settings.for_role(role)
+        """The role's settings, resolved once per role (the settings do not change under a client)."""
+        rs = self._roles.get(role)
+        if rs is None:
+            rs = self._roles[role] = self.settings.for_role(role)
         if rs.model is None:
             raise LLMError(
                 f"no model for role {role!r}: set TOOLFLOW_MODEL / TOOLFLOW_BASE_URL (or per role), "
@@ -216,19 +197,14 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
     def _base_params(self, rs: ResolvedRole) -> dict[str, Any]:
         return {"temperature": rs.temperature, "max_tokens": rs.max_tokens}
 
-    def _client(self, rs: ResolvedRole) -> openai.AsyncOpenAI:
+    def _transport(self, rs: ResolvedRole) -> ChatTransport:
         key = rs.api_key.get_secret_value() if rs.api_key else ""
-        client = self._clients.get((rs.endpoint, key))
-        if client is None:
-            client = openai.AsyncOpenAI(
-                base_url=rs.endpoint,
-                api_key=key or "EMPTY",  # local servers take any key; the client insists on one
-                max_retries=0,  # ours is the only retry loop
-                timeout=rs.timeout,
-                http_client=http_transport(self.settings.concurrency, rs.timeout),
-            )
-            self._clients[(rs.endpoint, key)] = client
-        return client
+        transport = self._transports.get((rs.endpoint, key))
+        if transport is None:
+            # local servers take any key; the SDK insists on one
+            transport = ChatTransport(rs.endpoint, key or "EMPTY", concurrency=self.settings.concurrency)
+            self._transports[(rs.endpoint, key)] = transport
+        return transport
 
     def _record(self, rs: ResolvedRole, usage: Usage, tracker: UsageTracker | None) -> None:
         self.usage.record(rs.role, usage)
@@ -257,41 +233,8 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
                 self.stats["cache_hits"] += 1
                 self._record(rs, Usage(cached=1), tracker)
                 return Completion.from_json(hit, cached=True)
-
-        client = self._client(rs)
-
-        async def attempt() -> Completion:
-            async with self._semaphore:
-                self._in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self._in_flight)
-                try:
-                    self.stats["requests"] += 1
-                    try:
-                        # `post` with the body as it is and the raw JSON back (cast_to=object): the same
-                        # request as `chat.completions.create`, without its per-request walk of `messages`
-                        # over the typed params and its response objects — together half of the client's
-                        # CPU per request (bench/synth_overhead.py), which bounds one process's request rate
-                        # `timeout` bounds each read; `within` bounds the whole request, or an endpoint that sends a
-                        # byte every few seconds (slowloris) would hold the dialogue forever
-                        body = await within(client.post(
-                            "/chat/completions", cast_to=object, options={"timeout": rs.timeout},
-                            body={"model": rs.model, "messages": messages, **params},
-                        ), rs.timeout)
-                    except asyncio.TimeoutError as exc:  # retried like the client's own (per-read) timeouts
-                        url = f"{rs.endpoint}/chat/completions"
-                        raise openai.APITimeoutError(request=httpx.Request("POST", url)) from exc
-                    except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
-                        raise MalformedResponseError(f"the reply body is not valid JSON: {exc}") from exc
-                    return Completion.from_body(body)  # inside the retry: a body without choices is retried
-                finally:
-                    self._in_flight -= 1
-
-        def on_retry(n: int, exc: BaseException, delay: float) -> None:
-            self.stats["retries"] += 1
-            log.info(
-                "%s %s: retry %d in %.2fs after %s", rs.role, rs.endpoint, n + 1, delay, type(exc).__name__
-            )
-
+        transport = self._transport(rs)
+        body = {"model": rs.model, "messages": messages, **params}
         transient = retry_if or is_transient
 
         def retry_malformed(exc: BaseException) -> bool:  # a bad 200 body is retried like a 5xx
@@ -300,25 +243,43 @@ class OpenAIClientLLM(StructuredOutputs, ToolCalling):
         key_value = rs.api_key.get_secret_value() if rs.api_key is not None else None
         register_secret(key_value)  # so a traceback printed later masks it too
         try:
-            comp = await with_retries(attempt, self.retry_policy, on_retry=on_retry, retry_if=retry_malformed)
+            comp = await with_retries(lambda: self._attempt(rs, transport, body), self.retry_policy,
+                                      on_retry=functools.partial(self._on_retry, rs), retry_if=retry_malformed)
         except MalformedResponseError as exc:
             raise MalformedResponseError(
                 redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}): {exc}", [key_value])
             ) from exc.__cause__
-        except openai.OpenAIError as exc:  # server error texts may echo the key: mask it before anyone prints it
-            what = redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}", [key_value])
-            if is_context_overflow(exc):
-                raise ContextOverflowError(what) from exc
-            kind = LLMTransportError if is_transient(exc) else LLMError
-            raise kind(what) from exc
-        self._record(
-            rs,
-            Usage(prompt_tokens=comp.prompt_tokens, completion_tokens=comp.completion_tokens, requests=1,
-                  prefix_cached_tokens=comp.prefix_cached_tokens),
-            tracker,
-        )
+        except openai.OpenAIError as exc:
+            raise self._failure(rs, exc, key_value) from exc
+        self._record(rs, Usage(prompt_tokens=comp.prompt_tokens, completion_tokens=comp.completion_tokens,
+                               requests=1, prefix_cached_tokens=comp.prefix_cached_tokens), tracker)
         if key is not None and self.cache is not None:
             self.cache.put(key, comp.to_json())
         return comp
 
+    async def _attempt(self, rs: ResolvedRole, transport: ChatTransport, body: dict[str, Any]) -> Completion:
+        """One HTTP attempt under the semaphore, bounded as a whole by `rs.timeout`. A body without choices
+        raises inside the retry, so it is retried like a 5xx."""
+        async with self._semaphore:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self.stats["requests"] += 1
+            try:
+                reply = await transport.post(body, rs.timeout)
+            finally:
+                self._in_flight -= 1
+            return Completion.from_body(reply)
 
+    def _on_retry(self, rs: ResolvedRole, n: int, exc: BaseException, delay: float) -> None:
+        self.stats["retries"] += 1
+        log.info("%s %s: retry %d in %.2fs after %s", rs.role, rs.endpoint, n + 1, delay, type(exc).__name__)
+
+    @staticmethod
+    def _failure(rs: ResolvedRole, exc: openai.OpenAIError, key_value: str | None) -> LLMError:
+        """The LLMError for a request that failed for good; server error texts may echo the key, so it is
+        masked before anyone prints it."""
+        what = redact(f"{rs.role} request to {rs.endpoint} (model {rs.model}) failed: {exc}", [key_value])
+        if is_context_overflow(exc):
+            return ContextOverflowError(what)
+        kind = LLMTransportError if is_transient(exc) else LLMError
+        return kind(what)

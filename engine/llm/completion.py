@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,7 @@ class Completion:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def schema_name(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "output"
 

@@ -50,7 +50,9 @@ CONTEXT_OVERFLOW_MARKERS = ("context_length_exceeded", "maximum context length",
 
 
 def is_context_overflow(exc: BaseException) -> bool:
-    text = f"{getattr(exc, 'code', '')} {exc}".lower()
+    """A 400 whose code, message or body says the prompt is too long. The body counts because the `openai`
+    SDK keeps a plain-text error body out of the exception's message (it has no ``error.message``)."""
+    text = f"{getattr(exc, 'code', '')} {exc} {getattr(exc, 'body', '')}".lower()
     return getattr(exc, "status_code", None) == 400 and any(m in text for m in CONTEXT_OVERFLOW_MARKERS)
 
 

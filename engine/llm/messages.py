@@ -90,12 +90,18 @@ def call_id(messages: list[dict[str, Any]], index: int, name: str, arguments: st
 def strip_fences(text: str) -> str:
     """Small models wrap JSON in ```json fences even in JSON mode."""
     t = text.strip()
+    if "```" not in t:
+        return t
     fenced = re.search(r"```[a-zA-Z0-9]*\s*(.*?)```", t, re.DOTALL)
     if fenced:
         return fenced.group(1).strip()
     if t.startswith("```"):  # an opening fence whose closing one was cut off
         t = re.sub(r"^```[a-zA-Z0-9]*\s*", "", t)
     return t
+
+
+#: ``json.loads(text, strict=False)`` without building a decoder per call.
+_LENIENT = json.JSONDecoder(strict=False)
 
 
 def parse_json_text(text: str | None) -> Any:
@@ -106,12 +112,13 @@ def parse_json_text(text: str | None) -> Any:
         raise json.JSONDecodeError("empty reply", "", 0)
     text = strip_fences(text)
     try:
-        return json.loads(text, strict=False)
+        if text.startswith("\ufeff"):  # json.loads' own BOM error, word for word (it is fed back on a repair)
+            return json.loads(text, strict=False)
+        return _LENIENT.decode(text)
     except json.JSONDecodeError as exc:
-        decoder = json.JSONDecoder(strict=False)
         for start in sorted(i for i in (text.find("{"), text.find("[")) if i >= 0):
             try:
-                return decoder.raw_decode(text, start)[0]  # the first whole value; trailing text ignored
+                return _LENIENT.raw_decode(text, start)[0]  # the first whole value; trailing text ignored
             except json.JSONDecodeError:
                 continue
         raise exc

@@ -111,34 +111,12 @@ async def structured_with_repairs(
     def check(reply: tuple[str, str | None]) -> V:
         text, finish_reason = reply
         if finish_reason == "length":
-            for trimmed in truncated_json_values(text) if complete_truncated else ():
-                try:
-                    value = validate(trimmed)
-                except ValueError:  # this completion lost something required: try the next shorter one
-                    continue
-                log.info("%s: %s cut at max_tokens=%s, completed by rule", role, name, max_tokens)
-                return value
-            raise RepairFeedback(
-                f"output truncated at max_tokens={max_tokens} (finish_reason=length)",
-                TRUNCATED_FEEDBACK)
-        try:
-            value = parse_json_text(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON: {exc}") from exc
-        try:
-            return validate(value)
-        except (RepairFeedback, Unrepairable):
-            raise
-        except ValueError as exc:  # pydantic.ValidationError is a ValueError
-            raise ValueError(f"does not match the schema: {exc}") from exc
+            return _completed(text, validate, role=role, name=name, max_tokens=max_tokens,
+                              complete_truncated=complete_truncated)
+        return _checked(text, validate)
 
     def reject(reply: tuple[str, str | None], exc: ValueError) -> None:
-        error = str(exc)
-        log.info("%s: %s output rejected: %s", role, name, error[:200])
-        feedback = exc.feedback if isinstance(exc, RepairFeedback) else (
-            INVALID_FEEDBACK.format(error=error[:MAX_FEEDBACK_CHARS]))
-        convo.extend([{"role": "assistant", "content": reply[0][:MAX_FEEDBACK_CHARS]},
-                      {"role": "user", "content": feedback}])
+        convo.extend(_feedback(reply[0], exc, role=role, name=name))
 
     try:
         return await repair_loop(ask, check, reject, budget)
@@ -148,3 +126,40 @@ async def structured_with_repairs(
             last_output=exc.last[0] if exc.last is not None else "",
             errors=exc.errors,
         ) from None
+
+
+def _completed(text: str, validate: Callable[[Any], V], *, role: str, name: str, max_tokens: int | None,
+               complete_truncated: bool) -> V:
+    """An output cut at the token limit: its first completion by rule that `validate` takes (with
+    `complete_truncated`), else RepairFeedback asking for a shorter reply."""
+    for trimmed in truncated_json_values(text) if complete_truncated else ():
+        try:
+            value = validate(trimmed)
+        except ValueError:  # this completion lost something required: try the next shorter one
+            continue
+        log.info("%s: %s cut at max_tokens=%s, completed by rule", role, name, max_tokens)
+        return value
+    raise RepairFeedback(f"output truncated at max_tokens={max_tokens} (finish_reason=length)", TRUNCATED_FEEDBACK)
+
+
+def _checked(text: str, validate: Callable[[Any], V]) -> V:
+    """`text` parsed and validated; a ValueError that names the problem (fed back on the re-ask)."""
+    try:
+        value = parse_json_text(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from exc
+    try:
+        return validate(value)
+    except (RepairFeedback, Unrepairable):
+        raise
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise ValueError(f"does not match the schema: {exc}") from exc
+
+
+def _feedback(text: str, exc: ValueError, *, role: str, name: str) -> list[dict[str, Any]]:
+    """The two messages a rejected output adds to the conversation: the output, and what was wrong."""
+    error = str(exc)
+    log.info("%s: %s output rejected: %s", role, name, error[:200])
+    feedback = exc.feedback if isinstance(exc, RepairFeedback) else (
+        INVALID_FEEDBACK.format(error=error[:MAX_FEEDBACK_CHARS]))
+    return [{"role": "assistant", "content": text[:MAX_FEEDBACK_CHARS]}, {"role": "user", "content": feedback}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -118,50 +119,66 @@ def grammar_schema(
             return [walk(v) for v in node]
         if not isinstance(node, dict):
             return node
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key in _DROP_KEYS or key.startswith("x-"):
-                continue
-            if key == "type":
-                t = _grammar_type(value)
-                if t is not None:
-                    out["type"] = t
-            elif key == "format":
-                if value in GRAMMAR_FORMATS:
-                    out[key] = value
-            elif key in _SCHEMA_MAPS and isinstance(value, dict):
-                out[key] = {k: walk(v) for k, v in value.items() if isinstance(v, dict | bool)}
-            elif key in _SCHEMA_LISTS and isinstance(value, list):
-                out[key] = [walk(v) for v in value]
-            elif key in ("items", "additionalProperties", "not", "contains") and isinstance(value, dict | list):
-                out[key] = walk(value)
-            else:
-                out[key] = value
-        props = out.get("properties")
-        if isinstance(out.get("required"), list) and (isinstance(props, dict) or out.get("type") == "object"):
-            undeclared = [r for r in out["required"] if isinstance(r, str) and r not in (props or {})]
-            if undeclared:  # a grammar only emits declared properties: declare them (any value)
-                out["properties"] = {**(props or {}), **{r: {"type": list(_ANY_TYPE)} for r in undeclared}}
-        if not _STRUCTURAL_KEYS & out.keys():  # {"description": ...} alone: converters reject it
-            out["type"] = list(_ANY_TYPE)
-        for bound in ("minLength", "maxLength"):
-            if isinstance(out.get(bound), int) and out[bound] > GRAMMAR_MAX_LENGTH:
-                del out[bound]
-        plain_string = out.get("type") == "string" and not {"enum", "const", "format"} & out.keys()
-        if max_string is not None and plain_string and "maxLength" not in out:
-            out["maxLength"] = min(max(max_string, int(out.get("minLength", 0))), GRAMMAR_MAX_LENGTH)
-        if out.get("type") == "array" and isinstance(out.get("items"), dict):
-            if min_items is not None and "minItems" not in out:
-                out["minItems"] = min(min_items, int(out.get("maxItems", min_items)))
-            if max_items is not None and "maxItems" not in out:
-                out["maxItems"] = max(max_items, int(out.get("minItems", 0)))
-        if require_all and isinstance(out.get("properties"), dict) and out["properties"]:
-            declared = [r for r in out.get("required", []) if isinstance(r, str)]
-            out["required"] = list(dict.fromkeys([*declared, *out["properties"]]))
+        out = _grammar_keys(node, walk)
+        _make_convertible(out)
+        _add_bounds(out, max_string=max_string, max_items=max_items, min_items=min_items, require_all=require_all)
         return out
 
-    result = walk(schema if isinstance(schema, dict) else {})
-    return result
+    return walk(schema if isinstance(schema, dict) else {})
+
+
+def _grammar_keys(node: dict[str, Any], walk: Callable[[Any], Any]) -> dict[str, Any]:
+    """`node`'s keys that a grammar converter takes, sub-schemas through `walk`."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP_KEYS or key.startswith("x-"):
+            continue
+        if key == "type":
+            t = _grammar_type(value)
+            if t is not None:
+                out["type"] = t
+        elif key == "format":
+            if value in GRAMMAR_FORMATS:
+                out[key] = value
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: walk(v) for k, v in value.items() if isinstance(v, dict | bool)}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [walk(v) for v in value]
+        elif key in ("items", "additionalProperties", "not", "contains") and isinstance(value, dict | list):
+            out[key] = walk(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _make_convertible(out: dict[str, Any]) -> None:
+    """Required properties declared, a shape for shapeless nodes, and no length bound a converter fails on."""
+    props = out.get("properties")
+    if isinstance(out.get("required"), list) and (isinstance(props, dict) or out.get("type") == "object"):
+        undeclared = [r for r in out["required"] if isinstance(r, str) and r not in (props or {})]
+        if undeclared:  # a grammar only emits declared properties: declare them (any value)
+            out["properties"] = {**(props or {}), **{r: {"type": list(_ANY_TYPE)} for r in undeclared}}
+    if not _STRUCTURAL_KEYS & out.keys():  # {"description": ...} alone: converters reject it
+        out["type"] = list(_ANY_TYPE)
+    for bound in ("minLength", "maxLength"):
+        if isinstance(out.get(bound), int) and out[bound] > GRAMMAR_MAX_LENGTH:
+            del out[bound]
+
+
+def _add_bounds(out: dict[str, Any], *, max_string: int | None, max_items: int | None, min_items: int | None,
+                require_all: bool) -> None:
+    """`grammar_schema`'s optional narrowing of one node (see there)."""
+    plain_string = out.get("type") == "string" and not {"enum", "const", "format"} & out.keys()
+    if max_string is not None and plain_string and "maxLength" not in out:
+        out["maxLength"] = min(max(max_string, int(out.get("minLength", 0))), GRAMMAR_MAX_LENGTH)
+    if out.get("type") == "array" and isinstance(out.get("items"), dict):
+        if min_items is not None and "minItems" not in out:
+            out["minItems"] = min(min_items, int(out.get("maxItems", min_items)))
+        if max_items is not None and "maxItems" not in out:
+            out["maxItems"] = max(max_items, int(out.get("minItems", 0)))
+    if require_all and isinstance(out.get("properties"), dict) and out["properties"]:
+        declared = [r for r in out.get("required", []) if isinstance(r, str)]
+        out["required"] = list(dict.fromkeys([*declared, *out["properties"]]))
 
 
 # -- tools in prompts ----------------------------------------------------------------------------------
