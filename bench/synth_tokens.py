@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 from fake_llm import AutoLLM  # noqa: E402
 
 from toolflow.engine.llm.base import Usage  # noqa: E402
