@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eval_dialogues import d1, d2, tiny_nli_model
+from eval_dialogues import d1, d2
 from fake_llm import ScriptedLLM
 
-from toolflow.engine.eval.entailment import NLI_PROMPT, cross_encoder_enr, entailment_index, llm_enr
+from toolflow.engine.eval.entailment import NLI_PROMPT, entailment_index, llm_enr
 from toolflow.engine.eval.judge import JUDGE_PROMPT, judge_dialogues, subsample, transcript
 from toolflow.engine.eval.metrics import consecutive_pairs
 from toolflow.engine.llm.repair import DEFAULT_REPAIRS
@@ -88,14 +88,3 @@ def test_entailment_index_reads_the_label_order() -> None:
     assert entailment_index({"0": "ENTAILMENT", "1": "neutral", "2": "contradiction"}) == 0
     with pytest.raises(ValueError, match="no entailment label"):
         entailment_index({0: "LABEL_0", 1: "LABEL_1"})
-
-
-@pytest.mark.parametrize("id2label", [{0: "contradiction", 1: "entailment", 2: "neutral"},
-                                      {0: "entailment", 1: "neutral", 2: "contradiction"}])
-def test_cross_encoder_enr_uses_the_models_entailment_column(tmp_path: Path, id2label: dict[int, str]) -> None:
-    yes = cross_encoder_enr(nli_pairs(), str(tiny_nli_model(tmp_path / "yes", id2label, "entailment")))
-    no = cross_encoder_enr(nli_pairs(), str(tiny_nli_model(tmp_path / "no", id2label, "neutral")))
-    assert (yes.enr, yes.pairs, yes.entailed, yes.method) == (1.0, 2, 2, "cross-encoder")
-    assert (no.enr, no.entailed) == (0.0, 0)
-    with pytest.raises(FileNotFoundError, match="--nli-model"):
-        cross_encoder_enr(nli_pairs(), str(tmp_path / "missing"))
