@@ -7,7 +7,7 @@ what the Ray executor's "same seed, same dialogues" test and the Ray benchmark n
 tool the planner is shown, one tool_call turn each; the assistant calls a tool whenever its schema
 allows one (pinned arguments come back as pinned), answers in words otherwise.
 
-    python tests/fake_dialogue_server.py [--delay S]     # prints 'PORT <n>', serves until killed
+    python tests/support/fake_dialogue_server.py [--delay S]     # prints 'PORT <n>', serves until killed
 """
 
 from __future__ import annotations

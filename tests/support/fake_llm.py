@@ -228,6 +228,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "synth"
 
 
 def fixture_tools() -> list[Tool]:
-    """The five hand-written tools of tests/fixtures/synth/tools.jsonl."""
+    """The five hand-written tools of tests/support/fixtures/synth/tools.jsonl."""
     with open(FIXTURES / "tools.jsonl", encoding="utf-8") as f:
         return [Tool.model_validate_json(line) for line in f if line.strip()]

@@ -1,4 +1,4 @@
-"""Child process for tests/test_faults.py (real SIGKILLs need a process to kill).
+"""Child process for tests/integration/stores/test_faults.py (real SIGKILLs need a process to kill).
 
     python faults_driver.py build STORE POINT   build the ToolBench "Email" graph (hashing embedder) into
                                                  STORE; at POINT print PAUSED and wait to be killed.

@@ -1,4 +1,4 @@
-"""Real MCP servers for the live-tool tests: the test shop (tests/mcp_test_server.py) over stdio or
+"""Real MCP servers for the live-tool tests: the test shop (tests/support/mcp_test_server.py) over stdio or
 streamable HTTP on 127.0.0.1, and the PyPI servers `mcp-server-time` and `mcp-server-git`."""
 
 from __future__ import annotations

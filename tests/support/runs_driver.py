@@ -1,4 +1,4 @@
-"""Child process for tests/test_runs_concurrency.py (a real SIGKILL needs a process to kill).
+"""Child process for tests/integration/synth/test_runs_concurrency.py (a real SIGKILL needs a process to kill).
 
     python runs_driver.py synth OUT N WORKERS DELAY   `toolflow synth` over the fixture tools and samples with
                                                        the fake LLM, each call slowed by DELAY seconds.

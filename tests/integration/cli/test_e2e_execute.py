@@ -1,6 +1,6 @@
 """`toolflow synth --execute` end to end on the embedded model against a real MCP server (never mocked).
 
-The test shop (tests/mcp_test_server.py) runs over stdio; its listing, saved by `graph build
+The test shop (tests/support/mcp_test_server.py) runs over stdio; its listing, saved by `graph build
 --save-listing`, is the tool file. Two fixed tool combinations: one with a read-only lookup, a
 read-only list and a destructive write; one with the tool that kills its server. Checked: every
 executed tool message is exactly what a direct SDK call with the same arguments answers; the write was

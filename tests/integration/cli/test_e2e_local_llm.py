@@ -11,7 +11,7 @@ used verbatim as user turns, user fallbacks) stays under a measured bound.
 
 Marked slow (minutes on two cores), but part of the default run. Skipped only where llama-cpp-python
 or the model package is missing in a user's quick run; under the test command (scripts/test.sh sets
-TOOLFLOW_TEST_STRICT=1) or in CI a missing install fails (tests/strict.py).
+TOOLFLOW_TEST_STRICT=1) or in CI a missing install fails (tests/support/strict.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ scores mean nothing; this checks that the whole command runs and that what it re
 hold: H and Distinct-3 recomputed independently from each setting's dialogues agree to 1e-6.
 
 Marked slow: 4 dialogues plus their judge and entailment requests, ~18 minutes on our loaded 2-core machine
-(one setting took ~12 of them); skipped like tests/test_e2e_local_llm.py where the local model
+(one setting took ~12 of them); skipped like tests/integration/cli/test_e2e_local_llm.py where the local model
 is not installed outside CI.
 """
 

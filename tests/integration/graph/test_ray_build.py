@@ -1,5 +1,5 @@
 """`toolflow graph build --executor ray`: Ray Data embeds the texts into the same cache, on a real Ray head
-bound to 127.0.0.1 (tests/ray_cluster.py), and the graph is the local build's."""
+bound to 127.0.0.1 (tests/support/ray_cluster.py), and the graph is the local build's."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Skipped only where llama-cpp-python or the model package is missing in a user's quick run; under the
 test command (scripts/test.sh, TOOLFLOW_TEST_STRICT=1) or in CI a missing install is a failure, so a
-broken `toolflow[local]` setup cannot hide behind a skip (tests/strict.py).
+broken `toolflow[local]` setup cannot hide behind a skip (tests/support/strict.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A parent process starts ``LocalLLMServer`` (through server_guard, as ``toolflow synth`` does) and sleeps;
 the test signals the parent (SIGTERM, SIGINT, SIGKILL) and checks that the server process is gone within
-a few seconds. The fast cases run a stand-in server module (tests/fake_llama_server.py, optionally deaf
+a few seconds. The fast cases run a stand-in server module (tests/support/fake_llama_server.py, optionally deaf
 to SIGTERM as llama.cpp is mid-request); the slow case runs the real llama.cpp server with the embedded
 model, started from a worker thread (where PR_SET_PDEATHSIG cannot be used), and SIGKILLs the parent.
 """

@@ -1,4 +1,4 @@
-"""The paper's text metrics and our structural metrics on hand-made dialogues (tests/eval_dialogues.py).
+"""The paper's text metrics and our structural metrics on hand-made dialogues (tests/support/eval_dialogues.py).
 
 Every expected number is worked out by hand in the comments, from the definitions in the issue:
 tokens = re.findall(r"\\w+", text.lower()); H = entropy in bits of pooled unigrams; Distinct-3 = distinct /

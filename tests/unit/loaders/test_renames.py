@@ -1,5 +1,5 @@
 """Real data loads by default: duplicates kept under distinct names, one dangling-$ref check for every
-format, MCP listings side by side, JSON lines in a '.json' file. Fixtures in tests/fixtures/loaders."""
+format, MCP listings side by side, JSON lines in a '.json' file. Fixtures in tests/support/fixtures/loaders."""
 
 from __future__ import annotations
 

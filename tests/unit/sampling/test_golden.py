@@ -1,6 +1,6 @@
 """Golden samples: the walk sampler draws exactly what it drew before its draws were vectorized.
 
-tests/fixtures/walk_golden.json was written by ``python tests/unit/sampling/test_golden.py --write`` from the
+tests/support/fixtures/walk_golden.json was written by ``python tests/unit/sampling/test_golden.py --write`` from the
 scalar sampler (one numpy Generator per sample, commit 4d6579d), before any change to the drawing code.
 Each case holds a SHA-256 of the samples' JSON and the first samples in full, so a mismatch shows where
 the streams part. The cases cover the hand-made graphs, a 3,000-tool ToolBench-shaped synthetic graph,

@@ -1,6 +1,6 @@
 """Golden run: the scripted fake LLM and a fixed seed give byte-identical output files.
 
-The fixture files under tests/fixtures/golden/ were written by this same run before the engine was laid
+The fixture files under tests/support/fixtures/golden/ were written by this same run before the engine was laid
 out in pipeline packages; a refactor that changes behaviour (prompts, seeds, check order, record shape)
 changes these bytes. Regenerate deliberately with ``TOOLFLOW_WRITE_GOLDEN=1`` when behaviour is meant to
 change, and say why in the commit.
