@@ -33,6 +33,17 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sampling import DEFAULT_DATA, cache_path, load, missing_texts, neo4j_uri, stop_neo4j  # noqa: E402
 
+from toolflow.engine.graph.build import build_graph  # noqa: E402
+from toolflow.engine.graph.embedding import (  # noqa: E402
+    DEFAULT_MODEL,
+    DIM,
+    EmbeddingCache,
+    SentenceTransformerEmbedder,
+)
+from toolflow.engine.jsonl import json_lines  # noqa: E402
+from toolflow.engine.retrieval.retriever import LazyEmbedder, Retriever, embed_queries  # noqa: E402
+from toolflow.engine.stores import open_store  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 console = Console(stderr=True)
@@ -43,7 +54,8 @@ def requests(n: int) -> list[str]:
     for name in ("toolbench_example_queries.jsonl", "seal_tools_dev_examples.jsonl"):
         path = SHARED / name
         if path.exists():
-            texts += [json.loads(line)["query"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            with open(path, encoding="utf-8") as f:
+                texts += [line.value["query"] for line in json_lines(f) if line.error is None]
     if not texts:
         sys.exit(f"no request texts under {SHARED}")
     return (texts * (n // len(texts) + 1))[:n]
@@ -66,7 +78,7 @@ def timed_queries(retriever, queries: list[str], vectors, expand: bool) -> dict:
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--categories", help="comma-separated ToolBench categories (default: all)")
@@ -75,22 +87,15 @@ def main() -> None:
     ap.add_argument("--stores", default="neo4j,ladybug")
     ap.add_argument("-n", type=int, default=300, help="requests per run")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    from toolflow.engine.graph.build import build_graph
-    from toolflow.engine.graph.embedding import (
-        DEFAULT_MODEL,
-        DIM,
-        EmbeddingCache,
-        SentenceTransformerEmbedder,
-    )
-    from toolflow.engine.retrieval.retriever import LazyEmbedder, Retriever, embed_queries
-    from toolflow.engine.stores import open_store
 
+def build(args: argparse.Namespace, cache: EmbeddingCache) -> tuple[list, object, object, list[str] | None]:
+    """The tools asked for and their graph (tools, graph data, build report, categories); stops when the
+    cache lacks texts and embedding was not allowed."""
     categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
     tools = load(args.data, categories)
     console.print(f"graph: {len(tools)} tools from {'categories ' + ', '.join(categories) if categories else 'all of ToolBench'}")
-    cache = EmbeddingCache(cache_path(args.cache_dir))
     need, missing = missing_texts(tools, cache)
     console.print(f"embedding cache {cache.path}: {need - missing}/{need} texts cached")
     if missing and not args.allow_embed:
@@ -98,42 +103,35 @@ def main() -> None:
         sys.exit(f"{missing} texts are not embedded yet: bench a subset with --categories, or pass --allow-embed")
     data, rep = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache)
     console.print(f"built: {rep.edges}")
+    return tools, data, rep, categories
 
-    queries = requests(args.n)
-    embedder = LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
-    t0 = time.perf_counter()
-    vectors = embed_queries(embedder, queries, cache)
-    embed_ms = 1000 * (time.perf_counter() - t0) / len(queries)
-    results: dict = {"tools": len(tools), "categories": categories or "all", "edges": rep.edges,
-                     "query_embedding_ms_per_query": round(embed_ms, 2)}
-    for name in [s.strip() for s in args.stores.split(",") if s.strip()]:
-        started = False
-        with tempfile.TemporaryDirectory(prefix="toolflow-bench-lb-") as tmp:
-            spec = str(Path(tmp) / "graph")
-            if name == "neo4j":
-                spec, started = neo4j_uri()
-            try:
-                with open_store(spec) as store:
-                    store.write_graph(data)
-                    r = Retriever(store, embedder, cache=cache)
-                    t0 = time.perf_counter()
-                    r.stages(queries[0], vectors[0], expand=True)  # first query: the embedded store builds its indexes
-                    first = time.perf_counter() - t0
-                    timed_queries(r, queries[:20], vectors[:20], True)  # warm-up (plans, page cache)
-                    hybrid = timed_queries(r, queries, vectors, expand=False)
-                    graph = timed_queries(r, queries, vectors, expand=True)
-                    results[name] = {"first_query_s": round(first, 2), "hybrid": hybrid, "graph": graph,
-                                     "expansion_cost": round(graph["p50_ms"] / hybrid["p50_ms"], 2)}
-            finally:
-                if started:
-                    stop_neo4j()
-    cache.close()
-    if "neo4j" in results and "ladybug" in results:
-        results["neo4j_vs_ladybug_p50_graph"] = round(results["neo4j"]["graph"]["p50_ms"] / results["ladybug"]["graph"]["p50_ms"], 2)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    t = Table(title=f"Retrieval, {results['tools']} tools, {args.n} requests (query embedding {embed_ms:.1f} ms/query, apart)")
+
+def bench_store(name: str, data, queries: list[str], vectors, embedder, cache: EmbeddingCache) -> dict:
+    """One store: the first query (index build on the embedded store), then hybrid and graph-expanded runs."""
+    started = False
+    with tempfile.TemporaryDirectory(prefix="toolflow-bench-lb-") as tmp:
+        spec = str(Path(tmp) / "graph")
+        if name == "neo4j":
+            spec, started = neo4j_uri()
+        try:
+            with open_store(spec) as store:
+                store.write_graph(data)
+                r = Retriever(store, embedder, cache=cache)
+                t0 = time.perf_counter()
+                r.stages(queries[0], vectors[0], expand=True)  # first query: the embedded store builds its indexes
+                first = time.perf_counter() - t0
+                timed_queries(r, queries[:20], vectors[:20], True)  # warm-up (plans, page cache)
+                hybrid = timed_queries(r, queries, vectors, expand=False)
+                graph = timed_queries(r, queries, vectors, expand=True)
+                return {"first_query_s": round(first, 2), "hybrid": hybrid, "graph": graph,
+                        "expansion_cost": round(graph["p50_ms"] / hybrid["p50_ms"], 2)}
+        finally:
+            if started:
+                stop_neo4j()
+
+
+def print_table(results: dict, n: int, embed_ms: float) -> None:
+    t = Table(title=f"Retrieval, {results['tools']} tools, {n} requests (query embedding {embed_ms:.1f} ms/query, apart)")
     for col in ("store", "method", "queries/s", "p50 ms", "p95 ms", "first query s"):
         t.add_column(col, justify="left" if col in ("store", "method") else "right")
     for name in ("neo4j", "ladybug"):
@@ -146,6 +144,28 @@ def main() -> None:
     Console().print(t)
     if "neo4j_vs_ladybug_p50_graph" in results:
         Console().print(f"neo4j / ladybug p50 (graph): {results['neo4j_vs_ladybug_p50_graph']}")
+
+
+def main() -> None:
+    args = parse_args()
+    cache = EmbeddingCache(cache_path(args.cache_dir))
+    tools, data, rep, categories = build(args, cache)
+    queries = requests(args.n)
+    embedder = LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
+    t0 = time.perf_counter()
+    vectors = embed_queries(embedder, queries, cache)
+    embed_ms = 1000 * (time.perf_counter() - t0) / len(queries)
+    results: dict = {"tools": len(tools), "categories": categories or "all", "edges": rep.edges,
+                     "query_embedding_ms_per_query": round(embed_ms, 2)}
+    for name in [s.strip() for s in args.stores.split(",") if s.strip()]:
+        results[name] = bench_store(name, data, queries, vectors, embedder, cache)
+    cache.close()
+    if "neo4j" in results and "ladybug" in results:
+        results["neo4j_vs_ladybug_p50_graph"] = round(results["neo4j"]["graph"]["p50_ms"] / results["ladybug"]["graph"]["p50_ms"], 2)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print_table(results, args.n, embed_ms)
 
 
 if __name__ == "__main__":

@@ -200,10 +200,21 @@ _JSON_INT = re.compile(r"-?(?:0|[1-9]\d*)")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
+def canonical_type(name: str) -> str:
+    """A type name as JSON Schema spells it (``int`` → ``integer``, ``dict`` → ``object``); a name with
+    no JSON meaning (``any``, a class name) comes back lower-cased."""
+    return loose_type(name)[0] or name.strip().lower()
+
+
+def is_subtype(a: str, b: str | None) -> bool:
+    """Is every value of JSON type `a` also of type `b` as it stands (an integer is a number)?"""
+    return b is None or a == b or (a == "integer" and b == "number")
+
+
 def types_compatible(a: str | None, b: str | None) -> bool:
     """May a value of JSON type `a` fill a slot of type `b` (the graph's FEEDS veto, the blueprint's
     result sources)? An unknown type (None) fits anything."""
-    if a is None or b is None or a == b or (a == "integer" and b == "number"):
+    if a is None or is_subtype(a, b):
         return True
     return a in LOOSE_SCALARS and b in LOOSE_SCALARS
 
@@ -225,8 +236,7 @@ def json_type(value: Any) -> str:
 
 def value_fits(value: Any, target: str | None) -> bool:
     """Is `value` already of JSON type `target` (an integer is a number; None takes anything)?"""
-    source = json_type(value)
-    return target is None or source == target or (source == "integer" and target == "number")
+    return is_subtype(json_type(value), target)
 
 
 def convert_value(value: Any, target: str | None) -> tuple[Any, str | None]:

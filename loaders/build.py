@@ -29,17 +29,10 @@ def function_name(raw: str) -> tuple[str, str | None]:
 
 
 @dataclass
-class _Entry:
-    tool: Tool
-    group: int | None
-    line: int | None
-    pointer: str | None
-    clash: str | None = None
-    source_id: str | None = None
+class _Entry(Loaded):
+    """A tool of the file being loaded, with the group (a toolset, an API) its id is unique within."""
 
-    @property
-    def where(self) -> str:
-        return f"line {self.line}" if self.line is not None else (self.pointer or "/")
+    group: int | None = None
 
 
 @dataclass
@@ -97,26 +90,10 @@ class FileContext:
         `parameters` / `returns` under `pointer`), so that a dangling `$ref` inside them is reported
         where it is.
         """
-        if not isinstance(name, str) or not name.strip():
-            self.error(f"tool has no name (got {name!r})", line=line, pointer=pointer, field="name")
-            return None
         if parameters is None:
             parameters = {"type": "object", "properties": {}}
-        if not isinstance(parameters, dict):
-            self.error(
-                f"parameters must be a JSON Schema object, got {type(parameters).__name__}",
-                line=line,
-                pointer=pointer,
-                field="parameters",
-            )
-            return None
-        if returns is not None and not isinstance(returns, dict | bool):
-            self.error(
-                f"return schema must be a JSON Schema object, got {type(returns).__name__}",
-                line=line,
-                pointer=pointer,
-                field="returns",
-            )
+        if (problem := _shape_problem(name, parameters, returns)) is not None:
+            self.error(problem[1], line=line, pointer=pointer, field=problem[0])
             return None
         base = pointer or ""
         try:
@@ -129,16 +106,12 @@ class FileContext:
         valid_name, original = function_name(name)
         if original_name is not None and original_name != valid_name:
             original = original_name
-        if description is None:
-            description = ""
-        if not isinstance(description, str):
-            description = str(description)
         try:
             return Tool(
                 id=id,
                 name=valid_name,
                 original_name=original,
-                description=description,
+                description="" if description is None else str(description),
                 parameters=normalize_schema(parameters),
                 returns=normalize_schema(returns) if returns is not None else None,
                 **fields,
@@ -164,7 +137,7 @@ class FileContext:
             return
         entries = self._entries.get(tool.id)
         if not entries:
-            self._entries[tool.id] = [_Entry(tool, group, line, pointer)]
+            self._entries[tool.id] = [_Entry(tool, self.path, line, pointer, group=group)]
             self._order.append(self._entries[tool.id][0])
             return
         for entry in entries:
@@ -185,5 +158,16 @@ class FileContext:
                 return
         variant = tool.model_copy(update={"id": f"{tool.id}~{len(entries) + 1}"})
         detail = f"a different definition of {tool.original_name or tool.name!r} is already at {first.where}"
-        entries.append(_Entry(variant, group, line, pointer, detail, tool.id))
+        entries.append(_Entry(variant, self.path, line, pointer, detail, tool.id, group=group))
         self._order.append(entries[-1])
+
+
+def _shape_problem(name: Any, parameters: Any, returns: Any) -> tuple[str, str] | None:
+    """(field, problem) when a tool's name or schemas are not of a usable kind, else None."""
+    if not isinstance(name, str) or not name.strip():
+        return "name", f"tool has no name (got {name!r})"
+    if not isinstance(parameters, dict):
+        return "parameters", f"parameters must be a JSON Schema object, got {type(parameters).__name__}"
+    if returns is not None and not isinstance(returns, dict | bool):
+        return "returns", f"return schema must be a JSON Schema object, got {type(returns).__name__}"
+    return None

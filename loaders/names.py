@@ -106,40 +106,7 @@ def disambiguate(
     name of a tool that comes later (`get_weather_2` stays free for a source `get_weather_2`).
     """
     out = Disambiguated()
-    by_id: dict[str, Loaded] = {}
-    kept: list[Loaded] = []
-    for item in loaded:
-        tool = item.tool
-        first = by_id.get(tool.id)
-        if first is None:
-            by_id[tool.id] = item
-            kept.append(item)
-            continue
-        if first.tool.name == tool.name and first.tool.parameters == tool.parameters:
-            out.merged += 1
-            continue
-        if strict:
-            on_error(
-                LoadError(
-                    f"duplicate tool id {tool.id!r}: a different definition is already loaded from {first.file}",
-                    file=item.file,
-                    line=item.line,
-                    pointer=item.pointer,
-                    field="id",
-                )
-            )
-            continue
-        n = 2
-        while f"{tool.id}~{n}" in by_id:
-            n += 1
-        new_id = f"{tool.id}~{n}"
-        clash = f"a different definition of {tool.original_name or tool.name!r} is already in {first.file}"
-        variant = Loaded(
-            tool.model_copy(update={"id": new_id}), item.file, item.line, item.pointer, clash, tool.id
-        )
-        by_id[new_id] = variant
-        kept.append(variant)
-
+    kept = _unique_ids(loaded, out, strict=strict, on_error=on_error)
     reserved = {name_key(item.tool.name) for item in kept}
     holders: dict[str, Loaded] = {}
     claimants: dict[str, list[Tool]] = {}
@@ -153,27 +120,65 @@ def disambiguate(
             out.tools.append(tool)
             if item.clash is not None:  # an id variant whose name is still free (a renamed source name)
                 out.renamed.append(_rename(item, tool, DEFINITION, item.clash))
-            continue
-        if any(_same_tool(tool, other) for other in claimants[key]):
+        elif any(_same_tool(tool, other) for other in claimants[key]):
             out.merged += 1  # the same tool listed again under another id (overlapping toolset files)
-            continue
-        claimants[key].append(tool)
-        n = 2
-        while name_key(suffixed_name(tool.name, n)) in reserved:
-            n += 1
-        new_name = suffixed_name(tool.name, n)
-        reserved.add(name_key(new_name))
-        renamed = tool.model_copy(update={"name": new_name, "original_name": tool.original_name or tool.name})
-        holders[name_key(new_name)] = item
-        out.tools.append(renamed)
-        if item.clash is not None:
-            out.renamed.append(_rename(item, renamed, DEFINITION, item.clash, old_name=tool.name))
         else:
-            detail = f"name taken by {holder.tool.id!r} ({_where(holder, item)})"
-            if _source(holder.tool) != _source(tool):
-                detail += f", from source name {_source(holder.tool)!r} where this one is {_source(tool)!r}"
-            out.renamed.append(_rename(item, renamed, NAME, detail, old_name=tool.name))
+            claimants[key].append(tool)
+            renamed = _suffixed(tool, reserved)
+            holders[name_key(renamed.name)] = item
+            out.tools.append(renamed)
+            out.renamed.append(_name_rename(item, holder, tool, renamed))
     return out
+
+
+def _unique_ids(loaded: list[Loaded], out: Disambiguated, *, strict: bool,
+                on_error: Callable[[LoadError], None]) -> list[Loaded]:
+    """`loaded` with repeated ids merged (same definition) or given a ``~n`` variant (another definition;
+    refused under `strict`)."""
+    by_id: dict[str, Loaded] = {}
+    kept: list[Loaded] = []
+    for item in loaded:
+        tool = item.tool
+        first = by_id.get(tool.id)
+        if first is None:
+            by_id[tool.id] = item
+            kept.append(item)
+        elif first.tool.name == tool.name and first.tool.parameters == tool.parameters:
+            out.merged += 1
+        elif strict:
+            on_error(LoadError(
+                f"duplicate tool id {tool.id!r}: a different definition is already loaded from {first.file}",
+                file=item.file, line=item.line, pointer=item.pointer, field="id"))
+        else:
+            n = 2
+            while f"{tool.id}~{n}" in by_id:
+                n += 1
+            new_id = f"{tool.id}~{n}"
+            clash = f"a different definition of {tool.original_name or tool.name!r} is already in {first.file}"
+            variant = Loaded(tool.model_copy(update={"id": new_id}), item.file, item.line, item.pointer, clash, tool.id)
+            by_id[new_id] = variant
+            kept.append(variant)
+    return kept
+
+
+def _suffixed(tool: Tool, reserved: set[str]) -> Tool:
+    """`tool` under the first ``name_n`` no tool holds or will hold (the new name is reserved)."""
+    n = 2
+    while name_key(suffixed_name(tool.name, n)) in reserved:
+        n += 1
+    new_name = suffixed_name(tool.name, n)
+    reserved.add(name_key(new_name))
+    return tool.model_copy(update={"name": new_name, "original_name": tool.original_name or tool.name})
+
+
+def _name_rename(item: Loaded, holder: Loaded, tool: Tool, renamed: Tool) -> Rename:
+    """The record of a rename: an id variant's definition clash, or a name taken by `holder`."""
+    if item.clash is not None:
+        return _rename(item, renamed, DEFINITION, item.clash, old_name=tool.name)
+    detail = f"name taken by {holder.tool.id!r} ({_where(holder, item)})"
+    if _source(holder.tool) != _source(tool):
+        detail += f", from source name {_source(holder.tool)!r} where this one is {_source(tool)!r}"
+    return _rename(item, renamed, NAME, detail, old_name=tool.name)
 
 
 def _same_tool(a: Tool, b: Tool) -> bool:

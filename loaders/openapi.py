@@ -122,24 +122,9 @@ class _Api:
             if param.get("required") or param.get("in") == "path":
                 required.append(key)
         if not self.swagger2 and "requestBody" in op:
-            body, body_pointer = self.refs.deref(op["requestBody"], pointer=f"{pointer}/requestBody")
-            if isinstance(body, dict):
-                media_type, schema = _media_schema(body.get("content"))
-                if schema is not None:
-                    media_pointer = f"{body_pointer}{json_pointer('content', str(media_type), 'schema')}"
-                    self._add_body(
-                        properties,
-                        required,
-                        self.refs.expand(schema, pointer=media_pointer),
-                        bool(body.get("required")),
-                        "body",
-                        media_pointer,
-                    )
+            self._add_request_body(op["requestBody"], pointer, properties, required)
         returns = self._returns(op, pointer)
-        extra = {"method": method.upper(), "path": path}
-        for key in ("operationId", "tags", "deprecated"):
-            if key in op:
-                extra[key] = op[key]
+        extra = {"method": method.upper(), "path": path, **{k: op[k] for k in ("operationId", "tags", "deprecated") if k in op}}
         if self.server:
             extra["server"] = self.server
         links = [] if self.swagger2 else self._links(op, pointer)
@@ -156,6 +141,18 @@ class _Api:
             **({"links": links} if links else {}),
         )
         self.ctx.add(tool, pointer=pointer)
+
+    def _add_request_body(self, request_body: Any, pointer: str, properties: dict[str, Any],
+                          required: list[str]) -> None:
+        """An OpenAPI 3 request body's schema (its first usable media type) merged into the parameters."""
+        body, body_pointer = self.refs.deref(request_body, pointer=f"{pointer}/requestBody")
+        if not isinstance(body, dict):
+            return
+        media_type, schema = _media_schema(body.get("content"))
+        if schema is not None:
+            media_pointer = f"{body_pointer}{json_pointer('content', str(media_type), 'schema')}"
+            self._add_body(properties, required, self.refs.expand(schema, pointer=media_pointer),
+                           bool(body.get("required")), "body", media_pointer)
 
     def _parameters(self, item: dict[str, Any], op: dict[str, Any], pointer: str) -> list[tuple[dict, str]]:
         """Path-level then operation-level parameters; the operation's win on the same (name, in)."""

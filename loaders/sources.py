@@ -10,11 +10,13 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from toolflow.engine.jsonl import json_lines
 from toolflow.loaders.errors import LoadError, OnError, json_pointer, raise_error
 
 JSON_SUFFIXES = (".json", ".snap")
@@ -109,15 +111,11 @@ def parse_yaml(text: str, path: Path) -> Any:
 
 def iter_json_lines(lines: Iterable[str], path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
     """One record per non-blank line; a broken line is reported (and skipped if `on_error` returns)."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for line in json_lines(lines):
+        if line.error is not None:
+            on_error(LoadError(f"invalid JSON: {line.error} (column {line.column})", file=path, line=line.number))
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            on_error(LoadError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=path, line=number))
-            continue
-        yield Record(value, line=number)
+        yield Record(line.value, line=line.number)
 
 
 def stream_json_lines(path: Path, on_error: OnError = raise_error) -> Iterator[Record]:
@@ -132,15 +130,8 @@ def stream_json_lines(path: Path, on_error: OnError = raise_error) -> Iterator[R
 
 def looks_like_json_lines(text: str) -> bool:
     """True when the text is several JSON values, one per line (BFCL ships JSON lines as '.json')."""
-    lines = [ln for ln in text.splitlines()[:3] if ln.strip()]
-    if len(lines) < 2:
-        return False
-    try:
-        for ln in lines:
-            json.loads(ln)
-    except json.JSONDecodeError:
-        return False
-    return True
+    lines = list(json_lines(text.splitlines()[:3]))
+    return len(lines) >= 2 and all(ln.error is None for ln in lines)
 
 
 def _has_object_lines(text: str, sample: int = 20) -> bool:
@@ -150,19 +141,9 @@ def _has_object_lines(text: str, sample: int = 20) -> bool:
     lines are fragments (`{`, `"name": "x",`), while a JSON-lines file with a bad line among its first
     three is still mostly whole objects.
     """
-    seen = objects = 0
-    for ln in text.splitlines():
-        if not ln.strip():
-            continue
-        seen += 1
-        if seen > sample:
-            seen = sample
-            break
-        try:
-            objects += isinstance(json.loads(ln), dict)
-        except json.JSONDecodeError:
-            continue
-    return objects >= 2 and 2 * objects >= seen
+    lines = list(islice(json_lines(text.splitlines()), sample))
+    objects = sum(ln.error is None and isinstance(ln.value, dict) for ln in lines)
+    return objects >= 2 and 2 * objects >= len(lines)
 
 
 def read_document(path: Path, text: str | None = None) -> Any:

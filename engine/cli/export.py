@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +22,6 @@ def _refuse_overwriting_input(src: Path, out: Path, fmt: str) -> None:
     if fmt == "hf" and target in source.parents:
         raise Fail(f"--out {out} holds the input file {src}: the hf export replaces that folder; choose "
                    "another output folder")
-
-
-def card_metrics(src: Path) -> dict[str, Any]:
-    """The cheap `toolflow eval` metrics (no embedder, no judge) for the dataset card."""
-    from toolflow.engine.eval.metrics import distinct_n, entropy, user_messages
-    from toolflow.engine.eval.ours import ours_metrics
-    from toolflow.engine.synth.export import iter_dialogues
-    from toolflow.engine.synth.jsonl import rejects_path_for
-
-    def records(path: Path) -> list[dict[str, Any]]:  # what export reads: unusable lines are its to report
-        return [d for d in iter_dialogues(path) if isinstance(d.get("messages"), list)] if path.is_file() else []
-
-    dialogues, rejects = records(src), records(rejects_path_for(src))
-    texts = [t for d in dialogues for t in user_messages(d)]
-    ours = ours_metrics(dialogues, rejects)
-    keep = ("call_validity", "arg_sourced", "followup_grounded", "clarification_rate", "parallel_call_rate",
-            "turns_per_dialogue", "tools_covered", "kept", "rejected", "reject_rate", "rejects_by_reason",
-            "scenarios")
-    return {"entropy (H)": entropy(texts), "distinct-3": distinct_n(texts, 3),
-            **{k: v for k, v in ours.model_dump().items() if k in keep and v not in (None, {})}}
 
 
 def _template_check(src: Path, source: Path, max_length: int | None, fail_on_loss: bool) -> None:
@@ -109,6 +90,7 @@ def export_cmd(src: Path, fmt: str, out: Path, train_on: str, val_fraction: floa
       toolflow export data/dialogues.jsonl --format sharegpt --out llamafactory/data/toolflow.jsonl
       toolflow export data/dialogues.jsonl --format hf --out data/toolflow_hf
     """
+    from toolflow.engine.eval.card_metrics import card_metrics
     from toolflow.engine.synth.export import export
 
     _refuse_overwriting_input(src, out, fmt)
@@ -120,7 +102,7 @@ def export_cmd(src: Path, fmt: str, out: Path, train_on: str, val_fraction: floa
             click.echo(json.dumps({**report, "format": fmt, "out": str(out)}))
             return
         result = export(src, fmt, out, train_on=train_on, val_fraction=val_fraction, seed=seed,
-                        metrics=None if no_card else card_metrics(src), card=not no_card)
+                        metrics=None if no_card else partial(card_metrics, src=src), card=not no_card)
     except ValueError as exc:  # ExportError, and a --store that cannot be opened
         raise Fail(str(exc)) from exc
     except OSError as exc:  # a read-only folder, a parent that is a file, a full disk

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from toolflow.engine.eval.metrics import tokens
 from toolflow.engine.jsontext import leaves
-from toolflow.engine.synth.checks import call_problems, reason_code
+from toolflow.engine.synth.checks import call_problems
+from toolflow.engine.synth.evidence import tool_params
+from toolflow.engine.synth.reasons import reason_code
 
 #: A string argument shorter than this is not checked for grounding: "US", "en" or "1" appear anywhere.
 MIN_VALUE_CHARS = 3
@@ -153,14 +156,6 @@ def clarification_rounds(dialogue: dict[str, Any]) -> tuple[int, int]:
     return asked, len(rs)
 
 
-def _tool_params(dialogue: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for t in dialogue.get("tools", []):
-        fn = t.get("function", t)
-        out[fn.get("name")] = fn.get("parameters") or {"type": "object", "properties": {}}
-    return out
-
-
 def scenario_counts(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """The scenario mix of a file and its rejects: per scenario, kept and rejected dialogues."""
     out: dict[str, dict[str, int]] = {}
@@ -171,63 +166,70 @@ def scenario_counts(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[
     return dict(sorted(out.items()))
 
 
-def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]] = ()) -> OursMetrics:
-    """All of our metrics for one file of kept dialogues (and its rejects)."""
-    m = OursMetrics(kept=len(dialogues), rejected=len(rejects))
-    found = total = grounded = considered = 0
-    edges_all = feeds = sets_with_feeds = sets_with_chain = 0
-    combos: set[tuple[str, ...]] = set()
-    offered: set[str] = set()
-    called: set[str] = set()
-    valid = calls = asked = rounds = call_msgs = parallel = 0
-    turns: list[float] = []
-    toks: list[float] = []
-    llm_toks: list[float] = []
-    for d in dialogues:
-        f, t = arg_sourcing(d)
-        found, total = found + f, total + t
-        g, c = followup_grounding(d)
-        grounded, considered = grounded + g, considered + c
-        sample = d.get("sample") or {}
+@dataclass
+class _Totals:
+    """Running sums over the kept dialogues of one file (what `ours_metrics` turns into shares): counts by
+    name in `n`, plus the sets and per-dialogue sizes."""
+
+    n: Counter[str] = field(default_factory=Counter)
+    combos: set[tuple[str, ...]] = field(default_factory=set)
+    offered: set[str] = field(default_factory=set)
+    called: set[str] = field(default_factory=set)
+    turns: list[float] = field(default_factory=list)
+    toks: list[float] = field(default_factory=list)
+    llm_toks: list[float] = field(default_factory=list)
+
+    def add(self, d: dict[str, Any]) -> None:
+        n = self.n
+        (f, t), (g, c), (a, r) = arg_sourcing(d), followup_grounding(d), clarification_rounds(d)
+        n.update(found=f, total=t, grounded=g, considered=c, asked=a, rounds=r)
+        self._add_sample(d.get("sample") or {})
+        self._add_calls(d)
+        self.turns.append(sum(1 for msg in d.get("messages", []) if msg.get("role") == "user"))
+        self.toks.append(sum(len(tokens(_text(msg))) for msg in d.get("messages", [])))
+        usage = (d.get("meta") or {}).get("tokens") or {}
+        if usage:
+            self.llm_toks.append(sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage.values()))
+
+    def _add_sample(self, sample: dict[str, Any]) -> None:
         edges = sample.get("edges") or []
-        edges_all += len(edges)
-        feeds += sum(1 for e in edges if e.get("type") == FEEDS)
         chain = longest_feeds_chain(edges)
-        sets_with_feeds += chain >= 1
-        sets_with_chain += chain >= 2
+        self.n.update(edges=len(edges), feeds=sum(1 for e in edges if e.get("type") == FEEDS),
+                      sets_with_feeds=chain >= 1, sets_with_chain=chain >= 2)
         ids = sample.get("tool_ids") or []
-        combos.add(tuple(sorted(ids)))
-        offered.update(ids)
-        params = _tool_params(d)
+        self.combos.add(tuple(sorted(ids)))
+        self.offered.update(ids)
+
+    def _add_calls(self, d: dict[str, Any]) -> None:
+        params = tool_params(d.get("tools", []))
         for msg in d.get("messages", []):
             if msg.get("role") != "assistant" or not msg.get("tool_calls"):
                 continue
-            call_msgs += 1
-            parallel += len(msg["tool_calls"]) >= 2
+            self.n.update(call_msgs=1, parallel=len(msg["tool_calls"]) >= 2)
             for call in msg["tool_calls"]:
-                calls += 1
-                valid += not call_problems(call, params)
-                called.add((call.get("function") or {}).get("name"))
-        a, r = clarification_rounds(d)
-        asked, rounds = asked + a, rounds + r
-        turns.append(sum(1 for msg in d.get("messages", []) if msg.get("role") == "user"))
-        toks.append(sum(len(tokens(_text(msg))) for msg in d.get("messages", [])))
-        usage = (d.get("meta") or {}).get("tokens") or {}
-        if usage:
-            llm_toks.append(sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage.values()))
-    n = len(dialogues)
-    m.arg_sourced, m.arg_values = _share(found, total), total
-    m.followup_grounded, m.followup_rounds = _share(grounded, considered), considered
-    m.feeds_edge_share = _share(feeds, edges_all)
-    m.feeds_set_share = _share(sets_with_feeds, n)
-    m.feeds_chain_share = _share(sets_with_chain, n)
-    m.distinct_combinations, m.distinct_combination_share = len(combos), _share(len(combos), n)
-    m.tools_offered, m.tools_covered = len(offered), len(called - {None})
-    m.calls, m.call_validity = calls, _share(valid, calls)
-    m.clarification_rate = _share(asked, rounds)
-    m.parallel_call_rate = _share(parallel, call_msgs)
-    m.turns_per_dialogue, m.tokens_per_dialogue = _mean(turns), _mean(toks)
-    m.llm_tokens_per_dialogue = _mean(llm_toks)
+                self.n.update(calls=1, valid=not call_problems(call, params))
+                self.called.add((call.get("function") or {}).get("name"))
+
+
+def ours_metrics(dialogues: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]] = ()) -> OursMetrics:
+    """All of our metrics for one file of kept dialogues (and its rejects)."""
+    m = OursMetrics(kept=len(dialogues), rejected=len(rejects))
+    s = _Totals()
+    for d in dialogues:
+        s.add(d)
+    n, c = len(dialogues), s.n
+    m.arg_sourced, m.arg_values = _share(c["found"], c["total"]), c["total"]
+    m.followup_grounded, m.followup_rounds = _share(c["grounded"], c["considered"]), c["considered"]
+    m.feeds_edge_share = _share(c["feeds"], c["edges"])
+    m.feeds_set_share = _share(c["sets_with_feeds"], n)
+    m.feeds_chain_share = _share(c["sets_with_chain"], n)
+    m.distinct_combinations, m.distinct_combination_share = len(s.combos), _share(len(s.combos), n)
+    m.tools_offered, m.tools_covered = len(s.offered), len(s.called - {None})
+    m.calls, m.call_validity = c["calls"], _share(c["valid"], c["calls"])
+    m.clarification_rate = _share(c["asked"], c["rounds"])
+    m.parallel_call_rate = _share(c["parallel"], c["call_msgs"])
+    m.turns_per_dialogue, m.tokens_per_dialogue = _mean(s.turns), _mean(s.toks)
+    m.llm_tokens_per_dialogue = _mean(s.llm_toks)
     m.reject_rate = _share(len(rejects), len(dialogues) + len(rejects))
     reasons: Counter[str] = Counter()
     for r in rejects:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from toolflow.engine.errors import InputError
+from toolflow.engine.jsonl import json_lines
 
 
 class EvalInputError(ValueError, InputError):
@@ -80,16 +81,12 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     records: list[dict[str, Any]] = []
     problems: list[str] = []
     with open(path, encoding="utf-8") as f:
-        for no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:  # not a record at all: the file is damaged, so nothing of it is scored
-                raise EvalInputError(f"{path}:{no}: not JSON ({getattr(exc, 'msg', exc)})") from exc
-            problem = record_problem(rec)
+        for line in json_lines(f):
+            if line.error is not None:  # not a record at all: the file is damaged, so nothing of it is scored
+                raise EvalInputError(f"{path}:{line.number}: not JSON ({line.error})")
+            problem = record_problem(line.value)
             if problem is None:
-                records.append(rec)
+                records.append(line.value)
             else:
-                problems.append(f"{path}:{no}: {problem}")
+                problems.append(f"{path}:{line.number}: {problem}")
     return records, problems

@@ -1,13 +1,14 @@
 """What a field is, for matching: its words, the entity an identifier names, credential kinds, the API a
 tool belongs to, value formats. Pure functions over FieldNode and Tool; the scoring rule that uses these
-facts is in :mod:`toolflow.engine.graph.matching` (its docstring gives the rule and the measured numbers).
+facts is in :mod:`toolflow.engine.graph.matching` (its docstring gives the rule, docs/graph.md the measurements).
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from toolflow.engine.models import FieldNode, Tool
@@ -243,17 +244,12 @@ def _tails(entities: frozenset[str]) -> frozenset[str]:
     return frozenset(e.split("_")[-1] for e in entities)
 
 
-def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: frozenset[str]) -> Facts:
-    """Derive the rule's view of one field from its name, path, schema facets and tool."""
-    toks = name_tokens(f.name)
-    keys = [k for k in re.split(r"\.|\[\]", f.path or f.name) if k]
-    elem = (f.path or "").endswith("[]")
-    credential = _credential_kind(f.name)
+def _identity(f: FieldNode, tool: Tool, toks: list[str], keys: list[str], parent: str | None,
+              tool_ent: str | None) -> tuple[bool, set[str], bool]:
+    """(is an identifier, its entities, is a foreign key) from the name, the path and the tool."""
     ident = bool(toks) and toks[-1] in _ID_TOKENS
     entities: set[str] = set()
     foreign = False
-    parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS and k.lower() != "filter"]
-    parent = _ent(name_tokens(parents[-1])) if parents and name_tokens(parents[-1]) else None
     if ident:
         own = toks[:-1]
         if own:
@@ -268,47 +264,72 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
                 foreign = parent != tool_ent
             elif tool_ent:
                 entities.add(tool_ent)
-    elif elem and f.role == "return" and f.type is None and len(keys) == 1 and f.name.lower() not in WRAPPERS:
+    elif ((f.path or "").endswith("[]") and f.role == "return" and f.type is None and len(keys) == 1
+          and f.name.lower() not in WRAPPERS):
         # A top-level list of untyped records (API-Bank ``reminders[]``): each element carries its record's id.
         ident = bool(toks)
         if toks:
             entities.add(_ent(toks))
-    if ident and f.described:
-        desc = f.description.lower()
-        for rx in _DESC_ENTITY:
-            m = rx.match(desc)
-            words = m.group(1).split() if m else []
-            if words and words[0] in _NOT_ENTITY:
-                continue
-            if len(words) == 2 and words[1] in _NOT_ENTITY:
-                words = words[:1]
-            if words and words[-1] not in WRAPPERS:
-                entities.add(_ent([singular(w) for w in words]))
-        for rx in _OWNER_ALIAS:
-            for m in rx.finditer(desc):
-                word = singular(m.group(1))
-                if word in api_entities:
-                    entities.add(word)
-    enum = f.facets.get("enum")
-    enum_set = frozenset(str(x) for x in enum) if isinstance(enum, list) and enum else None
+    return ident, entities, foreign
+
+
+def _described_entities(description: str, api_entities: frozenset[str]) -> set[str]:
+    """Entities an identifier's description names ("Station ID"), and owner aliases of the API's entities."""
+    desc = description.lower()
+    out: set[str] = set()
+    for rx in _DESC_ENTITY:
+        m = rx.match(desc)
+        words = m.group(1).split() if m else []
+        if words and words[0] in _NOT_ENTITY:
+            continue
+        if len(words) == 2 and words[1] in _NOT_ENTITY:
+            words = words[:1]
+        if words and words[-1] not in WRAPPERS:
+            out.add(_ent([singular(w) for w in words]))
+    for rx in _OWNER_ALIAS:
+        for m in rx.finditer(desc):
+            word = singular(m.group(1))
+            if word in api_entities:
+                out.add(word)
+    return out
+
+
+def _is_named(f: FieldNode, toks: list[str]) -> bool:
+    """Does the field's name carry evidence (not generic, bare only when described, not a keyword)?"""
     lname = f.name.lower()
     named = bool(toks) and lname not in GENERIC and _ent(toks) not in GENERIC and (
         f.described or lname not in BARE
     ) and not f.name.startswith(("$", "@"))  # schema / JSON-LD keywords ($comment, @type), not data
-    if f.role == "return" and (lname in ENVELOPE or _ent(toks) in ENVELOPE):
-        named = False
-    attribute = header = False
-    if f.role == "param":
-        root = keys[0] if keys else f.name
-        prop = tool.parameters.get("properties", {}).get(root)
-        where = prop.get("x-in") if isinstance(prop, dict) else None
-        attribute = where == "body" and is_write(tool)
-        # Headers pick tenants and connections; list filters on a get-by-id call (it has its resource's id in
-        # the path) select nothing. Neither is where data flows.
-        header = where == "header" or (root.lower() == "filter" and _gets_by_id(tool))
-        nested = len(keys) > 1 and where not in ("query", "path") and keys[0].lower() != "filter"
-    else:
-        nested = False
+    return named and not (f.role == "return" and (lname in ENVELOPE or _ent(toks) in ENVELOPE))
+
+
+def _param_place(f: FieldNode, tool: Tool, keys: list[str]) -> tuple[bool, bool, bool]:
+    """(body attribute of a write, header or get-by-id filter, nested) for a parameter; all False for returns."""
+    if f.role != "param":
+        return False, False, False
+    root = keys[0] if keys else f.name
+    prop = tool.parameters.get("properties", {}).get(root)
+    where = prop.get("x-in") if isinstance(prop, dict) else None
+    attribute = where == "body" and is_write(tool)
+    # Headers pick tenants and connections; list filters on a get-by-id call (it has its resource's id in
+    # the path) select nothing. Neither is where data flows.
+    header = where == "header" or (root.lower() == "filter" and _gets_by_id(tool))
+    nested = len(keys) > 1 and where not in ("query", "path") and keys[0].lower() != "filter"
+    return attribute, header, nested
+
+
+def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: frozenset[str]) -> Facts:
+    """Derive the rule's view of one field from its name, path, schema facets and tool."""
+    toks = name_tokens(f.name)
+    keys = [k for k in re.split(r"\.|\[\]", f.path or f.name) if k]
+    parents = [k for k in keys[:-1] if k.lower() not in WRAPPERS and k.lower() != "filter"]
+    parent = _ent(name_tokens(parents[-1])) if parents and name_tokens(parents[-1]) else None
+    ident, entities, foreign = _identity(f, tool, toks, keys, parent, tool_ent)
+    if ident and f.described:
+        entities |= _described_entities(f.description, api_entities)
+    enum = f.facets.get("enum")
+    enum_set = frozenset(str(x) for x in enum) if isinstance(enum, list) and enum else None
+    attribute, header, nested = _param_place(f, tool, keys)
     text_words = _TEXT_OUT if f.role == "return" else _TEXT_IN
     text = f.type in ("string", None) and not ident and bool(set(toks) & text_words) and not enum_set
     if f.role == "param" and writes_record(tool):
@@ -320,11 +341,11 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         ident=ident,
         entities=frozenset(entities),
         foreign=foreign,
-        credential=credential,
+        credential=_credential_kind(f.name),
         sem=_semantic(f, toks),
         enum=enum_set,
         numeric=f.type in ("number", "integer") and not ident,
-        named=named,
+        named=_is_named(f, toks),
         attribute=attribute,
         header=header,
         nested=nested,
@@ -332,3 +353,42 @@ def field_facts(f: FieldNode, tool: Tool, tool_ent: str | None, api_entities: fr
         resource=resource,
         owner=parent or tool_ent,
     )
+
+
+def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
+                   pfacts: list[Facts], apis: dict[str, str]) -> None:
+    """Within one API a reference name means one thing: an entity alias read from one field's description
+    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
+    union: dict[tuple[str, str], set[str]] = defaultdict(set)
+    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
+    for f, fa in fields:
+        if fa.ident and fa.foreign and "_" in fa.key:
+            union[(apis[f.tool_id], fa.key)] |= fa.entities
+    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
+        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
+            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
+            if extra and not extra <= fa.entities:
+                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
+
+
+def all_facts(tools: Sequence[Tool], returns: Sequence[FieldNode], params: Sequence[FieldNode],
+               apis: dict[str, str]) -> tuple[list[Facts], list[Facts]]:
+    """The derived facts of every return and parameter field, aliases shared within each API."""
+    by_id = {t.id: t for t in tools}
+    ents_by_api: dict[str, set[str]] = defaultdict(set)
+    tool_ents: dict[str, str | None] = {}
+    for t in tools:
+        e = tool_entity(t)
+        tool_ents[t.id] = e
+        if e:
+            ents_by_api[apis[t.id]].add(e)
+    api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
+
+    def facts(f: FieldNode) -> Facts:
+        t = by_id[f.tool_id]
+        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
+
+    rfacts = [facts(f) for f in returns]
+    pfacts = [facts(f) for f in params]
+    _share_aliases(returns, rfacts, params, pfacts, apis)
+    return rfacts, pfacts

@@ -1,10 +1,9 @@
 """Threshold similarity search with FAISS.
 
 Vectors are L2-normalized, so inner product is cosine. Exact search (``IndexFlatIP``) is used up to
-``EXACT_LIMIT`` base vectors; above that HNSW. Measured on 110k real ToolBench field vectors (2,000 queries,
-pairs ≥ 0.82 against exact search): M=16, efConstruction=40, efSearch=64, k=64 builds in 4 s with 0.993
-recall; M=32/efC=80/efS=96 reached 0.9998 but took 4x longer to build; k=32 dropped recall to 0.81 (hub
-texts have more than 32 neighbours above the threshold).
+``EXACT_LIMIT`` base vectors; above that HNSW, with parameters chosen for recall of the pairs above the
+threshold at a short build (k large enough for hub texts with many neighbours above the threshold). The
+measurements behind them are in docs/graph.md (kNN search).
 """
 
 from __future__ import annotations

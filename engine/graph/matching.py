@@ -1,7 +1,7 @@
 """Which return value of one tool can fill which parameter of another: the FEEDS evidence rule.
 
 The paper's rule — cosine of the ``"name: description"`` texts above 0.82 — finds under a fifth of the hand-
-labelled flows in ``flows_dev.json`` (recall 0.18, precision 0.87): same-named fields whose descriptions are
+labelled flows in ``flows_dev.json``: same-named fields whose descriptions are
 worded differently fall under the threshold, ``id`` of ``get_ticket`` means a ticket id, and a login's token is
 a real flow that the credential filter dropped. This module scores a (return field, parameter) pair from
 several kinds of evidence and keeps the reason on the edge. It is a pure function of the fields, their
@@ -42,8 +42,7 @@ embedded):
    — or, for numeric measures and dates/times, as much as the paper asks (cos >= the threshold: an amount
    of shares is not an amount of dollars). Bare names (``name``, ``title``) need the same owning record on
    both sides. Score ``max(cos, threshold)`` (evidence ``name`` / ``name_head``): a name admits a pair
-   but does not outrank a closer text when damping picks a hub field's partners (with ``0.75 + 0.25 * cos``
-   six same-named endpoints of one geo API pushed ``country_code`` → ``COUNTRY`` of a climate API out). Paging, configuration,
+   but does not outrank a closer text when damping picks a hub field's partners. Paging, configuration,
    envelope and undescribed bare names (``page``, ``units``, ``status``) carry no name evidence.
 6. **Free text** (summary, transcription, answer, translated_text …) feeds a text parameter (``text``,
    ``content``, ``document`` …) of the same API unless that tool writes a record (score 0.83, ``text``).
@@ -55,17 +54,8 @@ Hub damping: each return field keeps at most ``fanout`` partner tools for eviden
 others have had their turn, and at most ``STRONG_FANOUT_FACTOR * fanout`` for same-API
 entity and credential evidence, which is specific by construction.
 
-Measured with ``graph eval`` on ``flows_dev.json`` (``bench/graph_eval_dev.py``: one graph per set,
-all-MiniLM-L6-v2, all 1,134 labelled pairs together): the paper rule on the old field extraction P 0.865 /
-R 0.175; ``--match paper`` on the new fields P 0.678 / R 0.311; this rule P 0.901 / R 0.879 (F1 0.890).
-Per set (P/R): petstore 1.00/1.00, link-example 1.00/1.00, NYT books 1.00/0.73, Buffer 0.94/0.97,
-Apideck HRIS 0.96/0.94, Apideck CRM 0.96/0.91, API-Bank 0.49/0.54 (free-text flows are where it errs).
-Each step was kept only if it raised dev F1 without naming anything of the dev sets: e.g. the resource
-requirement on ids and the header rule together cut CRM false edges from 505 to 33 (pass-through
-``service_id``, header ``x-apideck-service-id``); the per-API alias with same-named references raised CRM
-recall back from 0.75 to 0.89. On the 3,404 tools of the 7 raw ToolBench categories (warm cache,
-``bench/graph_build.py``) the matching stage takes 2.3 s of a 16.9 s build+write (paper rule: 12.8 s), and
-up to 8.5 s when the 2 cores are shared with other jobs.
+Each step was kept only if it raised F1 on the dev labels without naming anything of the dev sets; the
+measurements (overall and per set, what each step changed, the stage's time) are in docs/graph.md.
 """
 
 from __future__ import annotations
@@ -74,7 +64,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,10 +72,9 @@ import numpy as np
 from toolflow.engine.graph.facts import (
     BARE,
     Facts,
-    field_facts,
+    all_facts,
     is_delete,
     tool_api,
-    tool_entity,
 )
 from toolflow.engine.graph.fields import is_identifier_name
 from toolflow.engine.models import FieldNode, Tool
@@ -178,22 +167,6 @@ def score_pair(
     return None
 
 
-def _share_aliases(returns: Sequence[FieldNode], rfacts: list[Facts], params: Sequence[FieldNode],
-                   pfacts: list[Facts], apis: dict[str, str]) -> None:
-    """Within one API a reference name means one thing: an entity alias read from one field's description
-    ("the user who owns the note") applies to every same-named reference of that API (``owner_id``)."""
-    union: dict[tuple[str, str], set[str]] = defaultdict(set)
-    fields = [*zip(returns, rfacts, strict=True), *zip(params, pfacts, strict=True)]
-    for f, fa in fields:
-        if fa.ident and fa.foreign and "_" in fa.key:
-            union[(apis[f.tool_id], fa.key)] |= fa.entities
-    for facts_list, field_list in ((rfacts, returns), (pfacts, params)):
-        for k, (f, fa) in enumerate(zip(field_list, facts_list, strict=True)):
-            extra = union.get((apis[f.tool_id], fa.key)) if fa.ident and fa.foreign else None
-            if extra and not extra <= fa.entities:
-                facts_list[k] = replace(fa, entities=fa.entities | frozenset(extra), resource=fa.resource or True)
-
-
 #: In the first pass of damping, one target API gets at most this many of a field's `fanout` partners.
 PER_API_SHARE = 3
 
@@ -230,6 +203,73 @@ class Match:
     from_path: str = ""
 
 
+@dataclass
+class _ParamIndex:
+    """Hash joins over the parameters' facts: same-API by entity / name / credential kind / free text, and
+    any API by name (cross-API name partners in a stable, field-specific rotation)."""
+
+    by_api_entity: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_api_key: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_api_cred: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_api_text: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, params: Sequence[FieldNode], pfacts: list[Facts], apis: dict[str, str]) -> _ParamIndex:
+        ix = cls()
+        for j, (p, pf) in enumerate(zip(params, pfacts, strict=True)):
+            api = apis[p.tool_id]
+            if pf.credential:
+                ix.by_api_cred[(api, pf.credential)].append(j)
+                continue
+            if pf.ident:
+                for e in pf.entities:
+                    ix.by_api_entity[(api, e.split("_")[-1])].append(j)
+            if pf.named and pf.key:
+                ix.by_api_key[(api, pf.key)].append(j)
+                ix.by_key[pf.key].append(j)
+            if pf.text:
+                ix.by_api_text[api].append(j)
+        for lst in ix.by_key.values():
+            lst.sort(key=lambda j: _stable_rank(params[j].id))
+        return ix
+
+    def candidates(self, r: FieldNode, rf: Facts, api: str, embedded: list[int], fanout: int) -> list[int]:
+        """The parameters that share something with return field `r` (duplicates possible)."""
+        if rf.credential:
+            return list(self.by_api_cred.get((api, rf.credential), []))
+        cands: list[int] = []
+        if rf.ident:
+            for e in rf.entities:
+                cands += self.by_api_entity.get((api, e.split("_")[-1]), [])
+        if rf.named and rf.key:
+            cands += self.by_api_key.get((api, rf.key), [])
+            cands += self.by_api_key.get((api, rf.head), []) if rf.head != rf.key else []
+            cross = self.by_key.get(rf.key, [])
+            if cross:
+                start = _stable_rank(r.id) % len(cross)
+                cands += [cross[(start + s) % len(cross)] for s in range(min(len(cross), 4 * fanout))]
+        if rf.text:
+            cands += self.by_api_text.get(api, [])
+        return cands + embedded
+
+
+#: A scored candidate: (score, parameter index, verdict, cosine).
+_Scored = tuple[float, int, Verdict, float | None]
+
+
+def _damped(best: dict[str, _Scored], params: Sequence[FieldNode], apis: dict[str, str], fanout: int) -> list[_Scored]:
+    """The kept partners of one return field: the strong (entity id, credential) up to their own cap, and the
+    weak spread over target APIs up to `fanout`."""
+    def order(x: _Scored) -> tuple[float, str]:
+        return -x[0], params[x[1]].id
+
+    strong_kinds = ("entity_id", "credential")
+    strong = sorted((x for x in best.values() if x[2].evidence[0] in strong_kinds), key=order)
+    weak = sorted((x for x in best.values() if x[2].evidence[0] not in strong_kinds), key=order)
+    return strong[:fanout * STRONG_FANOUT_FACTOR] + _spread(weak, lambda x: apis[params[x[1]].tool_id], fanout)
+
+
 def match_fields(
     tools: Sequence[Tool],
     returns: Sequence[FieldNode],
@@ -248,80 +288,24 @@ def match_fields(
     name, entity and credential candidates come from hash joins on the derived facts, so no pair is scored
     that shares nothing.
     """
-    by_id = {t.id: t for t in tools}
     apis = {t.id: tool_api(t) for t in tools}
-    ents_by_api: dict[str, set[str]] = defaultdict(set)
-    tool_ents: dict[str, str | None] = {}
-    for t in tools:
-        e = tool_entity(t)
-        tool_ents[t.id] = e
-        if e:
-            ents_by_api[apis[t.id]].add(e)
-    api_ents = {a: frozenset(s) for a, s in ents_by_api.items()}
     deletes = {t.id for t in tools if is_delete(t)}
-
-    def facts(f: FieldNode) -> Facts:
-        t = by_id[f.tool_id]
-        return field_facts(f, t, tool_ents[t.id], api_ents.get(apis[t.id], frozenset()))
-
-    rfacts = [facts(f) for f in returns]
-    pfacts = [facts(f) for f in params]
-    _share_aliases(returns, rfacts, params, pfacts, apis)
-    # Joins: same-API by entity / name / credential kind; any API by name.
-    by_api_entity: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_api_key: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_api_cred: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_key: dict[str, list[int]] = defaultdict(list)
-    by_api_text: dict[str, list[int]] = defaultdict(list)
-    for j, (p, pf) in enumerate(zip(params, pfacts, strict=True)):
-        api = apis[p.tool_id]
-        if pf.credential:
-            by_api_cred[(api, pf.credential)].append(j)
-            continue
-        if pf.ident:
-            for e in pf.entities:
-                by_api_entity[(api, e.split("_")[-1])].append(j)
-        if pf.named and pf.key:
-            by_api_key[(api, pf.key)].append(j)
-            by_key[pf.key].append(j)
-        if pf.text:
-            by_api_text[api].append(j)
-    for lst in by_key.values():
-        lst.sort(key=lambda j: _stable_rank(params[j].id))
+    rfacts, pfacts = all_facts(tools, returns, params, apis)
+    index = _ParamIndex.build(params, pfacts, apis)
 
     def cosine(i: int, j: int) -> float | None:
         a, b = ret_vec[i], par_vec[j]
-        if a is None or b is None:
-            return None
-        return float(np.dot(vectors[a], vectors[b]))
+        return None if a is None or b is None else float(np.dot(vectors[a], vectors[b]))
 
     kept: list[Match] = []
-    scored = 0
-    max_partners = 0
-    strong_cap = fanout * STRONG_FANOUT_FACTOR
+    scored = max_partners = 0
     for i, (r, rf) in enumerate(zip(returns, rfacts, strict=True)):
         if r.tool_id in deletes or r.source in ("description", "name"):
             continue  # inferred handles match through `entities.entity_ref_matches`
         api = apis[r.tool_id]
-        cands: list[int] = []
-        if rf.credential:
-            cands += by_api_cred.get((api, rf.credential), [])
-        else:
-            if rf.ident:
-                for e in rf.entities:
-                    cands += by_api_entity.get((api, e.split("_")[-1]), [])
-            if rf.named and rf.key:
-                cands += by_api_key.get((api, rf.key), [])
-                cands += by_api_key.get((api, rf.head), []) if rf.head != rf.key else []
-                cross = by_key.get(rf.key, [])
-                if cross:
-                    start = _stable_rank(r.id) % len(cross)
-                    cands += [cross[(start + s) % len(cross)] for s in range(min(len(cross), 4 * fanout))]
-            if rf.text:
-                cands += by_api_text.get(api, [])
-            cands += embed_partners.get(i, [])
-        best: dict[str, tuple[float, int, Verdict, float | None]] = {}
+        cands = index.candidates(r, rf, api, embed_partners.get(i, []), fanout)
         max_partners = max(max_partners, len(cands))
+        best: dict[str, _Scored] = {}
         for j in dict.fromkeys(cands):
             p = params[j]
             if p.tool_id == r.tool_id:
@@ -330,16 +314,10 @@ def match_fields(
             cos = cosine(i, j)
             v = score_pair(r, p, rf, pfacts[j], cos, apis[p.tool_id] == api, threshold,
                            dst_deletes=p.tool_id in deletes)
-            if v is None:
-                continue
             cur = best.get(p.tool_id)
-            if cur is None or (v.score, -j) > (cur[0], -cur[1]):
+            if v is not None and (cur is None or (v.score, -j) > (cur[0], -cur[1])):
                 best[p.tool_id] = (v.score, j, v, cos)
-        strong = sorted((x for x in best.values() if x[2].evidence[0] in ("entity_id", "credential")),
-                        key=lambda x: (-x[0], params[x[1]].id))[:strong_cap]
-        weak = _spread(sorted((x for x in best.values() if x[2].evidence[0] not in ("entity_id", "credential")),
-                              key=lambda x: (-x[0], params[x[1]].id)), lambda x: apis[params[x[1]].tool_id], fanout)
-        for score, j, v, cos in strong + weak:
+        for score, j, v, cos in _damped(best, params, apis, fanout):
             kept.append(Match(i, j, round(score, 6), None if cos is None else round(cos, 6), v.evidence))
     return kept, scored, max_partners
 

@@ -1,8 +1,8 @@
 """The one repair policy: ask, check, and on a problem re-ask with the problem fed back, within a budget.
 
 Every agent goes through it (the client's structured outputs, and the assistant's tool calls), so a
-simulated tool result costs at most ``budget + 1`` requests instead of nested budgets multiplying
-(measured before: up to 9 requests for one tool result). Checks speak to the loop through exceptions:
+simulated tool result costs at most ``budget + 1`` requests instead of nested budgets multiplying (what they
+cost before: docs/llm.md). Checks speak to the loop through exceptions:
 
 - any ``ValueError``: the output is unusable; it is fed back with a generic note and re-asked;
 - :class:`RepairFeedback`: the same, with the exact re-ask text (an agent's own repair prompt);

@@ -1,7 +1,7 @@
 """JSON schemas as models read them: pydantic's output, compacted for prompts.
 
 In JSON mode the schema travels in the system prompt, where every token costs prompt-eval time
-(~80 tokens/s on the embedded model) and `$defs`/`$ref` indirection confuses small models (SmolLM2
+(slow on the embedded model, docs/llm.md) and `$defs`/`$ref` indirection confuses small models (SmolLM2
 copies "#/$defs/Step" into its answer). So prompts get a compact copy: references inlined, titles
 dropped. Recursive models keep their `$ref` for the recursive part.
 """

@@ -6,12 +6,11 @@ M (``llama_cpp.server``) in this process with ARGS, plus two guards:
   * **Lifetime**: a daemon thread checks twice a second that PID is still our parent; once it is not (the
     run ended by SIGTERM, SIGKILL, a crash — we were re-parented), the process SIGKILLs itself. Unlike
     ``PR_SET_PDEATHSIG`` this works whichever thread started us, and unlike SIGTERM it does not wait for
-    the request in flight (measured before: the orphan kept ~70% of a core for over a minute).
+    the request in flight (an orphan kept burning CPU; measured in docs/llm.md).
   * **Memory**: llama-cpp-python's RAM prompt cache counts only the llama.cpp state of an entry against its
-    ``cache_size``, not the copy of the logits each entry also keeps (n_batch × n_vocab floats: 512 × 49,152
-    × 4 B ≈ 100 MB for SmolLM2), so its default 2 GiB budget let the server reach 4.8 GB resident over a
-    6-dialogue run. With ``--cache-bytes`` the cache class is replaced by one that counts every array an
-    entry holds, so the budget is what it costs.
+    ``cache_size``, not the copy of the logits each entry also keeps (n_batch × n_vocab floats), so its
+    default budget let the server grow far past it (docs/llm.md). With ``--cache-bytes`` the cache class is
+    replaced by one that counts every array an entry holds, so the budget is what it costs.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ expansion costs complete@k; this says so on the user's own data instead of leavi
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolflow.engine.errors import InputError
+from toolflow.engine.jsonl import json_lines
 from toolflow.engine.retrieval.models import METHODS
 
 
@@ -44,13 +44,9 @@ class EvalQuery(BaseModel):
 def read_eval_file(path: Path) -> list[EvalQuery]:
     out: list[EvalQuery] = []
     with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalFileError(f"{path}:{lineno}: not JSON ({exc.msg})") from exc
+        for lineno, raw, error, _ in json_lines(f):
+            if error is not None:
+                raise EvalFileError(f"{path}:{lineno}: not JSON ({error})")
             try:
                 out.append(EvalQuery.model_validate(raw))
             except ValidationError as exc:

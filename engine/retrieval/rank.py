@@ -24,10 +24,8 @@ expansion of another.
 
 Why the share and not the edge alone: a seed linked to one tool says a lot about that tool, a seed whose
 ``city`` output feeds forty tools says little about any one of them. Without the division (g = f(s) · t · w ·
-…, the earlier formula) every neighbour of a hub seed rose to just below it: on the Seal-Tools dev queries the
-expansion then brought 525 tools into the top 10, 9 of them relevant, and cost multi-tool complete@10 0.820 →
-0.812 (2 requests completed, 6 broken); with the share it displaces no top-10 hit there, and on the ToolBench
-example queries it still completes the one request it completed before.
+…, the earlier formula) every neighbour of a hub seed rose to just below it and flooded the top 10
+(measured in docs/retrieval.md).
 
 Alternatives yield (multi-part requests only). A request that asks for several things in several sentences
 (``query_parts``) needs several different tools; near-duplicate tools (a SIMILAR edge: descriptions above the
@@ -36,15 +34,13 @@ request every tool among the top ``depth`` with a SIMILAR edge to a tool ranked 
 (1 − ALTERNATIVE_YIELD) of its score: with RRF scores 0.1 is about two places in the top 10 (rank 3 in both
 lists scores 2/63, rank 5 scores 2/65, 6 % apart), so an alternative steps back behind the next distinct
 candidates without being dropped. A one-part request is left alone: there the alternative may be what the user
-wants. Measured on the Seal-Tools dev queries (see ``evaluate.expansion_effect`` for the expansion's own
-share): multi-tool complete@10 0.820 → 0.832 from this step alone, one-part requests unchanged.
+wants. Its effect on multi-tool requests is measured in docs/retrieval.md.
 
 Why these factors: FEEDS says "A's output is B's input", i.e. the two run in sequence, which is the
 multi-step case the expansion is for; SHARES_INPUT says they take the same kind of input, which is true of
 partners and of alternatives alike (every tool that takes a city), hence half weight. The relative query
 similarity keeps neighbours that have nothing to do with the request (a restaurant search next to a weather
-forecast because both take a city) below the ones that do. No weight was fitted to an evaluation set; the
-share replaced the plain edge weight after the measurement above showed hub seeds flooding the top 10.
+forecast because both take a city) below the ones that do. No weight was fitted to an evaluation set.
 """
 
 from __future__ import annotations

@@ -18,19 +18,11 @@ Stages (scores and the formulas are in ``rank.py``):
    added to the fused scores; then, in a request of several parts, alternatives (SIMILAR edges) of
    higher-ranked hits step back (``rank.alternatives_yield``).
 
-Why both first stages: on Seal-Tools-style requests (several tasks spelled out in one message) BM25 beat
-MiniLM dense (recall@5 0.79 vs 0.59, issue 11), while dense wins on ToolBench-style paraphrases. Why the graph:
-a multi-step request needs the tools that feed the one it sounds like, and the FEEDS edges know them.
-
-Measured (Seal-Tools dev, 700 queries over the 4,076-tool pool, graph from `toolflow graph build`, MiniLM):
-recall@5 / complete@10 — bm25 0.882 / 0.849, dense 0.778 / 0.696 (0.591 / 0.380 with one vector per request
-before the per-sentence max-sim), hybrid 0.896 / 0.867, graph 0.900 / 0.876. Multi-tool queries (500),
-complete@10: hybrid 0.820, graph 0.832 (6 requests completed, none broken). That gain is the alternatives step's:
-on these requests the tools of one request are unrelated (parts from different fields; 6 of the 33 nested calls
-are joined by any edge), and the expansion, with each seed's evidence split over its neighbours, displaces no
-top-10 hit there (without the split it cost 0.820 → 0.812). `retrieve-eval` prints what the graph stage brought
-into the top k and pushed out, with how many of each were relevant. On the ToolBench example queries, where the
-tools of a request are endpoints of one API, the expansion completes one more request of ten.
+Why both first stages: on Seal-Tools-style requests (several tasks spelled out in one message) BM25 beats
+MiniLM dense, while dense wins on ToolBench-style paraphrases. Why the graph: a multi-step request needs the
+tools that feed the one it sounds like, and the FEEDS edges know them. `retrieve-eval` prints what the graph
+stage brought into the top k and pushed out, with how many of each were relevant; the measurements of every
+stage are in docs/retrieval.md.
 """
 
 from __future__ import annotations

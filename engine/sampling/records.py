@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from toolflow.engine.jsonl import write_jsonl
 from toolflow.engine.models import Sample
 from toolflow.engine.seeds import sample_rng, strategy_salt
 
@@ -23,13 +24,8 @@ def sample_id(strategy: str, seed: int, index: int) -> str:
 
 
 def write_samples(path: str | Path, samples: Iterable[Sample]) -> int:
-    """Write one JSON object per line; returns the number written."""
-    n = 0
-    with Path(path).open("w", encoding="utf-8") as fh:
-        for s in samples:
-            fh.write(s.model_dump_json() + "\n")
-            n += 1
-    return n
+    """Write one JSON object per line, atomically; returns the number written."""
+    return write_jsonl(Path(path), samples)
 
 
 def iter_samples(path: str | Path) -> Iterator[Sample]:

@@ -1,9 +1,9 @@
 """Per-sample random streams for a whole batch at once, bit-identical to numpy's Philox generators.
 
 Every sample draws from its own ``np.random.Generator(np.random.Philox(key=…))`` (see ``records.sample_rng``).
-Creating one costs ~15 µs (numpy seeds a SeedSequence from the OS even when a key is given), and each scalar
-``random()`` / ``integers()`` call another ~1–3 µs of numpy overhead: at 10k samples/s that alone was a third
-of the sampler's time. Philox is counter-based, so the first blocks of every sample's stream can be computed
+Creating one is slow (numpy seeds a SeedSequence from the OS even when a key is given), and so is each scalar
+``random()`` / ``integers()`` call, enough to be a large share of the sampler's time (docs/sampling.md).
+Philox is counter-based, so the first blocks of every sample's stream can be computed
 for the whole batch in a few vectorized numpy passes (Philox4x64-10 over uint64 arrays); each sample then
 reads its draws from a small Python object that consumes them exactly as numpy's Generator does:
 
@@ -13,7 +13,7 @@ reads its draws from a small Python object that consumes them exactly as numpy's
                        larger n fall back to numpy itself (never hit: a pool of 4 billion tools).
 
 A stream that runs past its precomputed words computes the next Philox block in plain Python ints (exact,
-~10 µs, rare). tests/test_sampling_streams.py checks every method against numpy word for word.
+slower, rare). tests/test_sampling_streams.py checks every method against numpy word for word.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A seeded synthetic tool graph shaped like ToolBench's, for sampler benchmarks and golden tests.
 
-Why: the full ToolBench graph needs ~165k texts embedded (20+ min cold on two busy cores), while the
+Why: the full ToolBench graph needs ~165k texts embedded (a long cold build, docs/sampling.md), while the
 sampler's speed depends only on the graph's shape. This generator reproduces that shape without an
 embedder: ~45% isolated tools (ToolBench: 22k of 47k have no FEEDS/SHARES_INPUT edge), tools grouped by
 category with most edges inside a category, a heavy-tailed degree (a few hubs with a few hundred

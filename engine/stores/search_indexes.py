@@ -6,8 +6,8 @@ classes give the embedded store the same answers. Both are built from what the s
 
 BM25 parameters are Lucene's (k1 = 1.2, b = 0.75, Lucene's idf), so that scores agree with Neo4j's index.
 Known difference: Lucene keeps a document's length in one byte (exact up to 40 tokens, then 4 significant
-bits) and bm25s keeps it exactly; on the Seal-Tools dev queries the BM25 top-10 sets of the two stores agree
-for 680 of 700 queries (all differences are near-ties between long documents).
+bits) and bm25s keeps it exactly, so near-ties between long documents can rank differently (how often:
+docs/retrieval.md).
 """
 
 from __future__ import annotations

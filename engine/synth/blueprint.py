@@ -1,12 +1,12 @@
 """Call blueprints: every call of a plan and where each of its argument values comes from.
 
-An intent-only plan leaves the assistant to guess arguments; measured on kept dialogues of the README run,
-17% of string argument values (3+ characters) appeared in an earlier user message or tool result, 3% on
-unseen ToolBench tools. A blueprint fixes them in advance: per turn the calls it needs and per argument its
-source (:class:`~toolflow.engine.models.ArgSource`): a concrete value the user will state (``user``), one
-the user withholds until asked (``clarify``), an enum member or schema default (``default``), or a field of
-an earlier call's result (``result``, found through the sample's FEEDS evidence, else a return field of
-the same name and a compatible type). The agents then play it (:mod:`.loop`) and the checks verify it.
+An intent-only plan leaves the assistant to guess arguments, and few of its values then come from the
+conversation (measured in docs/synthesis.md). A blueprint fixes them in advance: per turn the calls it needs
+and per argument its source (:class:`~toolflow.engine.models.ArgSource`): a concrete value the user will state
+(``user``), one the user withholds until asked (``clarify``), an enum member or schema default (``default``),
+or a field of an earlier call's result (``result``, found through the sample's FEEDS evidence, else a return
+field of the same name and a compatible type). The agents then play it (:mod:`.loop`) and the checks verify
+it.
 
 Everything here is a pure, seeded function of (plan, sample, tools), so the blueprint of a dialogue is the
 same on every rerun; with the 135M local model the planner almost always falls back to the skeleton,
@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from toolflow.engine.models import ArgSource, Plan, PlannedCall, PlanTurn, Sample, Tool
-from toolflow.engine.schema_norm import convert_value, types_compatible, value_fits
+from toolflow.engine.schema_norm import convert_value, is_subtype, types_compatible, value_fits
 from toolflow.engine.seeds import rng_for
 from toolflow.engine.synth.user_values import SCALARS, coerce, param_type, user_value
 
@@ -124,7 +124,7 @@ def _fits(field: str | None, param: str | None) -> bool:
 def _conversion(leaf: dict[str, Any], want: str | None) -> str | None:
     """The conversion a result value of `leaf`'s type goes through to fit `want` (None when none)."""
     have = param_type(leaf)
-    if have is None or want is None or have == want or (have, want) == ("integer", "number"):
+    if have is None or is_subtype(have, want):
         return None
     return f"{have}->{want}"
 

@@ -1,8 +1,9 @@
-"""Quality checks over a synthesized Dialogue: pure functions, no LLM.
+"""Quality checks over a synthesized Dialogue: small `Check` objects (:mod:`check_base`), no LLM.
 
-A failed check drops the dialogue (it goes to the rejects file with its reasons); a flag keeps it but
-marks something worth a look. Reasons are ``"code: detail"`` so a run can count them by code.
-The near-duplicate index is the one stateful piece: it spans a whole run.
+A rejecting verdict drops the dialogue (it goes to the rejects file with its reasons); a flag keeps it but
+marks something worth a look. `DIALOGUE_CHECKS` lists every check in order and `check_dialogue` runs them;
+the record keeps each verdict as ``"code: detail"`` so a run can count them by code. The near-duplicate
+index is the one stateful piece: it spans a whole run.
 """
 
 from __future__ import annotations
@@ -20,15 +21,11 @@ from jsonschema.exceptions import SchemaError
 from toolflow.engine.jsontext import leaves
 from toolflow.engine.models import Checks, Dialogue
 from toolflow.engine.schema_norm import normalize_schema
-from toolflow.engine.synth.leak_checks import result_problems, user_turn_problems
-from toolflow.engine.synth.reasons import Reason
-from toolflow.engine.synth.scenario_checks import scenario_problems
+from toolflow.engine.synth.check_base import Check, CheckInput, run_checks
+from toolflow.engine.synth.leak_checks import ResultValues, UserTurnLeaks
+from toolflow.engine.synth.reasons import Reason, Verdict, reason_code
+from toolflow.engine.synth.scenario_checks import ScenarioShown
 from toolflow.engine.synth.text import is_identifier_like, mentions_name
-
-
-def reason_code(reason: str) -> str:
-    """The grouping key of a reason: the part before the first colon."""
-    return reason.split(":", 1)[0].strip()
 
 
 def validate_against(schema: dict[str, Any], value: Any) -> tuple[list[str], list[str], bool]:
@@ -53,133 +50,151 @@ def validate_against(schema: dict[str, Any], value: Any) -> tuple[list[str], lis
     return missing, errors, True
 
 
-def call_problems(call: dict[str, Any], params_by_name: dict[str, dict[str, Any]]) -> list[str]:
-    """Reasons one OpenAI tool call is unusable: unknown tool, arguments not a JSON object, schema errors."""
+def call_problems(call: dict[str, Any], params_by_name: dict[str, dict[str, Any]]) -> list[Verdict]:
+    """Why one OpenAI tool call is unusable: unknown tool, arguments not a JSON object, schema errors."""
     fn = call.get("function") or {}
     name = fn.get("name")
     if name not in params_by_name:
-        return [f"{Reason.UNKNOWN_TOOL}: {name!r}"]
+        return [Verdict.reject(Reason.UNKNOWN_TOOL, repr(name))]
     raw = fn.get("arguments")
     try:
         args = json.loads(raw) if isinstance(raw, str) else raw
     except (TypeError, ValueError):
-        return [f"{Reason.BAD_ARGUMENTS_JSON}: {name}: {str(raw)[:80]!r}"]
+        return [Verdict.reject(Reason.BAD_ARGUMENTS_JSON, f"{name}: {str(raw)[:80]!r}")]
     if not isinstance(args, dict):
-        return [f"{Reason.BAD_ARGUMENTS_JSON}: {name}: arguments must be a JSON object"]
+        return [Verdict.reject(Reason.BAD_ARGUMENTS_JSON, f"{name}: arguments must be a JSON object")]
     missing, errors, _ = validate_against(params_by_name[name], args)
-    out = [f"{Reason.MISSING_REQUIRED}: {name}.{m}" for m in missing]
-    out += [f"{Reason.BAD_ARGUMENTS}: {name}: {e}" for e in errors[:3]]
-    return out
+    out = [Verdict.reject(Reason.MISSING_REQUIRED, f"{name}.{m}") for m in missing]
+    return out + [Verdict.reject(Reason.BAD_ARGUMENTS, f"{name}: {e}") for e in errors[:3]]
 
 
-def _tool_params(dialogue: Dialogue) -> dict[str, dict[str, Any]]:
-    out = {}
-    for t in dialogue.tools:
-        fn = t.get("function", t)
-        out[fn["name"]] = fn.get("parameters") or {"type": "object", "properties": {}}
-    return out
+class HasMessages(Check):
+    name = "has_messages"
+    reasons = (Reason.EMPTY_DIALOGUE,)
+    fatal = True
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        return [] if subject.dialogue.messages else [Verdict.reject(Reason.EMPTY_DIALOGUE, "no messages")]
 
 
-def _check_calls_and_results(dialogue: Dialogue, failed: list[str], flags: list[str]) -> list[tuple[int, dict]]:
-    """Per-call validity and the tool-message pairing; returns (message index, call) for every call."""
-    params = _tool_params(dialogue)
-    calls: list[tuple[int, dict]] = []
-    seen_ids: set[str] = set()
-    pending: dict[str, str] = {}
-    answered: set[str] = set()
-    for i, m in enumerate(dialogue.messages):
-        role = m.get("role")
-        if role == "assistant":
-            if pending:
-                failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
+class CallsAndResults(Check):
+    """Per-call validity and the pairing of calls with tool messages."""
+
+    name = "calls_and_results"
+    reasons = (Reason.UNANSWERED_CALL, Reason.BAD_CALL_ID, Reason.DUPLICATE_TOOL_MESSAGE, Reason.ORPHAN_TOOL_MESSAGE,
+               Reason.TOOL_NAME_MISMATCH, Reason.UNKNOWN_TOOL, Reason.BAD_ARGUMENTS_JSON, Reason.MISSING_REQUIRED,
+               Reason.BAD_ARGUMENTS)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        out: list[Verdict] = []
+        seen_ids: set[str] = set()
+        pending: dict[str, str] = {}
+        answered: set[str] = set()
+        for i, m in enumerate(subject.dialogue.messages):
+            role = m.get("role")
+            if role in ("assistant", "user", "system") and pending:
+                out.append(Verdict.reject(Reason.UNANSWERED_CALL, str(sorted(pending))))
                 pending = {}
-            for call in m.get("tool_calls") or []:
-                cid = call.get("id")
-                name = (call.get("function") or {}).get("name")
-                if not cid or cid in seen_ids:
-                    failed.append(f"{Reason.BAD_CALL_ID}: {cid!r} at message {i}")
-                else:
-                    seen_ids.add(cid)
-                    pending[cid] = name
-                failed.extend(call_problems(call, params))
-                calls.append((i, call))
-        elif role == "tool":
-            cid = m.get("tool_call_id")
-            if cid in answered:
-                failed.append(f"{Reason.DUPLICATE_TOOL_MESSAGE}: {cid!r}")
-            elif cid not in pending:
-                failed.append(f"{Reason.ORPHAN_TOOL_MESSAGE}: {cid!r} at message {i}")
-            else:
-                if m.get("name") and m["name"] != pending[cid]:
-                    flags.append(f"{Reason.TOOL_NAME_MISMATCH}: {cid}")
-                answered.add(cid)
-                del pending[cid]
-        elif role in ("user", "system") and pending:
-            failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
-            pending = {}
-    if pending:
-        failed.append(f"{Reason.UNANSWERED_CALL}: {sorted(pending)}")
-    return calls
+            if role == "assistant":
+                for call in m.get("tool_calls") or []:
+                    cid = call.get("id")
+                    if not cid or cid in seen_ids:
+                        out.append(Verdict.reject(Reason.BAD_CALL_ID, f"{cid!r} at message {i}"))
+                    else:
+                        seen_ids.add(cid)
+                        pending[cid] = (call.get("function") or {}).get("name")
+                    out += call_problems(call, subject.params)
+            elif role == "tool":
+                out += self._answer(m, i, pending, answered)
+        if pending:
+            out.append(Verdict.reject(Reason.UNANSWERED_CALL, str(sorted(pending))))
+        return out
+
+    @staticmethod
+    def _answer(m: dict[str, Any], i: int, pending: dict[str, str], answered: set[str]) -> list[Verdict]:
+        cid = m.get("tool_call_id")
+        if cid in answered:
+            return [Verdict.reject(Reason.DUPLICATE_TOOL_MESSAGE, repr(cid))]
+        if cid not in pending:
+            return [Verdict.reject(Reason.ORPHAN_TOOL_MESSAGE, f"{cid!r} at message {i}")]
+        name = pending.pop(cid)
+        answered.add(cid)
+        return [Verdict.flag(Reason.TOOL_NAME_MISMATCH, str(cid))] if m.get("name") and m["name"] != name else []
 
 
-def _check_turn_content(dialogue: Dialogue, failed: list[str], flags: list[str]) -> None:
-    names = list(_tool_params(dialogue))
-    params = {p for schema in _tool_params(dialogue).values() for p in (schema.get("properties") or {})}
-    for i, m in enumerate(dialogue.messages):
-        role, content = m.get("role"), m.get("content")
-        text = content if isinstance(content, str) else ""
-        if role == "user":
-            if not text.strip():
-                failed.append(f"{Reason.EMPTY_TURN}: user message {i}")
-            leaked = [n for n in names if is_identifier_like(n) and mentions_name(text, n)]
-            if leaked:
-                failed.append(f"{Reason.TOOL_NAME_IN_USER}: {leaked} in message {i}")
-            leaked_params = [p for p in params if is_identifier_like(p) and mentions_name(text, p)]
-            if leaked_params:
-                flags.append(f"{Reason.PARAM_NAME_IN_USER}: {sorted(leaked_params)} in message {i}")
-        elif role == "assistant" and not text.strip() and not m.get("tool_calls"):
-            failed.append(f"{Reason.EMPTY_TURN}: assistant message {i}")
-        elif role == "tool" and not text.strip():
-            failed.append(f"{Reason.EMPTY_TURN}: tool message {i}")
-    reasons = dialogue.meta.finish_reasons
-    truncated = [i for i, r in enumerate(reasons) if r == "length"]
-    if truncated:
-        failed.append(f"{Reason.TRUNCATED}: messages {truncated} hit the length limit")
+class TurnContent(Check):
+    """Empty turns, identifiers in the user's words, messages cut at the length limit."""
+
+    name = "turn_content"
+    reasons = (Reason.EMPTY_TURN, Reason.TOOL_NAME_IN_USER, Reason.PARAM_NAME_IN_USER, Reason.TRUNCATED)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        names = list(subject.params)
+        params = {p for schema in subject.params.values() for p in (schema.get("properties") or {})}
+        out: list[Verdict] = []
+        for i, m in enumerate(subject.dialogue.messages):
+            role, content = m.get("role"), m.get("content")
+            text = content if isinstance(content, str) else ""
+            if role == "user":
+                if not text.strip():
+                    out.append(Verdict.reject(Reason.EMPTY_TURN, f"user message {i}"))
+                if leaked := [n for n in names if is_identifier_like(n) and mentions_name(text, n)]:
+                    out.append(Verdict.reject(Reason.TOOL_NAME_IN_USER, f"{leaked} in message {i}"))
+                if leaked_params := [p for p in params if is_identifier_like(p) and mentions_name(text, p)]:
+                    out.append(Verdict.flag(Reason.PARAM_NAME_IN_USER, f"{sorted(leaked_params)} in message {i}"))
+            elif role == "assistant" and not text.strip() and not m.get("tool_calls"):
+                out.append(Verdict.reject(Reason.EMPTY_TURN, f"assistant message {i}"))
+            elif role == "tool" and not text.strip():
+                out.append(Verdict.reject(Reason.EMPTY_TURN, f"tool message {i}"))
+        truncated = [i for i, r in enumerate(subject.dialogue.meta.finish_reasons) if r == "length"]
+        if truncated:
+            out.append(Verdict.reject(Reason.TRUNCATED, f"messages {truncated} hit the length limit"))
+        return out
 
 
-def _check_plan(dialogue: Dialogue, calls: list[tuple[int, dict]], failed: list[str], flags: list[str]) -> None:
-    plan = dialogue.plan
-    if plan is None:
-        return
-    used = {(c.get("function") or {}).get("name") for _, c in calls}
-    planned = sorted({n for t in plan.turns for n in t.tools})
-    not_used = [n for n in planned if n not in used]
-    if not_used:
-        failed.append(f"{Reason.PLAN_NOT_COVERED}: tools never called {not_used}")
-    log = dialogue.meta.turns
-    if log is None:
-        played = sum(1 for m in dialogue.messages if m.get("role") == "user")
-        log = [{"plan_turn": i} for i in range(min(played, len(plan.turns)))]
-    played_turns = {e.get("plan_turn") for e in log}
-    missing_turns = [i for i in range(len(plan.turns)) if i not in played_turns]
-    if missing_turns:
-        failed.append(f"{Reason.PLAN_TURNS_MISSING}: {missing_turns}")
-    msgs = dialogue.messages
-    for entry in log:
-        i, start, end = entry.get("plan_turn"), entry.get("start"), entry.get("end")
-        if i is None or start is None or end is None or i >= len(plan.turns):
-            continue
-        turn = plan.turns[i]
+class PlanFollowed(Check):
+    """Every planned tool called, every planned turn played, clarify turns ask, follow-ups use a result."""
+
+    name = "plan_followed"
+    reasons = (Reason.PLAN_NOT_COVERED, Reason.PLAN_TURNS_MISSING, Reason.CLARIFY_NOT_ASKED,
+               Reason.FOLLOW_UP_NOT_GROUNDED)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        d, plan = subject.dialogue, subject.dialogue.plan
+        if plan is None:
+            return []
+        out: list[Verdict] = []
+        used = {(c.get("function") or {}).get("name") for _, c in subject.calls}
+        if not_used := [n for n in sorted({n for t in plan.turns for n in t.tools}) if n not in used]:
+            out.append(Verdict.reject(Reason.PLAN_NOT_COVERED, f"tools never called {not_used}"))
+        log = d.meta.turns
+        if log is None:
+            played = sum(1 for m in d.messages if m.get("role") == "user")
+            log = [{"plan_turn": i} for i in range(min(played, len(plan.turns)))]
+        played_turns = {e.get("plan_turn") for e in log}
+        if missing_turns := [i for i in range(len(plan.turns)) if i not in played_turns]:
+            out.append(Verdict.reject(Reason.PLAN_TURNS_MISSING, str(missing_turns)))
+        for entry in log:
+            i, start, end = entry.get("plan_turn"), entry.get("start"), entry.get("end")
+            if i is not None and start is not None and end is not None and i < len(plan.turns):
+                out += self._turn(d, i, start, end)
+        return out
+
+    @staticmethod
+    def _turn(d: Dialogue, i: int, start: int, end: int) -> list[Verdict]:
+        turn, msgs = d.plan.turns[i], d.messages
         window = msgs[start:end]
         first_assistant = next((m for m in window if m.get("role") == "assistant"), None)
+        out: list[Verdict] = []
         if turn.kind == "clarify" and first_assistant is not None and first_assistant.get("tool_calls"):
-            flags.append(f"{Reason.CLARIFY_NOT_ASKED}: turn {i}")
+            out.append(Verdict.flag(Reason.CLARIFY_NOT_ASKED, f"turn {i}"))
         if turn.kind == "follow_up":
             earlier = " ".join(str(m.get("content") or "") for m in msgs[:start] if m.get("role") == "tool")
-            values = [str(v) for m in window for c in m.get("tool_calls") or []
-                      for v in _arg_values(c)]
+            values = [str(v) for m in window for c in m.get("tool_calls") or [] for v in _arg_values(c)]
             if values and not any(v in earlier for v in values if len(v) >= 2):
-                failed.append(f"{Reason.FOLLOW_UP_NOT_GROUNDED}: turn {i} passes no value of an earlier tool result")
+                out.append(Verdict.reject(Reason.FOLLOW_UP_NOT_GROUNDED,
+                                          f"turn {i} passes no value of an earlier tool result"))
+        return out
 
 
 def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
@@ -190,93 +205,40 @@ def _arg_values(call: dict[str, Any]) -> Iterable[Any]:
     return leaves(args)
 
 
-#: A value shorter than this is not looked for (a "2" is in every text); the independent definition of
-#: "sourced" that the issue's figures use counts strings of 3+ characters.
-SOURCED_CHARS = 3
+class ArgumentsSourced(Check):
+    """Every argument value is in the user's words, an earlier result, or the schema (:mod:`evidence`)."""
+
+    name = "arguments_sourced"
+    reasons = (Reason.ARGUMENT_NOT_SOURCED,)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        return [Verdict.reject(Reason.ARGUMENT_NOT_SOURCED,
+                               f"{call['tool']}.{arg}={str(ev['value'])[:60]!r} at message {call['message']} is "
+                               "neither in the user's words, nor an earlier result, nor a default")
+                for call in subject.evidence for arg, ev in call["arguments"].items()
+                if ev["evidence"] == "unsourced"]
 
 
-def _number_text(v: int | float) -> str:
-    return str(int(v)) if float(v).is_integer() else str(v)
+class EndsInAnswer(Check):
+    """The dialogue closes with an assistant answer; said only when nothing else explains the stop."""
+
+    name = "ends_in_answer"
+    reasons = (Reason.UNFINISHED,)
+    last_resort = True
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        last = subject.dialogue.messages[-1]
+        if last.get("role") == "assistant" and not last.get("tool_calls") and (last.get("content") or "").strip():
+            return []
+        return [Verdict.reject(Reason.UNFINISHED,
+                               f"no closing assistant answer (stopped: {subject.dialogue.meta.stopped})")]
 
 
-def _found(value: Any, text: str) -> bool:
-    if isinstance(value, str):
-        return value.strip().casefold() in text.casefold()
-    shown = re.escape(_number_text(value))
-    return re.search(rf"(?<![\d.]){shown}(?![\d])", text) is not None
-
-
-def _value_evidence(value: Any, schema: dict[str, Any], users: list[tuple[int, str]],
-                    results: list[tuple[int, str, str]]) -> dict[str, Any]:
-    """Where one scalar argument value is found before its call: ``user`` (`found_in`: the message index),
-    ``result`` (`found_in`: the tool message, `result_of`: its call id), ``default`` (the schema default or an enum member),
-    ``unsourced``, or ``unchecked`` (booleans, nulls, values too short to look for)."""
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        return {"evidence": "unchecked"}
-    text = value if isinstance(value, str) else _number_text(value)
-    if len(text.strip()) < SOURCED_CHARS:
-        return {"evidence": "unchecked"}
-    for i, content in reversed(users):
-        if _found(value, content):
-            return {"evidence": "user", "found_in": i}
-    for i, cid, content in reversed(results):
-        if _found(value, content):
-            return {"evidence": "result", "found_in": i, "result_of": cid}
-    if value == schema.get("default") or value in (schema.get("enum") or []):
-        return {"evidence": "default"}
-    return {"evidence": "unsourced"}
-
-
-def _leaf_items(value: Any, schema: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
-    if isinstance(value, dict):
-        props = schema.get("properties") or {}
-        return [x for k, v in value.items() for x in _leaf_items(v, props.get(k) or {})]
-    if isinstance(value, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        return [x for v in value for x in _leaf_items(v, items)]
-    return [(value, schema)]
-
-
-def argument_evidence(dialogue: Dialogue) -> list[dict[str, Any]]:
-    """Per tool call, in order: its id, tool, message index and, per argument, where its value is found
-    in the dialogue before the call (:func:`_value_evidence`; a list or object argument takes the worst
-    evidence of its parts). Pure: the same function feeds ``meta.provenance`` and the sourcing check."""
-    params = _tool_params(dialogue)
-    users: list[tuple[int, str]] = []
-    results: list[tuple[int, str, str]] = []
-    out: list[dict[str, Any]] = []
-    rank = {"unsourced": 0, "default": 1, "result": 2, "user": 3, "unchecked": 4}
-    for i, m in enumerate(dialogue.messages):
-        role, content = m.get("role"), m.get("content")
-        text = content if isinstance(content, str) else ""
-        if role == "user":
-            users.append((i, text))
-        elif role == "tool":
-            results.append((i, str(m.get("tool_call_id") or ""), text))
-        elif role == "assistant":
-            for call in m.get("tool_calls") or []:
-                fn = call.get("function") or {}
-                try:
-                    args = json.loads(fn.get("arguments") or "{}")
-                except (TypeError, ValueError):
-                    args = None
-                props = (params.get(fn.get("name")) or {}).get("properties") or {}
-                entry: dict[str, Any] = {"call_id": call.get("id"), "tool": fn.get("name"), "message": i,
-                                         "arguments": {}}
-                for arg, value in (args or {}).items() if isinstance(args, dict) else []:
-                    found = [_value_evidence(v, sch, users, results) for v, sch in _leaf_items(value, props.get(arg) or {})]
-                    worst = min(found, key=lambda e: rank[e["evidence"]], default={"evidence": "unchecked"})
-                    entry["arguments"][arg] = {"value": value, **worst}
-                out.append(entry)
-    return out
-
-
-def _check_sourcing(dialogue: Dialogue, failed: list[str]) -> None:
-    for call in argument_evidence(dialogue):
-        for arg, ev in call["arguments"].items():
-            if ev["evidence"] == "unsourced":
-                failed.append(f"{Reason.ARGUMENT_NOT_SOURCED}: {call['tool']}.{arg}={str(ev['value'])[:60]!r} at message "
-                              f"{call['message']} is neither in the user's words, nor an earlier result, nor a default")
+#: Every per-dialogue check, in the order their reasons are recorded.
+DIALOGUE_CHECKS: tuple[Check, ...] = (
+    HasMessages(), CallsAndResults(), TurnContent(), PlanFollowed(), ArgumentsSourced(),
+    UserTurnLeaks(), ResultValues(), ScenarioShown(), EndsInAnswer(),
+)
 
 
 def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
@@ -287,23 +249,9 @@ def check_dialogue(dialogue: Dialogue, *, as_flags: Iterable[str] = (),
     Failures already present in ``dialogue.checks.failed`` (e.g. from the loop) are kept. Reasons whose
     code is in `as_flags` (e.g. ``argument_not_sourced`` for an intent-only ablation run) become flags.
     """
-    failed: list[str] = list(dialogue.checks.failed)
-    flags: list[str] = list(dialogue.checks.flags)
-    if not dialogue.messages:
-        failed.append(f"{Reason.EMPTY_DIALOGUE}: no messages")
-    else:
-        calls = _check_calls_and_results(dialogue, failed, flags)
-        _check_turn_content(dialogue, failed, flags)
-        _check_plan(dialogue, calls, failed, flags)
-        _check_sourcing(dialogue, failed)
-        failed += user_turn_problems(dialogue.messages, dialogue.tools)
-        failed += result_problems(dialogue.messages, returns)
-        failed += scenario_problems(dialogue, argument_evidence(dialogue))
-        last = dialogue.messages[-1]
-        ends_in_answer = (last.get("role") == "assistant" and not last.get("tool_calls")
-                          and (last.get("content") or "").strip())
-        if not ends_in_answer and not failed:  # only when nothing else explains it
-            failed.append(f"{Reason.UNFINISHED}: no closing assistant answer (stopped: {dialogue.meta.stopped})")
+    verdicts = run_checks(CheckInput(dialogue, returns), DIALOGUE_CHECKS, rejected_before=bool(dialogue.checks.failed))
+    failed = [*dialogue.checks.failed, *(str(v) for v in verdicts if not v.ok)]
+    flags = [*dialogue.checks.flags, *(str(v) for v in verdicts if v.ok)]
     soft = set(as_flags)
     flags += [r for r in failed if reason_code(r) in soft]
     failed = list(dict.fromkeys(r for r in failed if reason_code(r) not in soft))

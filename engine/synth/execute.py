@@ -20,12 +20,12 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from toolflow.engine.jsonl import append_jsonl, json_lines
 from toolflow.engine.models import Tool
 from toolflow.engine.synth.agents.tool_sim import ToolSimError
 from toolflow.engine.synth.live_session import LiveSession, ServerUnavailable
@@ -95,12 +95,12 @@ class ResultCache:
         self.path = path
         self.items: dict[str, Outcome] = {}
         if path is not None and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                    self.items[row["key"]] = Outcome(**row["outcome"])
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut by a crash: that call simply runs again
+            with open(path, encoding="utf-8") as f:
+                for line in json_lines(f):
+                    try:
+                        self.items[line.value["key"]] = Outcome(**line.value["outcome"])
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut by a crash (its value None) or not ours: that call simply runs again
 
     @staticmethod
     def key(server: str, tool: str, arguments: Any) -> str:
@@ -116,14 +116,7 @@ class ResultCache:
         self.items[key] = outcome
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"key": key, **about, "outcome": outcome.model_dump()}, ensure_ascii=False) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_jsonl(self.path, {"key": key, **about, "outcome": outcome.model_dump()})
 
 
 Mode = Literal["executed", "simulated"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolflow.engine.jsonl import ReadReport, iter_records, write_jsonl
 from toolflow.engine.synth.card import CardStats, write_card
 from toolflow.engine.synth.export_rows import (
     TRAIN_ON,
@@ -31,7 +32,6 @@ from toolflow.engine.synth.export_rows import (
     to_sharegpt,
     to_trl,
 )
-from toolflow.engine.synth.jsonl import ReadReport, iter_records
 
 FORMATS: tuple[str, ...] = ("trl", "openai", "sharegpt", "hf")
 CONVERT: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
@@ -55,10 +55,19 @@ class ExportResult:
     stats: CardStats = field(default_factory=CardStats)
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    if out.exists() and tmp.is_dir():
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
-    tmp.replace(out)
+def _save_hf(rows: list[dict[str, Any]], out: Path, val_fraction: float, seed: int) -> dict[str, int]:
+    """`rows` saved to the folder `out` whole or not at all (a temporary folder renamed over it)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        splits = _write_hf(rows, tmp, val_fraction, seed)
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        tmp.replace(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    return splits
 
 
 def _write_hf(rows: list[dict[str, Any]], tmp: Path, val_fraction: float, seed: int) -> dict[str, int]:
@@ -76,11 +85,16 @@ def _write_hf(rows: list[dict[str, Any]], tmp: Path, val_fraction: float, seed: 
     return {k: len(v) for k, v in dd.items()}
 
 
+#: The card's metrics: given, or computed from the records export read (a record with a message list each).
+Metrics = dict[str, Any] | Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+
 def export(src: Path, fmt: str, out: Path, *, train_on: str = "assistant", val_fraction: float = 0.1,
-           seed: int = 0, metrics: dict[str, Any] | None = None, card: bool = True) -> ExportResult:
+           seed: int = 0, metrics: Metrics | None = None, card: bool = True) -> ExportResult:
     """Write `src`'s dialogues to `out` in `fmt`, and a dataset card beside it. Records that cannot be
     converted (no messages, broken alternation for sharegpt) and unreadable lines are skipped and listed,
-    never silently. The output appears whole or not at all (written to a temporary path, then renamed)."""
+    never silently. The output appears whole or not at all (written to a temporary path, then renamed).
+    `src` is read once: a `metrics` function gets the records read."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if train_on not in TRAIN_ON:
@@ -90,9 +104,12 @@ def export(src: Path, fmt: str, out: Path, *, train_on: str = "assistant", val_f
     read = ReadReport()
     result = ExportResult()
     convert = CONVERT[fmt]
+    seen: list[dict[str, Any]] = []
 
     def rows() -> Iterator[dict[str, Any]]:
         for d in iter_dialogues(src, read):
+            if callable(metrics) and isinstance(d.get("messages"), list):
+                seen.append(d)
             missing = [k for k in ("id", "messages", "tools") if not isinstance(d.get(k), str | list)]
             if missing:
                 result.skipped.append(f"{d.get('id', '?')}: no {', '.join(missing)}")
@@ -105,21 +122,11 @@ def export(src: Path, fmt: str, out: Path, *, train_on: str = "assistant", val_f
             result.stats.add(d)
             yield row
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        if fmt == "hf":
-            result.splits = _write_hf(list(rows()), tmp, val_fraction, seed)
-            result.written = sum(result.splits.values())
-        else:
-            with open(tmp, "w", encoding="utf-8") as f:
-                for row in rows():
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    result.written += 1
-        _replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    if fmt == "hf":
+        result.splits = _save_hf(list(rows()), out, val_fraction, seed)
+        result.written = sum(result.splits.values())
+    else:
+        result.written = write_jsonl(out, rows())
     result.skipped += [f"line {n}: {why}" for n, why in read.bad]
     if fmt == "sharegpt":
         info = out.parent / "dataset_info.json"
@@ -132,5 +139,5 @@ def export(src: Path, fmt: str, out: Path, *, train_on: str = "assistant", val_f
     if card:
         result.card = write_card(out, fmt=fmt, result_stats=result.stats, written=result.written,
                                  skipped=len(result.skipped), splits=result.splits, train_on=train_on,
-                                 seed=seed, metrics=metrics or {})
+                                 seed=seed, metrics=(metrics(seen) if callable(metrics) else metrics) or {})
     return result

@@ -24,7 +24,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from toolflow.engine.synth.reasons import Reason
+from toolflow.engine.synth.check_base import Check, CheckInput
+from toolflow.engine.synth.reasons import Reason, Verdict
 
 #: A copied instruction is recognised by a run of this many consecutive words of it; shorter pieces of
 #: at least MIN_PIECE words count whole ("write it in plain words").
@@ -143,26 +144,32 @@ def _descriptions(tools: list[dict[str, Any]]) -> dict[str, str]:
     return {(t.get("function", t)).get("name", "?"): (t.get("function", t)).get("description") or "" for t in tools}
 
 
-def user_turn_problems(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[str]:
-    """scaffolding_in_user, tool_description_in_user and user_echoes_assistant reasons."""
-    frags = scaffolding_fragments()
-    descriptions = _descriptions(tools)
-    out: list[str] = []
-    last_assistant = ""
-    for i, m in enumerate(messages):
-        text = m.get("content") if isinstance(m.get("content"), str) else ""
-        if m.get("role") == "assistant" and text.strip():
-            last_assistant = text
-        if m.get("role") != "user" or not text.strip():
-            continue
-        if (frag := quoted_fragment(text, frags)) is not None:
-            out.append(f"{Reason.SCAFFOLDING_IN_USER}: message {i} quotes our instruction {frag!r}")
-        pasted = [n for n, d in descriptions.items() if pasted_description(text, d)]
-        if pasted:
-            out.append(f"{Reason.TOOL_DESCRIPTION_IN_USER}: message {i} pastes the description of {pasted}")
-        if last_assistant and echoes(text, last_assistant):
-            out.append(f"{Reason.USER_ECHOES_ASSISTANT}: message {i} repeats the assistant's previous message")
-    return out
+class UserTurnLeaks(Check):
+    """The user's turns hold no instruction of ours, no pasted tool description, no echo of the assistant."""
+
+    name = "user_turn_leaks"
+    reasons = (Reason.SCAFFOLDING_IN_USER, Reason.TOOL_DESCRIPTION_IN_USER, Reason.USER_ECHOES_ASSISTANT)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        frags = scaffolding_fragments()
+        descriptions = _descriptions(subject.dialogue.tools)
+        out: list[Verdict] = []
+        last_assistant = ""
+        for i, m in enumerate(subject.dialogue.messages):
+            text = m.get("content") if isinstance(m.get("content"), str) else ""
+            if m.get("role") == "assistant" and text.strip():
+                last_assistant = text
+            if m.get("role") != "user" or not text.strip():
+                continue
+            if (frag := quoted_fragment(text, frags)) is not None:
+                out.append(Verdict.reject(Reason.SCAFFOLDING_IN_USER, f"message {i} quotes our instruction {frag!r}"))
+            if pasted := [n for n, d in descriptions.items() if pasted_description(text, d)]:
+                out.append(Verdict.reject(Reason.TOOL_DESCRIPTION_IN_USER,
+                                          f"message {i} pastes the description of {pasted}"))
+            if last_assistant and echoes(text, last_assistant):
+                out.append(Verdict.reject(Reason.USER_ECHOES_ASSISTANT,
+                                          f"message {i} repeats the assistant's previous message"))
+        return out
 
 
 def _format_errors(value: Any, schema: dict[str, Any]) -> list[str]:
@@ -222,19 +229,26 @@ def value_problems(value: Any, schema: dict[str, Any] | None) -> list[str]:
     return out + (_format_errors(value, schema)[:3] if isinstance(schema, dict) else [])
 
 
-def result_problems(messages: list[dict[str, Any]], returns: dict[str, dict[str, Any]] | None = None) -> list[str]:
-    """result_chatter and result_bad_format reasons over the tool messages (`returns`: tool name → schema)."""
-    out: list[str] = []
-    for i, m in enumerate(messages):
-        if m.get("role") != "tool" or not isinstance(m.get("content"), str):
-            continue
-        try:
-            value = json.loads(m["content"])
-        except ValueError:
-            continue  # plain-text results are a tool's own choice
-        schema = (returns or {}).get(str(m.get("name")))
-        for path, s in (chatter_paths(value) + described_paths(value, schema))[:1]:
-            out.append(f"{Reason.RESULT_CHATTER}: message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}")
-        if isinstance(schema, dict):
-            out += [f"{Reason.RESULT_BAD_FORMAT}: message {i} {m.get('name')}.{e}" for e in _format_errors(value, schema)[:3]]
-    return out
+class ResultValues(Check):
+    """Tool result values are values: no model talk, and the formats their return schema declares."""
+
+    name = "result_values"
+    reasons = (Reason.RESULT_CHATTER, Reason.RESULT_BAD_FORMAT)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        out: list[Verdict] = []
+        for i, m in enumerate(subject.dialogue.messages):
+            if m.get("role") != "tool" or not isinstance(m.get("content"), str):
+                continue
+            try:
+                value = json.loads(m["content"])
+            except ValueError:
+                continue  # plain-text results are a tool's own choice
+            schema = (subject.returns or {}).get(str(m.get("name")))
+            for path, s in (chatter_paths(value) + described_paths(value, schema))[:1]:
+                out.append(Verdict.reject(Reason.RESULT_CHATTER,
+                                          f"message {i} {m.get('name')}.{path} carries model talk: {s[:60]!r}"))
+            if isinstance(schema, dict):
+                out += [Verdict.reject(Reason.RESULT_BAD_FORMAT, f"message {i} {m.get('name')}.{e}")
+                        for e in _format_errors(value, schema)[:3]]
+        return out

@@ -51,7 +51,8 @@ from toolflow.engine.synth.blueprint import (
     resolve_arguments,
     validate_blueprint,
 )
-from toolflow.engine.synth.checks import argument_evidence, check_dialogue
+from toolflow.engine.synth.checks import check_dialogue
+from toolflow.engine.synth.evidence import argument_evidence
 from toolflow.engine.synth.execute import Outcome, ToolUnavailable, live_result, record_mode
 from toolflow.engine.synth.reasons import Reason, ReasonCodes
 from toolflow.engine.synth.scenarios import (

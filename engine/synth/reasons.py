@@ -1,13 +1,15 @@
-"""The registry of rejection and flag reasons: every ``"code: detail"`` string a run emits starts with one.
+"""The registry of rejection and flag reasons, and the typed `Verdict` a check returns.
 
-Reasons stay strings in the dialogue records (``checks.failed`` / ``checks.flags``) so runs written before the
-registry read the same; the code before the first colon is what run summaries count and what ``--flag-only``
-names. Producing a reason through `Reason` makes a typo an AttributeError instead of a new, silent code, and
-lets the CLI refuse a ``--flag-only`` word that no check emits.
+A check produces `Verdict` objects (a code of the registry plus a detail); the dialogue records keep them
+as ``"code: detail"`` strings (``checks.failed`` / ``checks.flags``) so runs written before the registry
+read the same; the code before the first colon is what run summaries count and what ``--flag-only`` names.
+Producing a reason through `Reason` makes a typo an AttributeError instead of a new, silent code, and lets
+the CLI refuse a ``--flag-only`` word that no check emits.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -84,6 +86,34 @@ class Reason(StrEnum):
     SCENARIO_CLARIFY_NOT_ASKED = "scenario_clarify_not_asked", "A call is made before asking for the missing value."
     SCENARIO_PARALLEL_MISSING = "scenario_parallel_missing", "No assistant message makes two or more calls."
     SCENARIO_MULTI_STEP_UNCHAINED = "scenario_multi_step_unchained", "No call uses a value from an earlier result."
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One finding of a check: ``ok=False`` rejects the dialogue, ``ok=True`` keeps it with a flag.
+
+    ``str(verdict)`` is the record form ``"code: detail"``.
+    """
+
+    ok: bool
+    reason: Reason
+    detail: str
+
+    @classmethod
+    def reject(cls, reason: Reason, detail: str) -> Verdict:
+        return cls(False, reason, detail)
+
+    @classmethod
+    def flag(cls, reason: Reason, detail: str) -> Verdict:
+        return cls(True, reason, detail)
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+def reason_code(reason: str) -> str:
+    """The grouping key of a recorded reason string: the part before the first colon."""
+    return reason.split(":", 1)[0].strip()
 
 
 def unknown_codes(codes: list[str] | tuple[str, ...]) -> list[str]:

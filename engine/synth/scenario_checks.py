@@ -19,7 +19,8 @@ import re
 from typing import Any
 
 from toolflow.engine.models import Dialogue
-from toolflow.engine.synth.reasons import Reason
+from toolflow.engine.synth.check_base import Check, CheckInput
+from toolflow.engine.synth.reasons import Reason, Verdict
 
 #: Words that say "I cannot do that" (the assistant's side of an unserved request or a failed call).
 DECLINE = re.compile(
@@ -40,40 +41,44 @@ def _texts(window: list[dict[str, Any]]) -> list[str]:
     return [m.get("content") or "" for m in window if m.get("role") == "assistant" and not m.get("tool_calls")]
 
 
-def _unserved(d: Dialogue, out: list[str]) -> None:
+def _unserved(d: Dialogue) -> list[Verdict]:
+    out: list[Verdict] = []
     offered = {(t.get("function", t)).get("name") for t in d.tools}
     for i, turn in enumerate(d.plan.turns if d.plan else []):
         if turn.kind != "unserved":
             continue
         if leaked := [n for n in turn.withheld if n in offered]:
-            out.append(f"{Reason.SCENARIO_WITHHELD_OFFERED}: turn {i}: {leaked} is in the dialogue's tools")
+            out.append(Verdict.reject(Reason.SCENARIO_WITHHELD_OFFERED, f"turn {i}: {leaked} is in the dialogue's tools"))
         window = _window(d, i)
         if any(m.get("tool_calls") for m in window if m.get("role") == "assistant"):
-            out.append(f"{Reason.SCENARIO_UNSERVED_CALLED}: turn {i} calls a tool for a request no shown tool serves")
+            out.append(Verdict.reject(Reason.SCENARIO_UNSERVED_CALLED,
+                                      f"turn {i} calls a tool for a request no shown tool serves"))
         elif not any(DECLINE.search(t) for t in _texts(window)):
-            out.append(f"{Reason.SCENARIO_UNSERVED_NOT_DECLINED}: turn {i}: the assistant does not say it cannot do it")
+            out.append(Verdict.reject(Reason.SCENARIO_UNSERVED_NOT_DECLINED,
+                                      f"turn {i}: the assistant does not say it cannot do it"))
+    return out
 
 
-def _error_turn(d: Dialogue, out: list[str]) -> None:
-    turns = [i for i, t in enumerate(d.plan.turns if d.plan else []) if t.fault == "error"]
-    for i in turns:
-        window = _window(d, i)
-        failed_at = next((k for k, m in enumerate(window) if m.get("role") == "tool"
-                          and '"error"' in str(m.get("content"))), None)
-        if failed_at is None:
-            out.append(f"{Reason.SCENARIO_ERROR_MISSING}: turn {i}: the planned tool error never happened")
-            continue
-        failed = window[failed_at]
-        call = next((c for m in window[:failed_at] for c in m.get("tool_calls") or []
-                     if c.get("id") == failed.get("tool_call_id")), None)
-        after = window[failed_at + 1:]
-        retry = next((c for m in after if m.get("role") == "assistant" for c in m.get("tool_calls") or []
-                      if call and (c.get("function") or {}).get("name") == (call.get("function") or {}).get("name")),
-                     None)
-        if retry is not None and call is not None and _args(retry) == _args(call):
-            out.append(f"{Reason.SCENARIO_ERROR_SAME_RETRY}: turn {i} retries {failed.get('name')} with the same arguments")
-        elif retry is None and not any(DECLINE.search(t) for t in _texts(after)):
-            out.append(f"{Reason.SCENARIO_ERROR_IGNORED}: turn {i}: no retry, and the answer does not mention the failure")
+def _error_turn(d: Dialogue, i: int) -> Verdict | None:
+    window = _window(d, i)
+    failed_at = next((k for k, m in enumerate(window) if m.get("role") == "tool"
+                      and '"error"' in str(m.get("content"))), None)
+    if failed_at is None:
+        return Verdict.reject(Reason.SCENARIO_ERROR_MISSING, f"turn {i}: the planned tool error never happened")
+    failed = window[failed_at]
+    call = next((c for m in window[:failed_at] for c in m.get("tool_calls") or []
+                 if c.get("id") == failed.get("tool_call_id")), None)
+    after = window[failed_at + 1:]
+    retry = next((c for m in after if m.get("role") == "assistant" for c in m.get("tool_calls") or []
+                  if call and (c.get("function") or {}).get("name") == (call.get("function") or {}).get("name")),
+                 None)
+    if retry is not None and call is not None and _args(retry) == _args(call):
+        return Verdict.reject(Reason.SCENARIO_ERROR_SAME_RETRY,
+                              f"turn {i} retries {failed.get('name')} with the same arguments")
+    if retry is None and not any(DECLINE.search(t) for t in _texts(after)):
+        return Verdict.reject(Reason.SCENARIO_ERROR_IGNORED,
+                              f"turn {i}: no retry, and the answer does not mention the failure")
+    return None
 
 
 def _args(call: dict[str, Any]) -> Any:
@@ -84,39 +89,54 @@ def _args(call: dict[str, Any]) -> Any:
         return raw
 
 
-def _long_results(d: Dialogue, out: list[str]) -> None:
+def _long_results(d: Dialogue) -> Verdict | None:
     results = [(k, len(m.get("content") or "")) for k, m in enumerate(d.messages) if m.get("role") == "tool"]
     long = [(k, n) for k, n in results if n >= LONG_RESULT_MIN_CHARS]
     if not long:
-        out.append(f"{Reason.SCENARIO_LONG_RESULT_MISSING}: no result reaches {LONG_RESULT_MIN_CHARS} characters")
-        return
+        return Verdict.reject(Reason.SCENARIO_LONG_RESULT_MISSING, f"no result reaches {LONG_RESULT_MIN_CHARS} characters")
     k, n = long[0]
     answer = next((m.get("content") or "" for m in d.messages[k + 1:]
                    if m.get("role") == "assistant" and not m.get("tool_calls")), "")
     if not answer.strip() or len(answer) * 2 > n:
-        out.append(f"{Reason.SCENARIO_LONG_RESULT_NOT_SUMMARIZED}: the answer after message {k} ({len(answer)} chars) "
-                   f"is not under half the result ({n} chars)")
+        return Verdict.reject(Reason.SCENARIO_LONG_RESULT_NOT_SUMMARIZED,
+                              f"the answer after message {k} ({len(answer)} chars) is not under half the result "
+                              f"({n} chars)")
+    return None
 
 
-def scenario_problems(d: Dialogue, evidence: list[dict[str, Any]] | None = None) -> list[str]:
-    """The failed ``scenario_*`` reasons of `d` (empty for standard dialogues). `evidence` is
-    :func:`checks.argument_evidence` of `d` (multi_step reads it)."""
-    scenario = getattr(d.meta, "scenario", None) or "standard"
-    out: list[str] = []
-    _unserved(d, out)
-    _error_turn(d, out)
+def _shape(d: Dialogue, scenario: str, evidence: list[dict[str, Any]]) -> list[Verdict | None]:
+    """The dialogue-wide marks of a scenario (one verdict or None each)."""
+    out: list[Verdict | None] = []
     if scenario == "irrelevance" and any(m.get("tool_calls") for m in d.messages):
-        out.append(f"{Reason.SCENARIO_IRRELEVANCE_CALLED}: an irrelevance dialogue has a tool call")
+        out.append(Verdict.reject(Reason.SCENARIO_IRRELEVANCE_CALLED, "an irrelevance dialogue has a tool call"))
     if scenario == "missing_parameter" and d.plan is not None:
         for i, t in enumerate(d.plan.turns):
             first = next((m for m in _window(d, i) if m.get("role") == "assistant"), None)
             if t.kind == "clarify" and first is not None and first.get("tool_calls"):
-                out.append(f"{Reason.SCENARIO_CLARIFY_NOT_ASKED}: turn {i} calls before asking for {t.missing}")
+                out.append(Verdict.reject(Reason.SCENARIO_CLARIFY_NOT_ASKED, f"turn {i} calls before asking for {t.missing}"))
     if scenario == "parallel" and not any(len(m.get("tool_calls") or []) >= 2 for m in d.messages):
-        out.append(f"{Reason.SCENARIO_PARALLEL_MISSING}: no assistant message makes two or more calls")
-    if scenario == "multi_step" and not any(a.get("evidence") == "result" for c in evidence or []
+        out.append(Verdict.reject(Reason.SCENARIO_PARALLEL_MISSING, "no assistant message makes two or more calls"))
+    if scenario == "multi_step" and not any(a.get("evidence") == "result" for c in evidence
                                             for a in c["arguments"].values()):
-        out.append(f"{Reason.SCENARIO_MULTI_STEP_UNCHAINED}: no call uses a value from an earlier result")
+        out.append(Verdict.reject(Reason.SCENARIO_MULTI_STEP_UNCHAINED, "no call uses a value from an earlier result"))
     if scenario == "long_results":
-        _long_results(d, out)
+        out.append(_long_results(d))
     return out
+
+
+class ScenarioShown(Check):
+    """The played dialogue shows its scenario (nothing to show for standard dialogues)."""
+
+    name = "scenario_shown"
+    reasons = (Reason.SCENARIO_WITHHELD_OFFERED, Reason.SCENARIO_UNSERVED_CALLED, Reason.SCENARIO_UNSERVED_NOT_DECLINED,
+               Reason.SCENARIO_ERROR_MISSING, Reason.SCENARIO_ERROR_SAME_RETRY, Reason.SCENARIO_ERROR_IGNORED,
+               Reason.SCENARIO_IRRELEVANCE_CALLED, Reason.SCENARIO_CLARIFY_NOT_ASKED, Reason.SCENARIO_PARALLEL_MISSING,
+               Reason.SCENARIO_MULTI_STEP_UNCHAINED, Reason.SCENARIO_LONG_RESULT_MISSING,
+               Reason.SCENARIO_LONG_RESULT_NOT_SUMMARIZED)
+
+    def __call__(self, subject: CheckInput) -> list[Verdict]:
+        d = subject.dialogue
+        scenario = getattr(d.meta, "scenario", None) or "standard"
+        errors = [_error_turn(d, i) for i, t in enumerate(d.plan.turns if d.plan else []) if t.fault == "error"]
+        found = [*_unserved(d), *errors, *_shape(d, scenario, subject.evidence)]
+        return [v for v in found if v is not None]

@@ -22,7 +22,6 @@ texts). For (anchor, positive, negative) training with MultipleNegativesRankingL
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from toolflow.engine.graph.search_text import tool_document
+from toolflow.engine.jsonl import write_jsonl
 from toolflow.engine.stores.base import GraphStore
 
 MAX_NEGATIVES = 5
@@ -133,18 +133,9 @@ def training_rows(dialogues: Iterable[dict[str, Any]], store: GraphStore, max_ne
 
 def export_training_pairs(dialogues: Iterable[dict[str, Any]], store: GraphStore, out: Path) -> dict[str, Any]:
     """Write the rows to `out` (atomically); returns the count and the called tools missing from the graph."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    n = 0
     unmatched: dict[str, int] = {}
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for row in training_rows(dialogues, store, unmatched=unmatched):
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += 1
-        tmp.replace(out)
-    finally:  # a failed write (full disk) leaves `out` as it was and no half file beside it
-        tmp.unlink(missing_ok=True)
+    # a failed write (full disk) leaves `out` as it was and no half file beside it
+    n = write_jsonl(out, training_rows(dialogues, store, unmatched=unmatched))
     return {"written": n, "unmatched_tool_calls": sum(unmatched.values()), "unmatched_tools": sorted(unmatched)[:20]}
 
 

@@ -10,7 +10,7 @@ import random
 import re
 from typing import Any
 
-from toolflow.engine.schema_norm import convert_value, value_fits
+from toolflow.engine.schema_norm import canonical_type, convert_value, value_fits
 
 SCALARS = ("string", "integer", "number", "boolean")
 
@@ -19,10 +19,8 @@ def param_type(schema: dict[str, Any]) -> str | None:
     t = schema.get("type")
     if isinstance(t, list):
         t = next((x for x in t if x != "null"), None)
-    aliases = {"str": "string", "int": "integer", "float": "number", "double": "number", "bool": "boolean",
-               "dict": "object", "list": "array", "long": "integer"}
     if isinstance(t, str):
-        return aliases.get(t.lower(), t.lower())
+        return canonical_type(t)
     if "enum" in schema and schema["enum"]:
         v = schema["enum"][0]
         return "string" if isinstance(v, str) else "boolean" if isinstance(v, bool) else \

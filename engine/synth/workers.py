@@ -1,7 +1,7 @@
 """`--workers N`: one job over N processes, into one output.
 
-One process's CPU limits how many requests per second the `openai` client can drive (measured: ~140 req/s on
-2 cores, the bare client included), so a large run against a fast endpoint needs more processes. The parent
+One process's CPU limits how many requests per second the `openai` client can drive (docs/llm.md), so a large
+run against a fast endpoint needs more processes. The parent
 holds the output's lock, repairs and reads what is done, checks the job fingerprint and resolves every
 sample's tools (so children never touch a graph store connection); then it forks N children, each taking
 every N-th dialogue of the work left, appending to the same files (one O_APPEND write per record, so lines

@@ -63,7 +63,7 @@ def reply_problems(reply: ChatReply, tools: list[Tool]) -> list[str]:
     params = {t.name: t.parameters for t in tools}
     problems = []
     for call in reply.tool_calls:
-        problems.extend(call_problems(call, params))
+        problems.extend(str(v) for v in call_problems(call, params))
     return problems
 
 

@@ -145,3 +145,19 @@ def test_export_command(dialogues, tmp_path):
     assert len(target.read_text().splitlines()) == 4
     help_text = CliRunner().invoke(export_cmd, ["--help"]).output
     assert "dataset_info.json" in help_text and "load_from_disk" in help_text
+
+
+def test_card_metrics_come_from_the_one_read_of_the_source(dialogues, tmp_path, monkeypatch):
+    from functools import partial
+
+    import toolflow.engine.synth.export as export_module
+    from toolflow.engine.eval.card_metrics import card_metrics, dialogue_records
+
+    expected = card_metrics(dialogue_records(dialogues), dialogues)
+    reads = []
+    real = export_module.iter_records
+    monkeypatch.setattr(export_module, "iter_records", lambda path, **kw: reads.append(path) or real(path, **kw))
+    got = {}
+    export(dialogues, "openai", tmp_path / "o.jsonl", metrics=partial(lambda ds, src: got.update(
+        card_metrics(ds, src)) or got, src=dialogues))
+    assert reads == [dialogues] and got == expected and got["kept"] == 4

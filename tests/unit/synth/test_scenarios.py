@@ -14,9 +14,9 @@ from toolflow.engine.models import Dialogue, Meta, Plan, PlanTurn, Sample
 from toolflow.engine.sampling.sources import FileSampleSource
 from toolflow.engine.seeds import rng_for
 from toolflow.engine.synth.agents.skeleton import skeleton_plan
-from toolflow.engine.synth.checks import argument_evidence, reason_code
+from toolflow.engine.synth.check_base import CheckInput
 from toolflow.engine.synth.job import RunConfig, run_synthesis
-from toolflow.engine.synth.scenario_checks import scenario_problems
+from toolflow.engine.synth.scenario_checks import ScenarioShown
 from toolflow.engine.synth.scenarios import MixError, parse_mix, scenario_for, shape_plan
 
 TOOLS = {t.name: t for t in fixture_tools()}
@@ -108,7 +108,7 @@ def _call(name: str, args: dict, cid: str = "c1") -> dict:
 
 
 def _codes(d: Dialogue) -> set[str]:
-    return {reason_code(r) for r in scenario_problems(d, argument_evidence(d))}
+    return {v.reason.value for v in ScenarioShown()(CheckInput(d))}
 
 
 def test_unserved_turn_must_decline_without_a_call():
