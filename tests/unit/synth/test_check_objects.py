@@ -4,8 +4,8 @@ a fatal rejection stops the rest, a last-resort check speaks only when nothing e
 from __future__ import annotations
 
 import pytest
-from test_checks import good, mutate
 
+from tests.unit.synth.test_checks import good, mutate
 from toolflow.engine.models import Checks
 from toolflow.engine.synth.check_base import CheckInput, run_checks
 from toolflow.engine.synth.checks import DIALOGUE_CHECKS, EndsInAnswer, HasMessages, check_dialogue
