@@ -47,7 +47,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from sampling_graphs import read_toolbench_tools  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -37,7 +37,7 @@ import httpx
 import openai
 from pydantic import BaseModel
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from fake_openai_server import FakeOpenAIServer, FakeServerProcess  # noqa: E402
 
 from toolflow.engine.llm.client import OpenAIClientLLM  # noqa: E402

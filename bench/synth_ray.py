@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 from fake_dialogue_server import DialogueServerProcess  # noqa: E402
 from fake_llm import FIXTURES  # noqa: E402
 from ray_cluster import LOOPBACK_ENV, ray_head  # noqa: E402

@@ -6,16 +6,13 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import neo4j_server as _neo4j_server  # tests/support is on sys.path (pyproject [tool.pytest.ini_options] pythonpath)
 import pytest
 
 # ---- Neo4j dev server fixtures (begin) -------------------------------------------------------------
-# Self-contained block; the logic lives in tests/neo4j_server.py. `neo4j_uri` is NEO4J_URI when set,
+# Self-contained block; the logic lives in tests/support/neo4j_server.py. `neo4j_uri` is NEO4J_URI when set,
 # otherwise a private embedded Neo4j 5.26 started by devserver/neo4j/neo4j-dev for this session.
 # A server that cannot start is a test failure (in CI and locally), never a skip.
-try:  # tests/ as a rootdir-relative module dir, or as a package
-    import neo4j_server as _neo4j_server
-except ImportError:  # pragma: no cover
-    from tests import neo4j_server as _neo4j_server
 
 if TYPE_CHECKING:
     from neo4j import Driver
@@ -62,3 +59,18 @@ def neo4j_driver(neo4j_uri: str) -> Iterator[Driver]:
 
 
 # ---- Neo4j dev server fixtures (end) ---------------------------------------------------------------
+
+
+# ---- Suite markers ---------------------------------------------------------------------------------
+_SUITES = ("unit", "integration")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `unit` or `integration` from its folder, so `-m unit` selects what tests/unit holds."""
+    for item in items:
+        try:
+            parts = item.path.relative_to(config.rootpath).parts
+        except ValueError:  # a test file outside the repo (a probe under tmp_path)
+            continue
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in _SUITES:
+            item.add_marker(parts[1])
