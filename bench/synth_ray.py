@@ -1,6 +1,6 @@
 """Dialogues/min of `synth --executor ray` (1 and 2 workers) against the local executor, in one run.
 
-A deterministic dialogue server (tests/fake_dialogue_server.py) answers every request after a fixed
+A deterministic dialogue server (tests/support/fake_dialogue_server.py) answers every request after a fixed
 latency, so the latency is the limit and each executor's overhead shows in the ratio. Every run has the
 same concurrency per worker (`--concurrency C` for local and 1 worker, `2C` for 2 workers) and the
 endpoint's request limit (TOOLFLOW_CONCURRENCY) above what the dialogues can use. The Ray head is

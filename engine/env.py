@@ -1,7 +1,7 @@
 """Every environment variable ToolFlow reads, declared once with what it means, and the one reader.
 
 Modules read the environment through `env(name)` (the LLM settings read their whole ``TOOLFLOW_*`` family in
-`LLMSettings.from_env`, given ``os.environ``); tests/test_env.py fails on a direct ``os.environ`` read
+`LLMSettings.from_env`, given ``os.environ``); tests/unit/engine/test_env.py fails on a direct ``os.environ`` read
 elsewhere, so a new variable is added here and documented in docs/api.md. Writes (``setdefault`` of a library's
 own switch, e.g. Hugging Face's offline mode) are not reads and stay where they are needed.
 """

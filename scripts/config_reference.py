@@ -2,7 +2,7 @@
 
     python scripts/config_reference.py > /tmp/ref.md   # then replace the "Configuration reference" tables
 
-tests/test_config_wiring.py fails when a config field is missing from docs/api.md.
+tests/unit/api/test_config_wiring.py fails when a config field is missing from docs/api.md.
 """
 
 from __future__ import annotations

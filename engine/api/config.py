@@ -1,7 +1,7 @@
 """One typed config per use case: every knob with its default, bounds and help text, declared once.
 
 The Python API takes these models; the CLI generates its options from the same fields
-(engine/cli/options.py `config_option`), and tests/test_config_defaults.py checks that no command declares a
+(engine/cli/options.py `config_option`), and tests/unit/api/test_config_wiring.py checks that no command declares a
 default of its own. A synthesis job's config is `RunConfig` (engine/synth/job.py), whose dialogue knobs are
 `DialogueKnobs` (engine/synth/config.py); evaluation composes `EvalOptions` (engine/eval/evaluate.py).
 """

@@ -61,7 +61,7 @@ class ConfigOption(click.Option):
     """An option declared by a config field: its default and help come from the field.
 
     `to_config` turns the option's value into the field's (e.g. '3-5' → (3, 5), or a ``--no-x`` flag into
-    ``x = not value``); tests/test_config_defaults.py checks every such option's default against its field.
+    ``x = not value``); tests/unit/api/test_config_wiring.py checks every such option's default against its field.
     """
 
     def __init__(self, *args: Any, config: tuple[type[BaseModel], str], to_config: Callable[[Any], Any] | None = None,

@@ -16,7 +16,7 @@ thousand neighbourhoods. Here:
   * the rare walker at a dead end (restart, jump, stop when strict) or with all-zero weights takes the
     scalar code of ``walk.py`` for that step, with its own stream, so it consumes the same draws.
 
-tests/test_sampling_golden.py pins the samples to those of the scalar sampler before this module existed.
+tests/unit/sampling/test_golden.py pins the samples to those of the scalar sampler before this module existed.
 """
 
 from __future__ import annotations

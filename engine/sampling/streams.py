@@ -13,7 +13,7 @@ reads its draws from a small Python object that consumes them exactly as numpy's
                        larger n fall back to numpy itself (never hit: a pool of 4 billion tools).
 
 A stream that runs past its precomputed words computes the next Philox block in plain Python ints (exact,
-slower, rare). tests/test_sampling_streams.py checks every method against numpy word for word.
+slower, rare). tests/unit/sampling/test_streams.py checks every method against numpy word for word.
 """
 
 from __future__ import annotations
