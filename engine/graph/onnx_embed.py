@@ -15,8 +15,12 @@ processes sharing a cache never read half a file.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,17 +74,34 @@ def _quantize(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The tracer's and the quantizer's advice (TracerWarning, "consider pre-processing") is for model
+    authors: a user's `graph build` should not print it."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
 def onnx_model_path(backend: str, root: Path) -> Path:
     """The ONNX file for `backend` under `root`, exported (and quantized) on first use."""
     root.mkdir(parents=True, exist_ok=True)
     fp32 = root / "all-MiniLM-L6-v2.onnx"
     if not fp32.exists():
-        _export(model_dir(), fp32)
+        with _quiet():
+            _export(model_dir(), fp32)
     if backend == "onnx":
         return fp32
     int8 = root / "all-MiniLM-L6-v2.int8-pc.onnx"
     if not int8.exists():
-        _quantize(fp32, int8)
+        with _quiet():
+            _quantize(fp32, int8)
     return int8
 
 
