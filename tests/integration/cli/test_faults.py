@@ -4,16 +4,13 @@ used, not shown (issue 12)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import cli, closed_port
 from graph_helpers import EXAMPLE_TOOLS, example_tools, hashing_graph
-
-from toolflow.engine.cli import main
 
 TOOLFLOW = Path(sys.executable).with_name("toolflow")
 
@@ -23,18 +20,10 @@ def example_graph():
     return hashing_graph(example_tools())
 
 
-def cli(*args: str):
-    return CliRunner().invoke(main, list(args))
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_uri_password_masked_in_the_installed_cli_and_tracebacks(tmp_path):
-    uri = f"bolt://neo4j:s3cr3t-pw@127.0.0.1:{_closed_port()}"
+    uri = f"bolt://neo4j:s3cr3t-pw@127.0.0.1:{closed_port()}"
     proc = subprocess.run([str(TOOLFLOW), "graph", "stats", "--store", uri], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "s3cr3t-pw" not in proc.stderr + proc.stdout
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr  # one line, not a traceback

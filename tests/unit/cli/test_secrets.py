@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-
-from click.testing import CliRunner
-
-from toolflow.engine.cli import main
-
-
-def cli(*args: str):
-    return CliRunner().invoke(main, list(args))
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from cli_helpers import cli, closed_port
 
 
 def test_uri_password_masked_in_cli_errors():
-    uri = f"bolt://neo4j:s3cr3t-pw@127.0.0.1:{_closed_port()}"
+    uri = f"bolt://neo4j:s3cr3t-pw@127.0.0.1:{closed_port()}"
     for args in (["graph", "stats", "--store", uri], ["graph", "query", "RETURN 1 AS x", "--store", uri],
                  ["graph", "neighbors", "x", "--store", uri]):
         res = cli(*args)
