@@ -15,16 +15,17 @@ from toolflow.engine.retrieval.retriever import RetrievalConfig
 def query_embedder(name: str) -> Any:
     """The graph's embedder, loaded only when a query vector is not in the cache."""
     from toolflow.engine.graph.embedding import (
-        DEFAULT_MODEL,
         DIM,
         HashingEmbedder,
         SentenceTransformerEmbedder,
+        embed_backend,
+        model_key,
     )
     from toolflow.engine.retrieval.retriever import LazyEmbedder
 
     if name == "hashing":
         return HashingEmbedder()
-    return LazyEmbedder(SentenceTransformerEmbedder, DEFAULT_MODEL, DIM)
+    return LazyEmbedder(SentenceTransformerEmbedder, model_key(embed_backend()), DIM)  # the backend set now
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from graph_helpers import example_tools, persistent_cache
 
 from toolflow.engine.graph.build import build_graph
-from toolflow.engine.graph.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from toolflow.engine.graph.embedding import SentenceTransformerEmbedder, model_key
 from toolflow.engine.retrieval import Retriever
 from toolflow.engine.retrieval.evaluate import EvalFileError, query_metrics, read_eval_file
 from toolflow.engine.retrieval.models import METHODS
@@ -23,13 +23,19 @@ def tid(name: str, graph) -> str:
     return next(t.id for t in graph.tools if t.name == name)
 
 
+#: The known answers below were read off the torch backend's vectors: with onnx-int8, geocode_city ranks fifth
+#: in the first stage for the weather query, i.e. it is itself a seed and no longer the neighbour the
+#: expansion case needs (docs/performance.md, embedding). The mechanism is what these tests pin.
+BACKEND = "torch"
+
+
 @pytest.fixture(scope="module")
 def travel_graph():
     """Real embeddings; SIMILAR down to 0.5 so the 13 tools have alternatives (for hard negatives)."""
     cache = persistent_cache()
     try:
-        data, _ = build_graph(example_tools(), SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache,
-                              similar_threshold=0.5)
+        data, _ = build_graph(example_tools(), lambda: SentenceTransformerEmbedder(backend=BACKEND),
+                              model_key(BACKEND), cache=cache, similar_threshold=0.5)
     finally:
         cache.close()
     return data
@@ -37,7 +43,7 @@ def travel_graph():
 
 @pytest.fixture(scope="module")
 def embedder():
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(backend=BACKEND)
 
 
 @pytest.fixture(params=["ladybug", "neo4j"])
@@ -168,6 +174,7 @@ def test_retrieve_eval_cli_json(tmp_path, travel_graph, monkeypatch):
     from toolflow.engine.cli import main
 
     monkeypatch.setenv("TOOLFLOW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TOOLFLOW_EMBED_BACKEND", BACKEND)  # the query embedder must match the graph's vectors
     store = tmp_path / "g"
     with open_store(str(store)) as s:
         s.write_graph(travel_graph)
