@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from toolflow.engine.graph.build import GraphData, build_graph
 from toolflow.engine.graph.embedding import (
@@ -30,10 +31,12 @@ def example_tools() -> list[Tool]:
     return load_tools([EXAMPLE_TOOLS]).tools
 
 
-def real_graph(tools: list[Tool], threshold: float = 0.82) -> GraphData:
+def real_graph(tools: list[Tool], threshold: float = 0.82, **build_options: Any) -> GraphData:
+    """The graph of `tools` with the real embedder (persistent cache); `build_options` go to `build_graph`."""
     cache = persistent_cache()
     try:
-        data, _ = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold)
+        data, _ = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, threshold=threshold,
+                              **build_options)
     finally:
         cache.close()
     return data

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from graph_helpers import persistent_cache
+from graph_helpers import real_graph
 
 from tests.unit.graph.test_matching import (
     BALANCE,
@@ -26,9 +26,6 @@ from tests.unit.graph.test_matching import (
     _obj,
     _s,
 )
-from toolflow.engine.graph.build import build_graph
-from toolflow.engine.graph.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
-from toolflow.engine.models import Tool
 from toolflow.engine.stores import open_store
 from toolflow.loaders import load_tools
 
@@ -67,15 +64,6 @@ MISS_TOOLS = [LOOKUP, QUOTE, LOGIN, BALANCE, TRANSFER, RAPID, GET_TICKET, CLOSE_
               STATUS_MSG, LIST_ORDERS, POSITION, PAY]
 
 
-def _real(tools: list[Tool], match: str):
-    cache = persistent_cache()
-    try:
-        data, _ = build_graph(tools, SentenceTransformerEmbedder, DEFAULT_MODEL, cache=cache, match=match)
-    finally:
-        cache.close()
-    return data
-
-
 def _stored_feeds(store) -> dict[tuple[str, str], dict]:
     rows = store.query(
         "MATCH (a:Tool)-[f:FEEDS]->(b:Tool) RETURN a.name AS a, b.name AS b, f.from_field AS from_field, "
@@ -85,7 +73,7 @@ def _stored_feeds(store) -> dict[tuple[str, str], dict]:
 
 
 def test_misses_found_and_negatives_kept_out_on_both_stores(store):
-    store.write_graph(_real(MISS_TOOLS, "evidence"))
+    store.write_graph(real_graph(MISS_TOOLS, match="evidence"))
     feeds = _stored_feeds(store)
     assert feeds[("symbol_lookup", "get_quote")]["evidence"].startswith("name")
     for dst in ("get_balance", "transfer_money"):
@@ -105,7 +93,7 @@ def test_misses_found_and_negatives_kept_out_on_both_stores(store):
 
 def test_paper_rule_misses_them(store):
     """The ablation: the paper's cosine rule finds none of the flows above (why the evidence rule exists)."""
-    store.write_graph(_real(MISS_TOOLS, "paper"))
+    store.write_graph(real_graph(MISS_TOOLS, match="paper"))
     feeds = _stored_feeds(store)
     for pair in [("authenticate", "get_balance"), ("get_ticket", "close_ticket"), ("list_payments", "get_receiver")]:
         assert pair not in feeds
@@ -118,7 +106,7 @@ def test_openapi_links_become_feeds_edges_on_both_stores(store, tmp_path):
     tools = load_tools([spec]).tools
     (dog,) = [t for t in tools if t.name == "registerDog"]
     assert [(link.operation_id, link.param, link.from_field) for link in dog.links] == [("walkDog", "leash", "tag")]
-    store.write_graph(_real(tools, "evidence"))
+    store.write_graph(real_graph(tools, match="evidence"))
     edge = _stored_feeds(store)[("registerDog", "walkDog")]
     assert (edge["from_field"], edge["to_param"], edge["evidence"], edge["score"]) == ("tag", "leash", "link", 1.0)
 
